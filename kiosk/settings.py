@@ -1,0 +1,265 @@
+"""The terminal's own configuration (`config/kiosk.toml`): where the service is, language, idle
+times, kiosk mode. Not to be confused with a site's settings, which live in the service.
+
+Loaded with the standard library only: this module is imported before the welcome screen is
+drawn, and pydantic-settings alone would cost about half a second of start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+Language = Literal["fr", "en"]
+LANGUAGES: tuple[Language, ...] = ("fr", "en")
+
+CONFIG_ENV = "KIOSK_CONFIG"
+DEVICE_KEY_ENV = "KIOSK_DEVICE_KEY"
+DATA_DIR_ENV = "KIOSK_DATA_DIR"
+
+MIN_COUNTDOWN_SECONDS = 20
+
+
+class SettingsError(ValueError):
+    """The configuration cannot be used; the message says which file and which key, and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class IdleSettings:
+    """How long a screen waits for a person before asking "still there?", and for how long."""
+
+    default_seconds: int = 60
+    """Idle time of most screens, in seconds."""
+    countdown_seconds: int = 20
+    """How long the "still there?" countdown lasts before the session ends (at least 20 s)."""
+    typing_seconds: int = 180
+    """Idle time of screens where a person types at length or waits (the verification code)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KioskSettings:
+    """The terminal's configuration, validated. Build it with `load_settings`."""
+
+    server_url: str | None = None
+    """Base URL of the service (`http://host:8000`); None starts the embedded demo service."""
+    device_key: str | None = field(default=None, repr=False)
+    """This terminal's device key, as enrolled on the service (never logged or shown). Already
+    resolved by `load_settings`: env KIOSK_DEVICE_KEY, else the config's `device_key`, else the
+    first line of `device_key_file`. None in embedded mode (the demo enrols its own)."""
+    device_key_file: Path | None = None
+    """A file holding the device key (first line), so the config itself holds no secret."""
+    language: Language = "fr"
+    """The language the welcome screen starts in: `fr` or `en`."""
+    idle: IdleSettings = field(default_factory=IdleSettings)
+    """Idle times (seconds)."""
+    kiosk_mode: bool = False
+    """True: no key quits the app; only the maintenance PIN opens a menu that can quit."""
+    maintenance_pin_hash: str | None = field(default=None, repr=False)
+    """Argon2 hash of the maintenance PIN (make one with `uv run kiosk hash-pin`)."""
+    data_dir: Path | None = None
+    """Where the embedded service keeps its SQLite file; else env KIOSK_DATA_DIR, else the
+    user's data directory (the same one `kiosk-server` uses)."""
+    request_timeout_seconds: float = 5.0
+    """Timeout of each request to the service, in seconds."""
+    log_file: Path | None = None
+    """Where to write the terminal's log; None: no log file."""
+    source: Path | None = None
+    """The file these settings were read from (None when built from defaults only)."""
+
+    @property
+    def embedded(self) -> bool:
+        """True when the terminal starts its own demo service."""
+        return self.server_url is None
+
+    def resolved_data_dir(self) -> Path:
+        """The embedded service's data directory: `data_dir`, else env KIOSK_DATA_DIR, else the
+        user's data directory."""
+        if self.data_dir is not None:
+            return self.data_dir
+        return default_data_dir()
+
+
+def default_data_dir() -> Path:
+    """Env KIOSK_DATA_DIR, else the platform's user data directory: the one `kiosk-server` uses
+    for the embedded demo (created if missing)."""
+    # Imported here: the service package is only needed in embedded mode, after the welcome screen.
+    from kiosk_server.paths import data_dir
+
+    return data_dir()
+
+
+def default_config_path() -> Path:
+    """Env KIOSK_CONFIG, else `config/kiosk.toml` of the checkout the package lives in."""
+    from_env = os.environ.get(CONFIG_ENV, "").strip()
+    if from_env:
+        return Path(from_env).expanduser()
+    return Path(__file__).resolve().parent.parent / "config" / "kiosk.toml"
+
+
+_TOP_KEYS = frozenset(
+    {
+        "server_url",
+        "device_key",
+        "device_key_file",
+        "language",
+        "idle",
+        "kiosk_mode",
+        "maintenance_pin_hash",
+        "data_dir",
+        "request_timeout_seconds",
+        "log_file",
+    }
+)
+# The encoded form argon2-cffi produces: $argon2id$v=19$m=65536,t=3,p=4$<salt>$<hash>.
+_ARGON2_HASH = re.compile(
+    r"\$argon2(?:id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+"
+)
+_IDLE_KEYS = frozenset({"default_seconds", "countdown_seconds", "typing_seconds"})
+
+
+def load_settings(
+    path: Path | None = None, *, overrides: Mapping[str, object] | None = None
+) -> KioskSettings:
+    """Read and validate the terminal's configuration.
+
+    `path` defaults to `default_config_path()`; a missing default file means defaults (the
+    embedded demo), a missing explicit file is an error. `overrides` are top-level keys from the
+    command line (`server_url`, `language`...); a None value means "not given".
+    """
+    explicit = path is not None or bool(os.environ.get(CONFIG_ENV, "").strip())
+    source = path if path is not None else default_config_path()
+    raw: dict[str, object] = {}
+    try:
+        with source.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError:
+        if explicit:
+            raise SettingsError(f"{source}: no such configuration file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{source}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise SettingsError(f"{source}: cannot be read ({exc.strerror})") from None
+
+    merged = dict(raw)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            merged[key] = value
+    settings = _build(merged, where=str(source), base=source.parent)
+    return replace(settings, source=source if source.exists() else None)
+
+
+def _build(raw: Mapping[str, object], *, where: str, base: Path) -> KioskSettings:
+    unknown = sorted(set(raw) - _TOP_KEYS)
+    if unknown:
+        raise SettingsError(f"{where}: unknown key {unknown[0]!r}")
+    defaults = KioskSettings()
+    server_url = _optional_str(raw, "server_url", where)
+    if server_url is not None:
+        server_url = server_url.rstrip("/")
+        if not server_url.startswith(("http://", "https://")):
+            raise SettingsError(f"{where}: server_url must start with http:// or https://")
+    language = raw.get("language", defaults.language)
+    if language not in LANGUAGES:
+        raise SettingsError(f"{where}: language must be one of {', '.join(LANGUAGES)}")
+    timeout = raw.get("request_timeout_seconds", defaults.request_timeout_seconds)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise SettingsError(f"{where}: request_timeout_seconds must be a positive number")
+    kiosk_mode = raw.get("kiosk_mode", defaults.kiosk_mode)
+    if not isinstance(kiosk_mode, bool):
+        raise SettingsError(f"{where}: kiosk_mode must be true or false")
+    pin_hash = _optional_str(raw, "maintenance_pin_hash", where)
+    if pin_hash is not None and not _ARGON2_HASH.fullmatch(pin_hash):
+        raise SettingsError(
+            f"{where}: maintenance_pin_hash is not an argon2 hash (make one with "
+            "`uv run kiosk hash-pin`)"
+        )
+    if kiosk_mode and pin_hash is None:
+        raise SettingsError(
+            f"{where}: kiosk_mode = true needs a maintenance_pin_hash, the only way to quit "
+            "(make one with `uv run kiosk hash-pin`)"
+        )
+    device_key_file = _optional_path(raw, "device_key_file", where, base)
+    return KioskSettings(
+        server_url=server_url,
+        device_key=_device_key(_optional_str(raw, "device_key", where), device_key_file, where),
+        device_key_file=device_key_file,
+        language=language,
+        idle=_build_idle(raw.get("idle", {}), where),
+        kiosk_mode=kiosk_mode,
+        maintenance_pin_hash=pin_hash,
+        data_dir=_optional_path(raw, "data_dir", where, base),
+        request_timeout_seconds=float(timeout),
+        log_file=_optional_path(raw, "log_file", where, base),
+    )
+
+
+def _device_key(configured: str | None, key_file: Path | None, where: str) -> str | None:
+    from_env = os.environ.get(DEVICE_KEY_ENV, "").strip()
+    if from_env:
+        return from_env
+    if configured:
+        return configured
+    if key_file is None:
+        return None
+    try:
+        lines = key_file.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise SettingsError(
+            f"{where}: device_key_file {key_file} cannot be read ({exc.strerror})"
+        ) from None
+    key = lines[0].strip() if lines else ""
+    if not key:
+        raise SettingsError(f"{where}: device_key_file {key_file} is empty")
+    return key
+
+
+def _build_idle(raw: object, where: str) -> IdleSettings:
+    if not isinstance(raw, Mapping):
+        raise SettingsError(f"{where}: [idle] must be a table")
+    unknown = sorted(set(raw) - _IDLE_KEYS)
+    if unknown:
+        raise SettingsError(f"{where}: unknown key 'idle.{unknown[0]}'")
+    defaults = IdleSettings()
+    values: dict[str, int] = {}
+    for key in sorted(_IDLE_KEYS):
+        value = raw.get(key, getattr(defaults, key))
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise SettingsError(f"{where}: idle.{key} must be a positive whole number of seconds")
+        values[key] = value
+    if values["countdown_seconds"] < MIN_COUNTDOWN_SECONDS:
+        raise SettingsError(
+            f"{where}: idle.countdown_seconds must be at least {MIN_COUNTDOWN_SECONDS}"
+        )
+    return IdleSettings(**values)
+
+
+def _optional_str(raw: Mapping[str, object], key: str, where: str) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise SettingsError(f"{where}: {key} must be a string")
+    value = value.strip()
+    return value or None
+
+
+def _optional_path(raw: Mapping[str, object], key: str, where: str, base: Path) -> Path | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, Path):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        raise SettingsError(f"{where}: {key} must be a path (a string)")
+    if not text:
+        return None
+    # Relative paths are read relative to the config file, not to wherever the kiosk was started.
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else base / path

@@ -1,0 +1,69 @@
+"""The service as an ASGI application: `create_app` for tests and the embedded mode,
+`create_app_from_env` for `uvicorn kiosk_server.app:create_app_from_env --factory`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import APIRouter, FastAPI
+
+from kiosk_server.clock import Clock, SystemClock
+from kiosk_server.db import make_engine, make_session_factory
+from kiosk_server.notify.sms import OutboxSmsGateway, SmsGateway
+from kiosk_server.problems import install_problem_handlers
+from kiosk_server.routes import auth, device, health, me
+from kiosk_server.security import Argon2
+from kiosk_server.settings import ServerSettings
+
+TITLE = "Badge kiosk service"
+
+
+def _version() -> str:
+    try:
+        return version("badge-kiosk")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def create_app(
+    settings: ServerSettings | None = None,
+    *,
+    clock: Clock | None = None,
+    sms_gateway: SmsGateway | None = None,
+) -> FastAPI:
+    """The service. Migrations are not run here: whoever starts it runs `db.upgrade` first
+    (once, not in each of several workers)."""
+    settings = settings or ServerSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        app.state.engine = engine
+        app.state.session_factory = make_session_factory(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(title=TITLE, version=_version(), lifespan=lifespan)
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    app.state.sms_gateway = sms_gateway or OutboxSmsGateway()
+    app.state.argon2 = Argon2.from_settings(settings)
+    install_problem_handlers(app)
+
+    v1 = APIRouter(prefix="/v1")
+    for module in (health, device, auth, me):
+        v1.include_router(module.router)
+    app.include_router(v1)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The service configured from `KIOSK_SERVER_*` environment variables."""
+    settings = ServerSettings()
+    logging.getLogger("kiosk_server").setLevel(settings.log_level.upper())
+    return create_app(settings)

@@ -1,0 +1,488 @@
+"""`kiosk-server`: run the service, and the admin commands that work on its database directly.
+
+Heavy modules (uvicorn, SQLAlchemy, the app) are imported inside the commands, so that
+`kiosk-server --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+PROG = "kiosk-server"
+
+
+class CommandError(Exception):
+    """A one-line reason a command could not do its work."""
+
+
+# --- database --------------------------------------------------------------------------------
+
+
+def _database_url(args: argparse.Namespace) -> tuple[str, bool]:
+    """The URL to work on, and whether it is the embedded demo's file (which is seeded)."""
+    if args.database_url:
+        return args.database_url, False
+    configured = os.environ.get("KIOSK_SERVER_DATABASE_URL")
+    if configured:
+        return configured, False
+    from kiosk_server.paths import demo_database_url
+
+    return demo_database_url(), True
+
+
+def _prepare_database(args: argparse.Namespace) -> str:
+    """Migrate the database (and seed the demo when it is the demo's file); return its URL."""
+    url, is_demo = _database_url(args)
+    if is_demo:
+        from kiosk_server.demo import ensure_demo
+
+        ensure_demo(url)
+    else:
+        from kiosk_server.db import upgrade
+
+        upgrade(url)
+    return url
+
+
+def _in_transaction(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one transaction, committed only when it returns."""
+    from kiosk_server.db import make_engine, make_session_factory
+
+    async def run() -> T:
+        engine = make_engine(url)
+        try:
+            async with make_session_factory(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _now() -> Any:
+    from kiosk_server.clock import SystemClock
+
+    return SystemClock().now()
+
+
+def _read_text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CommandError(f"no such file: {path}") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _format_time(value: Any, time_zone: str | None = None) -> str:
+    from zoneinfo import ZoneInfo
+
+    from kiosk_server.db import as_utc
+
+    when = as_utc(value)
+    if time_zone:
+        when = when.astimezone(ZoneInfo(time_zone))
+    return when.strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+# --- serve -----------------------------------------------------------------------------------
+
+
+def _serve(args: argparse.Namespace) -> int:
+    url, is_demo = _database_url(args)
+    if is_demo:
+        from kiosk_server.demo import ensure_demo
+        from kiosk_server.paths import demo_database_path, demo_device_key_path
+
+        ensure_demo(url)
+        print(f"Demo database: {demo_database_path()}")
+        print(f"Demo terminal key: in {demo_device_key_path()}")
+    else:
+        from kiosk_server.db import upgrade
+
+        upgrade(url)  # Once here, not in each worker.
+    # Workers are separate processes: they read their settings from the environment.
+    os.environ["KIOSK_SERVER_DATABASE_URL"] = url
+    if args.public_base_url:
+        os.environ["KIOSK_SERVER_PUBLIC_BASE_URL"] = args.public_base_url
+    elif not os.environ.get("KIOSK_SERVER_PUBLIC_BASE_URL"):
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host  # noqa: S104
+        host = f"[{host}]" if ":" in host else host
+        os.environ["KIOSK_SERVER_PUBLIC_BASE_URL"] = f"http://{host}:{args.port}"
+    import uvicorn
+
+    uvicorn.run(
+        "kiosk_server.app:create_app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+    )
+    return 0
+
+
+# --- site ------------------------------------------------------------------------------------
+
+
+def _site_create(args: argparse.Namespace) -> int:
+    from kiosk_server.admin.sites import create_site
+
+    url = _prepare_database(args)
+    site = _in_transaction(
+        url,
+        lambda session: create_site(
+            session,
+            code=args.code,
+            name=args.name,
+            currency=args.currency,
+            locale=args.locale,
+            time_zone=args.time_zone,
+            now=_now(),
+        ),
+    )
+    print(
+        f"Site {site.code} created: {site.name} ({site.currency}, {site.locale}, {site.time_zone})"
+    )
+    return 0
+
+
+def _site_set(args: argparse.Namespace) -> int:
+    from kiosk_server.admin.sites import apply_site_file, parse_site_file
+
+    text = _read_text(args.file)
+    parse_site_file(text)  # Refuse a bad file before touching the database.
+    url = _prepare_database(args)
+    site = _in_transaction(url, lambda session: apply_site_file(session, code=args.code, text=text))
+    print(f"Site {site.code} updated from {args.file}")
+    return 0
+
+
+def _site_show(args: argparse.Namespace) -> int:
+    import tomli_w
+
+    from kiosk_server.admin.sites import effective_settings, get_site
+
+    url = _prepare_database(args)
+    site = _in_transaction(url, lambda session: get_site(session, args.code))
+    settings = effective_settings(site).model_dump(mode="json", exclude_none=True)
+    password_set = bool(settings.get("smtp", {}).pop("password", None))
+    print(f"# Site {site.code}, created {_format_time(site.created_at, site.time_zone)}")
+    if password_set:
+        print("# settings.smtp.password is set (not shown)")
+    document = {
+        "name": site.name,
+        "currency": site.currency,
+        "locale": site.locale,
+        "time_zone": site.time_zone,
+        "settings": settings,
+    }
+    print(tomli_w.dumps(document), end="")
+    return 0
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+
+def _accounts_import(args: argparse.Namespace) -> int:
+    from kiosk_server.admin.accounts import AccountImportRejected, import_accounts
+
+    text = _read_text(args.file)
+    url = _prepare_database(args)
+    try:
+        result = _in_transaction(
+            url,
+            lambda session: import_accounts(
+                session, site_code=args.code, text=text, update=args.update, now=_now()
+            ),
+        )
+    except AccountImportRejected as rejected:
+        for line, message in rejected.errors:
+            print(f"{args.file}:{line}: {message}", file=sys.stderr)
+        raise
+    print(f"{len(result.created)} account(s) created, {len(result.updated)} updated")
+    return 0
+
+
+def _accounts_roles(args: argparse.Namespace) -> int:
+    from kiosk_server.admin.accounts import set_roles
+
+    roles = [part for part in args.set.split(",") if part.strip()]
+    url = _prepare_database(args)
+    account = _in_transaction(
+        url,
+        lambda session: set_roles(
+            session, site_code=args.code, identifier=args.identifier, roles=roles
+        ),
+    )
+    shown = ", ".join(["member", *account.roles])
+    print(f"Account {account.identifier} on {args.code.upper()}: {shown}")
+    return 0
+
+
+# --- terminals -------------------------------------------------------------------------------
+
+
+def _terminals_enrol(args: argparse.Namespace) -> int:
+    from kiosk_server.admin.devices import enrol_device
+
+    url = _prepare_database(args)
+    device = _in_transaction(
+        url,
+        lambda session: enrol_device(
+            session, name=args.name, role=args.role, site_codes=args.site, now=_now()
+        ),
+    )
+    print(
+        f"Device {device.id} enrolled: {device.name} ({device.role}) for "
+        f"{', '.join(device.site_codes)}"
+    )
+    print(f"Device key: {device.key}")
+    print("Keep it now: it will not be shown again (only its hash is stored).")
+    return 0
+
+
+def _terminals_list(args: argparse.Namespace) -> int:
+    from kiosk_server.admin.devices import list_devices
+
+    url = _prepare_database(args)
+    devices = _in_transaction(url, list_devices)
+    if not devices:
+        print("No devices enrolled.")
+        return 0
+    rows = [("ID", "NAME", "ROLE", "SITES", "CREATED", "REVOKED")]
+    rows += [
+        (
+            str(d.id),
+            d.name,
+            d.role,
+            ",".join(d.site_codes),
+            _format_time(d.created_at),
+            _format_time(d.revoked_at) if d.revoked_at else "-",
+        )
+        for d in devices
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+    return 0
+
+
+def _terminals_revoke(args: argparse.Namespace) -> int:
+    from kiosk_server.admin.devices import revoke_device
+
+    url = _prepare_database(args)
+    device = _in_transaction(
+        url, lambda session: revoke_device(session, device_id=args.id, now=_now())
+    )
+    print(f"Device {device.id} ({device.name}) revoked: its key no longer works")
+    return 0
+
+
+# --- outbox ----------------------------------------------------------------------------------
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from kiosk_server.admin.sites import get_site
+    from kiosk_server.models import OutboxMessage, Site
+    from kiosk_server.notify.outbox import latest_messages
+
+    if args.limit < 1:
+        raise CommandError("--limit must be at least 1")
+    url = _prepare_database(args)
+
+    async def read(session: AsyncSession) -> tuple[list[OutboxMessage], dict[int, Site]]:
+        if args.site is not None:
+            await get_site(session, args.site)  # An unknown code is an error, not "no messages".
+        messages = await latest_messages(session, site_code=args.site, limit=args.limit)
+        sites = {site.id: site for site in await session.scalars(select(Site))}
+        return messages, sites
+
+    messages, sites = _in_transaction(url, read)
+    if not messages:
+        print("The outbox is empty.")
+        return 0
+    for index, message in enumerate(messages):
+        site = sites.get(message.site_id)
+        if index:
+            print("-" * 60)
+        print(
+            f"{_format_time(message.created_at, site.time_zone if site else None)}  "
+            f"{site.code if site else '?'}  {message.channel} to {message.recipient}"
+        )
+        if message.subject:
+            print(f"Subject: {message.subject}")
+        for filename in message.attachments:
+            print(f"Attachment: {filename}")
+        print()
+        print(message.body.rstrip("\n"))
+        if message.last_error:
+            print(f"(not delivered after {message.attempts} attempt(s): {message.last_error})")
+    return 0
+
+
+# --- demo ------------------------------------------------------------------------------------
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from kiosk_server.demo import DEMO_SITES, ensure_demo
+    from kiosk_server.paths import demo_database_path, demo_database_url, demo_device_key_path
+
+    url = args.database_url or demo_database_url()
+    ensure_demo(url)
+    where = demo_database_path() if not args.database_url else url
+    print(f"Demo database: {where}")
+    print(f"Demo terminal key: in {demo_device_key_path()}")
+    print(f"Demo sites: {', '.join(site.code for site in DEMO_SITES)}")
+    return 0
+
+
+# --- parser ----------------------------------------------------------------------------------
+
+
+def _add_database_option(parser: argparse.ArgumentParser, *, default: Any = None) -> None:
+    parser.add_argument(
+        "--database-url",
+        default=default,
+        help="sqlite:///PATH or postgresql://USER@HOST/DB (default: $KIOSK_SERVER_DATABASE_URL, "
+        "else the embedded demo's SQLite file)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Run the badge kiosk service (no command), or administer its database.",
+    )
+    _add_database_option(parser)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    parser.add_argument(
+        "--public-base-url", help="URL people's phones reach the service at (links in messages)"
+    )
+    parser.set_defaults(handler=_serve)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    site = commands.add_parser("site", help="create, set or show a site")
+    site_commands = site.add_subparsers(title="site commands", metavar="ACTION", required=True)
+    create = site_commands.add_parser("create", help="create a site")
+    create.add_argument("code", metavar="CODE", help="solution code (2-32 of A-Z, 0-9, -)")
+    create.add_argument("--name", required=True)
+    create.add_argument("--currency", default="EUR")
+    create.add_argument("--locale", default="fr_FR")
+    create.add_argument("--time-zone", default="Europe/Paris")
+    create.set_defaults(handler=_site_create)
+    set_ = site_commands.add_parser("set", help="set a site's name and policies from a TOML file")
+    set_.add_argument("code", metavar="CODE")
+    set_.add_argument("file", metavar="FILE.toml")
+    set_.set_defaults(handler=_site_set)
+    show = site_commands.add_parser("show", help="print a site and its policies as TOML")
+    show.add_argument("code", metavar="CODE")
+    show.set_defaults(handler=_site_show)
+
+    accounts = commands.add_parser("accounts", help="import accounts, set roles")
+    account_commands = accounts.add_subparsers(
+        title="accounts commands", metavar="ACTION", required=True
+    )
+    import_ = account_commands.add_parser(
+        "import", help="import accounts from CSV (identifier,name,email,phone[,roles])"
+    )
+    import_.add_argument("code", metavar="CODE")
+    import_.add_argument("file", metavar="FILE.csv")
+    import_.add_argument("--update", action="store_true", help="update accounts that already exist")
+    import_.set_defaults(handler=_accounts_import)
+    roles = account_commands.add_parser("roles", help="set the roles of an account")
+    roles.add_argument("code", metavar="CODE")
+    roles.add_argument("identifier", metavar="IDENTIFIER")
+    roles.add_argument(
+        "--set",
+        required=True,
+        metavar="ROLES",
+        help='comma-separated: reception,admin ("" for none)',
+    )
+    roles.set_defaults(handler=_accounts_roles)
+
+    terminals = commands.add_parser("terminals", help="enrol, list or revoke devices")
+    terminal_commands = terminals.add_subparsers(
+        title="terminals commands", metavar="ACTION", required=True
+    )
+    enrol = terminal_commands.add_parser("enrol", help="enrol a device and print its key once")
+    enrol.add_argument("--name", required=True)
+    enrol.add_argument("--role", required=True, choices=("terminal", "till", "door", "kitchen"))
+    enrol.add_argument(
+        "--site", action="append", required=True, metavar="CODE", help="a site it serves (repeat)"
+    )
+    enrol.set_defaults(handler=_terminals_enrol)
+    list_ = terminal_commands.add_parser("list", help="list devices")
+    list_.set_defaults(handler=_terminals_list)
+    revoke = terminal_commands.add_parser("revoke", help="revoke a device")
+    revoke.add_argument("id", type=int, metavar="ID")
+    revoke.set_defaults(handler=_terminals_revoke)
+
+    outbox = commands.add_parser("outbox", help="print the latest messages not yet delivered")
+    outbox.add_argument("--site", metavar="CODE")
+    outbox.add_argument("--limit", type=int, default=10)
+    outbox.set_defaults(handler=_outbox)
+
+    demo = commands.add_parser("demo", help="seed the demo database and print where it is")
+    demo.set_defaults(handler=_demo)
+
+    # Every command takes --database-url after its name too. SUPPRESS keeps a command from
+    # overwriting the value given before the command's name with its own default.
+    for command in (create, set_, show, import_, roles, enrol, list_, revoke, outbox, demo):
+        _add_database_option(command, default=argparse.SUPPRESS)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `kiosk-server`; returns the exit status (2 on any error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        handler: Callable[[argparse.Namespace], int] = args.handler
+        return handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - an admin sees one line, never a traceback
+        print(f"{PROG}: error: {_describe(exc)}", file=sys.stderr)
+        return 2
+
+
+def _describe(exc: Exception) -> str:
+    from kiosk_server.admin import AdminError
+
+    if isinstance(exc, AdminError | CommandError):
+        return _one_line(exc)
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(exc, OperationalError | OSError):
+        cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        return f"cannot use the database: {_one_line(cause)}"
+    if isinstance(exc, ValueError):
+        return _one_line(exc)
+    return f"unexpected {type(exc).__name__}: {_one_line(exc)}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""The demo: two sites with a few accounts in every state, and a terminal enrolled for both.
+
+`ensure_demo` is what the embedded terminal (and `kiosk-server` without a database URL) runs at
+start: migrate, seed once, and hand back the demo terminal's device key. The README lists the
+accounts below; keep them in step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from kiosk_server.admin.devices import enrol_device
+from kiosk_server.admin.sites import create_site
+from kiosk_server.clock import Clock, SystemClock
+from kiosk_server.models import Account, Device, LedgerEntry, Site
+from kiosk_server.security import Argon2, sha256_hex
+
+DEMO_TERMINAL_NAME = "Borne démo"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    identifier: str
+    name: str
+    status: str
+    pin: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    roles: tuple[str, ...] = ()
+    balance_cents: int = 0
+
+
+@dataclass(frozen=True)
+class DemoSite:
+    code: str
+    name: str
+    currency: str
+    locale: str
+    time_zone: str
+    accounts: tuple[DemoAccount, ...] = field(default_factory=tuple)
+
+
+DEMO_SITES = (
+    DemoSite(
+        code="DEMO",
+        name="Campus Démo",
+        currency="EUR",
+        locale="fr_FR",
+        time_zone="Europe/Paris",
+        accounts=(
+            DemoAccount(
+                "1001",
+                "Alice Martin",
+                "active",
+                pin="246810",
+                email="alice.martin@example.com",
+                balance_cents=1250,
+            ),
+            DemoAccount("1002", "Bruno Lefèvre", "pending", email="bruno.lefevre@example.com"),
+            DemoAccount("1003", "Chloé Dubois", "pending", phone="+33612345642"),
+            DemoAccount(
+                "2001",
+                "Denise Moreau",
+                "active",
+                pin="135790",
+                email="denise.moreau@example.com",
+                roles=("reception",),
+                balance_cents=4000,
+            ),
+        ),
+    ),
+    # Same identifier 1001 as on DEMO on purpose: sites are tenants, and the terminal serves
+    # both, so the solution code step shows.
+    DemoSite(
+        code="NORD",
+        name="Site Nord",
+        currency="EUR",
+        locale="fr_FR",
+        time_zone="Europe/Paris",
+        accounts=(DemoAccount("1001", "Noé Petit", "active", pin="975310", balance_cents=500),),
+    ),
+)
+OPENING_BALANCE_REASON = "Solde d'ouverture"
+
+
+async def seed_demo(
+    session_factory: async_sessionmaker[AsyncSession], *, clock: Clock, argon2: Argon2
+) -> str | None:
+    """Seed the demo into an empty database and return the demo terminal's device key; None
+    (and nothing written) when the database already holds a site."""
+    # PINs are hashed before the transaction, so that the write lock is held briefly.
+    pin_hashes = {
+        (site.code, account.identifier): await argon2.hash(account.pin)
+        for site in DEMO_SITES
+        for account in site.accounts
+        if account.pin is not None
+    }
+    now = clock.now()
+    async with session_factory() as session, session.begin():
+        if await session.scalar(select(Site.id).limit(1)) is not None:
+            return None
+        for demo_site in DEMO_SITES:
+            site = await create_site(
+                session,
+                code=demo_site.code,
+                name=demo_site.name,
+                currency=demo_site.currency,
+                locale=demo_site.locale,
+                time_zone=demo_site.time_zone,
+                now=now,
+            )
+            for demo in demo_site.accounts:
+                account = Account(
+                    site_id=site.id,
+                    identifier=demo.identifier,
+                    name=demo.name,
+                    email=demo.email,
+                    phone=demo.phone,
+                    roles=list(demo.roles),
+                    status=demo.status,
+                    pin_hash=pin_hashes.get((demo_site.code, demo.identifier)),
+                    created_at=now,
+                )
+                session.add(account)
+                await session.flush()
+                if demo.balance_cents:
+                    session.add(
+                        LedgerEntry(
+                            site_id=site.id,
+                            account_id=account.id,
+                            kind="adjustment",
+                            amount_cents=demo.balance_cents,
+                            currency=site.currency,
+                            reason=OPENING_BALANCE_REASON,
+                            created_at=now,
+                        )
+                    )
+        terminal = await enrol_device(
+            session,
+            name=DEMO_TERMINAL_NAME,
+            role="terminal",
+            site_codes=[s.code for s in DEMO_SITES],
+            now=now,
+        )
+    return terminal.key
+
+
+async def _key_is_live(session: AsyncSession, key: str) -> bool:
+    device_id = await session.scalar(
+        select(Device.id).where(Device.key_hash == sha256_hex(key), Device.revoked_at.is_(None))
+    )
+    return device_id is not None
+
+
+async def _reenrol_demo_terminal(session: AsyncSession, *, now: dt.datetime) -> str:
+    """A new demo terminal key, for when the key file was lost: the old terminal is revoked
+    (nobody holds its key any more) and a new one serves the demo sites that still exist."""
+    old = await session.scalars(
+        select(Device).where(Device.name == DEMO_TERMINAL_NAME, Device.revoked_at.is_(None))
+    )
+    for device in old:
+        device.revoked_at = now
+    codes = list(
+        await session.scalars(select(Site.code).where(Site.code.in_([s.code for s in DEMO_SITES])))
+    )
+    if not codes:
+        codes = list(await session.scalars(select(Site.code).order_by(Site.id)))
+    terminal = await enrol_device(
+        session, name=DEMO_TERMINAL_NAME, role="terminal", site_codes=codes, now=now
+    )
+    return terminal.key
+
+
+def write_key_file(path: Path, key: str) -> None:
+    """Write the key readable by its owner only; replaced atomically, so a crash mid-write
+    never leaves half a key."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)
+
+
+def read_key_file(path: Path) -> str | None:
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
+    return key or None
+
+
+async def _ensure_seeded(url: str, key_path: Path, clock: Clock, argon2: Argon2) -> str:
+    from kiosk_server.db import make_engine, make_session_factory
+
+    engine = make_engine(url)
+    try:
+        session_factory = make_session_factory(engine)
+        key = await seed_demo(session_factory, clock=clock, argon2=argon2)
+        if key is not None:
+            write_key_file(key_path, key)
+            return key
+        stored = read_key_file(key_path)
+        async with session_factory() as session, session.begin():
+            if stored is not None and await _key_is_live(session, stored):
+                return stored
+            key = await _reenrol_demo_terminal(session, now=clock.now())
+        write_key_file(key_path, key)
+        return key
+    finally:
+        await engine.dispose()
+
+
+def ensure_demo(
+    url: str,
+    *,
+    key_path: Path | None = None,
+    clock: Clock | None = None,
+    argon2: Argon2 | None = None,
+) -> str:
+    """Migrate the database, seed the demo if it holds no site yet, and return the demo
+    terminal's device key (kept in `key_path`, the data directory's key file by default).
+
+    Synchronous, for the embedded terminal's start-up thread; it must not be called on a
+    thread that runs an event loop."""
+    from kiosk_server.db import upgrade
+    from kiosk_server.paths import demo_device_key_path
+    from kiosk_server.settings import ServerSettings
+
+    upgrade(url)
+    if argon2 is None:
+        argon2 = Argon2.from_settings(ServerSettings(database_url=url))
+    return asyncio.run(
+        _ensure_seeded(url, key_path or demo_device_key_path(), clock or SystemClock(), argon2)
+    )

@@ -1,0 +1,94 @@
+"""FastAPI dependencies: the request's database session, its device, its person, the clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kiosk_server.clock import Clock
+from kiosk_server.models import Device
+from kiosk_server.problems import ProblemError
+from kiosk_server.security import Argon2
+from kiosk_server.services import auth
+from kiosk_server.services.devices import device_by_key
+
+_device_key_header = APIKeyHeader(
+    name="X-Device-Key", auto_error=False, description="The enrolled device's key."
+)
+_bearer = HTTPBearer(auto_error=False, description="A person's session token.")
+
+
+async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request, committed when the route returns (before the answer is sent),
+    rolled back when it raises."""
+    async with request.app.state.session_factory() as session:
+        yield session
+        await session.commit()
+
+
+# `scope="function"`: the commit must happen before the client sees the answer.
+DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
+
+
+def clock(request: Request) -> Clock:
+    current: Clock = request.app.state.clock
+    return current
+
+
+def argon2(request: Request) -> Argon2:
+    hasher: Argon2 = request.app.state.argon2
+    return hasher
+
+
+ClockDep = Annotated[Clock, Depends(clock)]
+Argon2Dep = Annotated[Argon2, Depends(argon2)]
+
+
+async def current_device(
+    session: DbSession, key: Annotated[str | None, Depends(_device_key_header)]
+) -> Device:
+    """The device whose key the request carries."""
+    if not key:
+        raise ProblemError("device-key-missing", "Send the device key in X-Device-Key.")
+    device = await device_by_key(session, key)
+    if device is None:
+        raise ProblemError("device-key-invalid", "This device key is unknown or revoked.")
+    return device
+
+
+CurrentDevice = Annotated[Device, Depends(current_device)]
+
+
+def require_role(*roles: str) -> Callable[[Device], Awaitable[Device]]:
+    """A dependency that lets only devices of these roles through."""
+
+    async def check(device: CurrentDevice) -> Device:
+        if device.role not in roles:
+            raise ProblemError("device-role-forbidden", "This device may not use this route.")
+        return device
+
+    return check
+
+
+Terminal = Annotated[Device, Depends(require_role("terminal"))]
+
+
+async def current_person(
+    session: DbSession,
+    device: Terminal,
+    now: ClockDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> auth.SignedInPerson:
+    """The person signed in on this device with the bearer token the request carries."""
+    if credentials is None or not credentials.credentials:
+        raise ProblemError("session-missing", "Sign in first.")
+    return await auth.signed_in_person(
+        session, device=device, token=credentials.credentials, now=now.now()
+    )
+
+
+CurrentPerson = Annotated[auth.SignedInPerson, Depends(current_person)]

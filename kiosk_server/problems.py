@@ -1,0 +1,205 @@
+"""RFC 9457 problem documents: every error the service answers, with a stable `code`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+PROBLEMS: dict[str, tuple[int, str]] = {
+    "device-key-missing": (401, "Device key missing"),
+    "device-key-invalid": (401, "Device key invalid"),
+    "device-role-forbidden": (403, "Not allowed for this device"),
+    "session-missing": (401, "Session missing"),
+    "session-invalid": (401, "Session invalid"),
+    "solution-unknown": (404, "Unknown solution"),
+    "account-unknown": (404, "Unknown account"),
+    "account-not-active": (409, "Account not active"),
+    "account-already-active": (409, "Account already active"),
+    "account-blocked": (403, "Account blocked"),
+    "account-paused": (423, "Account paused"),
+    "account-locked": (423, "Account locked"),
+    "pin-incorrect": (401, "Incorrect PIN"),
+    "pin-malformed": (422, "Malformed PIN"),
+    "pin-too-simple": (422, "PIN too simple"),
+    "terminal-throttled": (429, "Terminal throttled"),
+    "verification-send-limit": (429, "Too many codes sent"),
+    "verification-code-invalid": (422, "Incorrect verification code"),
+    "verification-code-expired": (410, "Verification code expired"),
+    "pin-setup-expired": (410, "PIN setup expired"),
+    "no-contact": (409, "No contact"),
+    "validation-failed": (422, "Validation failed"),
+    "not-found": (404, "Not found"),
+    "method-not-allowed": (405, "Method not allowed"),
+    "internal-error": (500, "Internal error"),
+}
+"""Known codes with their status and title (docs/api.md). Later routes add theirs here."""
+
+
+class FieldError(BaseModel):
+    """One field of a request that does not fit the schema."""
+
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An error answer (`application/problem+json`)."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    instance: str | None = None
+    retry_after: int | None = None
+    """Seconds to wait before trying again (also the `Retry-After` header)."""
+    errors: list[FieldError] | None = None
+    """On `validation-failed`: what is wrong with which field."""
+
+
+class ProblemError(Exception):
+    """Raised by services and dependencies; answered as a problem document."""
+
+    def __init__(
+        self,
+        code: str,
+        detail: str | None = None,
+        *,
+        status: int | None = None,
+        title: str | None = None,
+        retry_after: int | None = None,
+        errors: list[FieldError] | None = None,
+    ) -> None:
+        known_status, known_title = PROBLEMS.get(code, (500, code))
+        self.code = code
+        self.status = status if status is not None else known_status
+        self.title = title if title is not None else known_title
+        self.detail = detail
+        self.retry_after = retry_after
+        self.errors = errors
+        super().__init__(code)
+
+
+def problem_response(problem: ProblemError, instance: str) -> JSONResponse:
+    document = Problem(
+        type=f"/problems/{problem.code}",
+        title=problem.title,
+        status=problem.status,
+        code=problem.code,
+        detail=problem.detail,
+        instance=instance,
+        retry_after=problem.retry_after,
+        errors=problem.errors,
+    )
+    headers = {"Retry-After": str(problem.retry_after)} if problem.retry_after is not None else None
+    return JSONResponse(
+        document.model_dump(mode="json", exclude_none=True),
+        status_code=problem.status,
+        headers=headers,
+        media_type=PROBLEM_MEDIA_TYPE,
+    )
+
+
+def problem_responses(*codes: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: the problem schema under each status its codes can produce."""
+    by_status: dict[int, list[str]] = {}
+    for code in codes:
+        by_status.setdefault(PROBLEMS[code][0], []).append(code)
+    return {
+        status: {
+            "model": Problem,
+            "description": ", ".join(f"`{code}`" for code in status_codes),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status, status_codes in sorted(by_status.items())
+    }
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)  # noqa: S101 - registered for ProblemError only
+    return problem_response(exc, request.url.path)
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101
+    errors = [
+        FieldError(
+            field=".".join(str(part) for part in error.get("loc", ()) if part != "body"),
+            message=str(error.get("msg", "")),
+        )
+        for error in exc.errors()
+    ]
+    problem = ProblemError(
+        "validation-failed", "The request does not fit the expected schema.", errors=errors
+    )
+    return problem_response(problem, request.url.path)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+    if exc.status_code == 404:
+        problem = ProblemError("not-found", "No such route.")
+    elif exc.status_code == 405:
+        problem = ProblemError("method-not-allowed", "This route does not take that method.")
+    else:
+        problem = ProblemError(f"http-{exc.status_code}", status=exc.status_code, title="Error")
+    return problem_response(problem, request.url.path)
+
+
+def _internal_error(path: str, method: str, exc: BaseException) -> JSONResponse:
+    # A traceback, never local variables or the body: they may hold a PIN, a code or a token.
+    log.error("unhandled error on %s %s", method, path, exc_info=exc)
+    return problem_response(ProblemError("internal-error", "Something went wrong."), path)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    return _internal_error(request.url.path, request.method, exc)
+
+
+class InternalErrorMiddleware:
+    """Answers an unexpected exception with an `internal-error` problem and stops it there.
+
+    Starlette's own handler for `Exception` sends the answer and then re-raises, so the ASGI
+    server would log the error a second time, in its own format."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            response = _internal_error(scope.get("path", ""), scope.get("method", ""), exc)
+            await response(scope, receive, send)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)
+    app.add_middleware(InternalErrorMiddleware)

@@ -1,0 +1,118 @@
+"""Request and answer bodies of the `/v1` routes (the OpenAPI document is built from these)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+SolutionCode = Field(min_length=1, max_length=32, description="Matched case-insensitively.")
+Identifier = Field(min_length=1, max_length=64, description="Matched as typed, after trimming.")
+
+
+class Health(BaseModel):
+    """The service is up."""
+
+    status: Literal["ok"] = "ok"
+
+
+class SiteRef(BaseModel):
+    """A site, as a device may name it."""
+
+    code: str
+    name: str
+
+
+class SiteInfo(BaseModel):
+    """A site, with what the terminal needs to format money and times."""
+
+    code: str
+    name: str
+    currency: str
+    locale: str
+    time_zone: str
+
+
+class Money(BaseModel):
+    """An amount in integer cents of a currency."""
+
+    amount_cents: int
+    currency: str
+
+
+class DeviceInfo(BaseModel):
+    """The device making the request, and the sites it serves."""
+
+    id: int
+    name: str
+    role: Literal["terminal", "till", "door", "kitchen"]
+    sites: list[SiteRef]
+
+
+class Me(BaseModel):
+    """The signed-in person."""
+
+    identifier: str
+    name: str
+    roles: list[str]
+    site: SiteInfo
+    balance: Money
+
+
+class Session(BaseModel):
+    """A person's session on this device. Send `token` as `Authorization: Bearer <token>`."""
+
+    token: str
+    expires_at: dt.datetime
+    me: Me
+
+
+class IdentifyRequest(BaseModel):
+    solution_code: str = SolutionCode
+    identifier: str = Identifier
+
+
+class Identified(BaseModel):
+    """What the terminal does next: ask the PIN, or activate, or unlock."""
+
+    account_state: Literal["active", "pending_activation", "locked"]
+    site: SiteRef
+
+
+class VerificationCodeRequest(BaseModel):
+    solution_code: str = SolutionCode
+    identifier: str = Identifier
+    purpose: Literal["activate", "reset_pin"]
+
+
+class VerificationCodeSent(BaseModel):
+    """Where the code went (masked) and until when it is valid."""
+
+    channel: Literal["email", "sms"]
+    destination: str
+    expires_at: dt.datetime
+
+
+class VerificationCodeCheck(BaseModel):
+    solution_code: str = SolutionCode
+    identifier: str = Identifier
+    code: str = Field(max_length=16)
+
+
+class PinSetupGrant(BaseModel):
+    """A one-time token that lets the person choose a PIN."""
+
+    pin_setup_token: str
+    expires_at: dt.datetime
+
+
+class PinSetupRequest(BaseModel):
+    pin_setup_token: str = Field(max_length=128)
+    pin: str = Field(max_length=32)
+
+
+class SignInRequest(BaseModel):
+    solution_code: str = SolutionCode
+    identifier: str = Identifier
+    pin: str = Field(max_length=32)

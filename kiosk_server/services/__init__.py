@@ -1,0 +1,1 @@
+"""Domain rules: functions that take an `AsyncSession` and plain values, and know no HTTP."""

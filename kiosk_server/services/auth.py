@@ -1,0 +1,451 @@
+"""Signing people in on a shared terminal: identify, verification codes, PIN, sessions, and the
+counters that slow down guessing (pause per terminal, lock across terminals, terminal throttle).
+
+Failures are committed before the error is raised: the request's transaction is rolled back on
+an error, and a wrong PIN must be counted all the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kiosk_server import schemas
+from kiosk_server.db import as_utc
+from kiosk_server.models import (
+    Account,
+    Device,
+    DeviceFailure,
+    PersonSession,
+    PinFailure,
+    Site,
+    VerificationCode,
+)
+from kiosk_server.notify.outbox import enqueue_message
+from kiosk_server.problems import ProblemError
+from kiosk_server.security import (
+    Argon2,
+    is_trivial_pin,
+    is_well_formed_pin,
+    mask_email,
+    mask_phone,
+    new_token,
+    new_verification_code,
+    sha256_hex,
+)
+from kiosk_server.services import accounts
+from kiosk_server.services.devices import site_by_id
+from kiosk_server.site_settings import SiteSettings
+
+Purpose = Literal["activate", "reset_pin"]
+
+MAX_THROTTLE_SECONDS = 300
+"""The longest a throttled terminal is asked to wait between two attempts."""
+
+
+@dataclass(frozen=True)
+class SignedInPerson:
+    """The person behind a bearer token on this device."""
+
+    session: PersonSession
+    account: Account
+    site: Site
+
+
+def site_settings(site: Site) -> SiteSettings:
+    return SiteSettings.model_validate(site.settings or {})
+
+
+def _seconds_until(when: dt.datetime, now: dt.datetime) -> int:
+    return max(1, math.ceil((when - now).total_seconds()))
+
+
+async def _fail(session: AsyncSession, problem: ProblemError) -> ProblemError:
+    """Commit what was recorded (failures, attempts), then hand back the error to raise."""
+    await session.commit()
+    return problem
+
+
+async def _check_throttle(
+    session: AsyncSession, *, device: Device, settings: SiteSettings, now: dt.datetime
+) -> None:
+    """Past the threshold, each further failure on the terminal doubles the wait before the
+    next attempt (up to `MAX_THROTTLE_SECONDS`): one PIN tried on many accounts gets slow."""
+    since = now - dt.timedelta(minutes=settings.terminal_throttle_window_minutes)
+    count, last = (
+        await session.execute(
+            select(func.count(), func.max(DeviceFailure.at)).where(
+                DeviceFailure.device_id == device.id, DeviceFailure.at > since
+            )
+        )
+    ).one()
+    if last is None or count < settings.terminal_throttle_failures:
+        return
+    excess = min(count - settings.terminal_throttle_failures, 9)
+    resumes_at = as_utc(last) + dt.timedelta(seconds=min(2**excess, MAX_THROTTLE_SECONDS))
+    if resumes_at > now:
+        raise ProblemError(
+            "terminal-throttled",
+            "This terminal is slowed down after many failed attempts. Try again shortly.",
+            retry_after=_seconds_until(resumes_at, now),
+        )
+
+
+async def _find_account(
+    session: AsyncSession, *, device: Device, site: Site, identifier: str, now: dt.datetime
+) -> Account:
+    account = await session.scalar(
+        select(Account)
+        .where(Account.site_id == site.id, Account.identifier == identifier.strip())
+        .with_for_update()
+    )
+    if account is None:
+        session.add(DeviceFailure(device_id=device.id, kind="identifier", at=now))
+        raise await _fail(
+            session, ProblemError("account-unknown", "No account with this identifier here.")
+        )
+    return account
+
+
+def _check_not_blocked(account: Account) -> None:
+    if account.status == "blocked":
+        raise ProblemError("account-blocked", "This account is blocked. Ask the site's staff.")
+
+
+async def identify(
+    session: AsyncSession, *, device: Device, site: Site, identifier: str, now: dt.datetime
+) -> schemas.Identified:
+    await _check_throttle(session, device=device, settings=site_settings(site), now=now)
+    account = await _find_account(session, device=device, site=site, identifier=identifier, now=now)
+    _check_not_blocked(account)
+    state: Literal["active", "pending_activation", "locked"]
+    if account.status != "active":
+        state = "pending_activation"
+    elif account.locked_at is not None:
+        state = "locked"
+    else:
+        state = "active"
+    return schemas.Identified(
+        account_state=state, site=schemas.SiteRef(code=site.code, name=site.name)
+    )
+
+
+def _code_message(site: Site, code: str, minutes: int) -> tuple[str, str]:
+    """Subject and body of a verification code message, in the site's language."""
+    if site.locale.lower().startswith("fr"):
+        return (
+            "Votre code de vérification",
+            f"Votre code de vérification : {code}. Il est valable {minutes} minutes.",
+        )
+    return (
+        "Your verification code",
+        f"Your verification code: {code}. It is valid for {minutes} minutes.",
+    )
+
+
+async def send_verification_code(
+    session: AsyncSession,
+    *,
+    device: Device,
+    site: Site,
+    identifier: str,
+    purpose: Purpose,
+    argon2: Argon2,
+    now: dt.datetime,
+) -> schemas.VerificationCodeSent:
+    """Send a new code to the account's contact (email, else phone); it replaces earlier ones."""
+    settings = site_settings(site)
+    account = await _find_account(session, device=device, site=site, identifier=identifier, now=now)
+    _check_not_blocked(account)
+    if purpose == "activate" and account.status == "active":
+        raise ProblemError("account-already-active", "This account is already active.")
+
+    channel: Literal["email", "sms"]
+    if account.email:
+        channel, recipient, destination = "email", account.email, mask_email(account.email)
+    elif account.phone:
+        channel, recipient, destination = "sms", account.phone, mask_phone(account.phone)
+    else:
+        raise ProblemError("no-contact", "No email or phone is registered for this account.")
+
+    window = dt.timedelta(minutes=settings.verification_send_window_minutes)
+    recent = (
+        await session.scalars(
+            select(VerificationCode.created_at)
+            .where(
+                VerificationCode.account_id == account.id,
+                VerificationCode.created_at > now - window,
+            )
+            .order_by(VerificationCode.created_at.desc())
+            .limit(settings.verification_max_sends)
+        )
+    ).all()
+    if len(recent) >= settings.verification_max_sends:
+        raise ProblemError(
+            "verification-send-limit",
+            "Several codes were sent lately. Use the last one, or ask again later.",
+            retry_after=_seconds_until(as_utc(recent[-1]) + window, now),
+        )
+
+    # The newest code replaces the earlier ones, and any PIN setup they opened.
+    await session.execute(
+        update(VerificationCode)
+        .where(VerificationCode.account_id == account.id, VerificationCode.expires_at > now)
+        .values(expires_at=now)
+    )
+    await session.execute(
+        update(VerificationCode)
+        .where(
+            VerificationCode.account_id == account.id,
+            VerificationCode.pin_setup_expires_at > now,
+        )
+        .values(pin_setup_expires_at=now)
+    )
+    code = new_verification_code()
+    expires_at = now + dt.timedelta(minutes=settings.verification_code_minutes)
+    session.add(
+        VerificationCode(
+            account_id=account.id,
+            device_id=device.id,
+            purpose=purpose,
+            code_hash=await argon2.hash(code),
+            attempts=0,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    subject, body = _code_message(site, code, settings.verification_code_minutes)
+    await enqueue_message(
+        session,
+        site=site,
+        account=account,
+        channel=channel,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        now=now,
+    )
+    return schemas.VerificationCodeSent(
+        channel=channel, destination=destination, expires_at=expires_at
+    )
+
+
+async def check_verification_code(
+    session: AsyncSession,
+    *,
+    device: Device,
+    site: Site,
+    identifier: str,
+    code: str,
+    argon2: Argon2,
+    now: dt.datetime,
+) -> schemas.PinSetupGrant:
+    """Check the account's latest code; a match opens a one-time PIN setup."""
+    settings = site_settings(site)
+    account = await _find_account(session, device=device, site=site, identifier=identifier, now=now)
+    _check_not_blocked(account)
+    pending = await session.scalar(
+        select(VerificationCode)
+        .where(VerificationCode.account_id == account.id)
+        .order_by(VerificationCode.created_at.desc(), VerificationCode.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if (
+        pending is None
+        or pending.used_at is not None
+        or as_utc(pending.expires_at) <= now
+        or pending.attempts >= settings.verification_max_attempts
+    ):
+        raise ProblemError(
+            "verification-code-expired", "This code is no longer valid. Ask for a new one."
+        )
+    if not await argon2.verify(pending.code_hash, code.strip()):
+        pending.attempts += 1
+        raise await _fail(
+            session,
+            ProblemError("verification-code-invalid", "This code does not match. Check it."),
+        )
+    token = new_token()
+    pending.used_at = now
+    pending.pin_setup_hash = sha256_hex(token)
+    pending.pin_setup_expires_at = now + dt.timedelta(minutes=settings.pin_setup_minutes)
+    return schemas.PinSetupGrant(pin_setup_token=token, expires_at=pending.pin_setup_expires_at)
+
+
+async def _open_session(
+    session: AsyncSession,
+    *,
+    device: Device,
+    account: Account,
+    site: Site,
+    settings: SiteSettings,
+    now: dt.datetime,
+) -> schemas.Session:
+    token = new_token()
+    expires_at = now + dt.timedelta(minutes=settings.session_minutes)
+    session.add(
+        PersonSession(
+            token_hash=sha256_hex(token),
+            account_id=account.id,
+            device_id=device.id,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    me = await accounts.me(session, account=account, site=site)
+    return schemas.Session(token=token, expires_at=expires_at, me=me)
+
+
+async def set_pin(
+    session: AsyncSession,
+    *,
+    device: Device,
+    pin_setup_token: str,
+    pin: str,
+    argon2: Argon2,
+    now: dt.datetime,
+) -> schemas.Session:
+    """Choose a PIN with a PIN setup token: activates (or unlocks) the account and signs in."""
+    grant = await session.scalar(
+        select(VerificationCode)
+        .where(VerificationCode.pin_setup_hash == sha256_hex(pin_setup_token))
+        .with_for_update()
+    )
+    account = await session.get(Account, grant.account_id) if grant is not None else None
+    site = site_by_id(device, account.site_id) if account is not None else None
+    if (
+        grant is None
+        or grant.pin_setup_expires_at is None
+        or as_utc(grant.pin_setup_expires_at) <= now
+        or account is None
+        or site is None
+    ):
+        raise ProblemError("pin-setup-expired", "Start again with a new verification code.")
+    if not is_well_formed_pin(pin):
+        raise ProblemError("pin-malformed", "A PIN is exactly 6 digits.")
+    if is_trivial_pin(pin):
+        raise ProblemError("pin-too-simple", "This PIN is too easy to guess. Choose another.")
+    _check_not_blocked(account)
+
+    account.pin_hash = await argon2.hash(pin)
+    account.status = "active"
+    account.locked_at = None
+    grant.pin_setup_hash = None
+    grant.pin_setup_expires_at = now
+    await session.execute(delete(PinFailure).where(PinFailure.account_id == account.id))
+    return await _open_session(
+        session, device=device, account=account, site=site, settings=site_settings(site), now=now
+    )
+
+
+async def _paused_until(
+    session: AsyncSession,
+    *,
+    device: Device,
+    account: Account,
+    settings: SiteSettings,
+    now: dt.datetime,
+) -> dt.datetime | None:
+    """When the pause of the account on this device ends, if it is paused now."""
+    window = dt.timedelta(minutes=settings.pin_pause_minutes)
+    recent = (
+        await session.scalars(
+            select(PinFailure.at)
+            .where(
+                PinFailure.account_id == account.id,
+                PinFailure.device_id == device.id,
+                PinFailure.at > now - window,
+            )
+            .order_by(PinFailure.at.desc())
+            .limit(settings.pin_pause_failures)
+        )
+    ).all()
+    if len(recent) < settings.pin_pause_failures:
+        return None
+    # The pause lasts until the oldest of those failures leaves the window.
+    return as_utc(recent[-1]) + window
+
+
+async def sign_in(
+    session: AsyncSession,
+    *,
+    device: Device,
+    site: Site,
+    identifier: str,
+    pin: str,
+    argon2: Argon2,
+    now: dt.datetime,
+) -> schemas.Session:
+    settings = site_settings(site)
+    await _check_throttle(session, device=device, settings=settings, now=now)
+    account = await _find_account(session, device=device, site=site, identifier=identifier, now=now)
+    _check_not_blocked(account)
+    if account.status != "active" or account.pin_hash is None:
+        raise ProblemError("account-not-active", "Activate this account first.")
+    if account.locked_at is not None:
+        raise ProblemError(
+            "account-locked", "This account is locked. A verification code unlocks it."
+        )
+    paused_until = await _paused_until(
+        session, device=device, account=account, settings=settings, now=now
+    )
+    if paused_until is not None:
+        raise ProblemError(
+            "account-paused",
+            "Too many wrong PINs on this terminal. Try again later.",
+            retry_after=_seconds_until(paused_until, now),
+        )
+
+    if not await argon2.verify(account.pin_hash, pin):
+        session.add(PinFailure(account_id=account.id, device_id=device.id, at=now))
+        session.add(DeviceFailure(device_id=device.id, kind="pin", at=now))
+        await session.flush()
+        since = now - dt.timedelta(minutes=settings.pin_failure_window_minutes)
+        failures = await session.scalar(
+            select(func.count()).where(PinFailure.account_id == account.id, PinFailure.at > since)
+        )
+        if (failures or 0) >= settings.pin_lock_failures:
+            account.locked_at = now
+        raise await _fail(session, ProblemError("pin-incorrect", "The PIN does not match."))
+
+    await session.execute(delete(PinFailure).where(PinFailure.account_id == account.id))
+    return await _open_session(
+        session, device=device, account=account, site=site, settings=settings, now=now
+    )
+
+
+async def signed_in_person(
+    session: AsyncSession, *, device: Device, token: str, now: dt.datetime
+) -> SignedInPerson:
+    """The person behind a bearer token. Valid only on the device it was opened on, until it
+    expires or is revoked."""
+    person_session = await session.scalar(
+        select(PersonSession).where(PersonSession.token_hash == sha256_hex(token))
+    )
+    account = (
+        await session.get(Account, person_session.account_id)
+        if person_session is not None
+        else None
+    )
+    site = site_by_id(device, account.site_id) if account is not None else None
+    if (
+        person_session is None
+        or person_session.revoked_at is not None
+        or as_utc(person_session.expires_at) <= now
+        or person_session.device_id != device.id
+        or account is None
+        or account.status != "active"
+        or site is None
+    ):
+        raise ProblemError("session-invalid", "Sign in again.")
+    return SignedInPerson(session=person_session, account=account, site=site)
+
+
+async def sign_out(session: AsyncSession, *, person: SignedInPerson, now: dt.datetime) -> None:
+    person.session.revoked_at = now

@@ -1,0 +1,48 @@
+"""Devices (terminals, tills, doors, kitchen screens) and the sites they serve."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from kiosk_server import schemas
+from kiosk_server.models import Device, Site
+from kiosk_server.problems import ProblemError
+from kiosk_server.security import sha256_hex
+
+
+async def device_by_key(session: AsyncSession, key: str) -> Device | None:
+    """The enrolled, unrevoked device with this key, its sites loaded; None otherwise."""
+    device = await session.scalar(
+        select(Device).where(Device.key_hash == sha256_hex(key)).options(selectinload(Device.sites))
+    )
+    if device is None or device.revoked_at is not None:
+        return None
+    return device
+
+
+def site_for_code(device: Device, solution_code: str) -> Site:
+    """The site a request names, looked up among the device's sites only: a site the device
+    does not serve is answered exactly as one that does not exist."""
+    wanted = solution_code.strip().upper()
+    for site in device.sites:
+        if site.code == wanted:
+            return site
+    raise ProblemError("solution-unknown", "No such solution on this terminal.")
+
+
+def site_by_id(device: Device, site_id: int) -> Site | None:
+    return next((site for site in device.sites if site.id == site_id), None)
+
+
+def describe(device: Device) -> schemas.DeviceInfo:
+    sites = sorted(device.sites, key=lambda site: site.code)
+    return schemas.DeviceInfo.model_validate(
+        {
+            "id": device.id,
+            "name": device.name,
+            "role": device.role,
+            "sites": [{"code": site.code, "name": site.name} for site in sites],
+        }
+    )

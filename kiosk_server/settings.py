@@ -1,0 +1,32 @@
+"""The service's own settings (not a site's policies: those live in `site_settings`)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _demo_database_url() -> str:
+    # Imported here so that reading settings with an explicit URL never touches the demo paths.
+    from kiosk_server.paths import demo_database_url
+
+    return demo_database_url()
+
+
+class ServerSettings(BaseSettings):
+    """Settings of one service process, read from `KIOSK_SERVER_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="KIOSK_SERVER_", extra="ignore")
+
+    database_url: str = Field(default_factory=_demo_database_url)
+    """`sqlite:///path` or `postgresql://user@host/db`; the embedded demo's SQLite file by default."""
+    public_base_url: str | None = None
+    """Where people's phones reach the service (links in messages, checkout pages)."""
+    argon2_time_cost: int = Field(3, ge=1)
+    """Argon2 passes (RFC 9106 low-memory profile by default)."""
+    argon2_memory_cost_kib: int = Field(65536, ge=8)
+    """Argon2 memory in KiB (64 MiB by default)."""
+    argon2_parallelism: int = Field(4, ge=1)
+    """Argon2 lanes."""
+    log_level: str = "INFO"
+    """Level of the service's loggers."""

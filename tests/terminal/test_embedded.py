@@ -1,0 +1,104 @@
+"""The embedded demo service: the real service under uvicorn in a background thread, on a SQLite
+file in a data directory of the test's own."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from kiosk.api import KioskClient
+from kiosk.embedded import EmbeddedService, EmbeddedServiceError
+from kiosk_server import paths
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "data"
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(directory))
+    # Cheap argon2 for the demo's PINs (the service reads KIOSK_SERVER_* settings).
+    monkeypatch.setenv("KIOSK_SERVER_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("KIOSK_SERVER_ARGON2_MEMORY_COST_KIB", "8")
+    monkeypatch.setenv("KIOSK_SERVER_ARGON2_PARALLELISM", "1")
+    return directory
+
+
+def refuses_connections(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            return False
+    except ConnectionRefusedError:
+        return True
+
+
+async def test_starts_answers_with_the_demo_key_and_stops(data_dir: Path) -> None:
+    service = EmbeddedService()
+    service.start(data_dir)
+    try:
+        endpoint = await service.wait_ready_async(timeout=60)
+        async with KioskClient(endpoint.base_url, endpoint.device_key) as client:
+            health = await client.health()
+            device = await client.device()
+            identity = await client.identify("demo", "1001")
+    finally:
+        service.stop()
+
+    assert endpoint.base_url == f"http://127.0.0.1:{service.port}"
+    assert health.status == "ok"
+    assert device.role == "terminal"
+    assert "DEMO" in [site.code for site in device.sites]
+    assert identity.account_state == "active"
+    assert service.error is None
+    assert not service.running
+    assert service.port is not None
+    assert refuses_connections(service.port)
+    assert endpoint.device_key not in repr(endpoint)
+    # The very files `kiosk-server` (no database URL) serves from the same data directory.
+    assert paths.demo_database_path().is_file()
+    assert paths.demo_device_key_path().read_text().strip() == endpoint.device_key
+
+
+def test_second_start_on_the_same_data_keeps_the_demo_and_its_key(data_dir: Path) -> None:
+    first = EmbeddedService()
+    first.start(data_dir)
+    try:
+        first_endpoint = first.wait_ready(timeout=60)
+    finally:
+        first.stop()
+
+    second = EmbeddedService()
+    second.start(data_dir)
+    try:
+        second_endpoint = second.wait_ready(timeout=60)
+    finally:
+        second.stop()
+
+    assert second_endpoint.device_key == first_endpoint.device_key
+    assert not first.running
+    assert not second.running
+
+
+def test_a_failed_start_is_reported_not_raised_in_the_thread(tmp_path: Path) -> None:
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("in the way", encoding="utf-8")
+    service = EmbeddedService()
+
+    service.start(not_a_directory)
+
+    with pytest.raises(EmbeddedServiceError):
+        service.wait_ready(timeout=60)
+    assert isinstance(service.error, OSError)
+    service.stop()
+    assert not service.running
+
+
+def test_stop_before_ready_ends_the_thread(data_dir: Path) -> None:
+    service = EmbeddedService()
+    service.start(data_dir)
+
+    service.stop()
+
+    assert not service.running
+    assert service.port is not None
+    assert refuses_connections(service.port)
