@@ -1,0 +1,354 @@
+"""The kiosk's Textual app: the screen stack, the connection to the service, the signed-in
+session, idle time-outs, kiosk mode and the language.
+
+Nothing here imports httpx, the API client or the embedded service at module level: the welcome
+screen is drawn first, and the connection worker imports them afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from textual import events, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import Reactive, reactive
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from kiosk.i18n import Language, get_language, other_language, set_language
+from kiosk.screens.base import SERVICE_UNAVAILABLE, KioskScreen, SignIn, describe_error
+from kiosk.screens.idle_countdown import IdleCountdownScreen
+from kiosk.screens.maintenance import MaintenanceLock, MaintenanceScreen
+from kiosk.screens.welcome import WelcomeScreen
+from kiosk.settings import KioskSettings
+from kiosk.text import plain
+
+if TYPE_CHECKING:
+    from kiosk.api.client import KioskClient
+    from kiosk.api.models import Me
+    from kiosk.embedded import EmbeddedService
+    from kiosk.session import KioskSession
+
+logger = logging.getLogger(__name__)
+
+ClientFactory = Callable[[], "KioskClient"]
+"""Builds the API client instead of the settings (tests: a client on an in-process transport)."""
+
+ConnectionState = Literal["connecting", "ready", "failed"]
+
+# What says a person is there (clicks that pilots send straight to a screen are seen there).
+_ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
+
+# Seconds the app may take to notice that a screen's idle time is over.
+_IDLE_TICK_SECONDS = 0.25
+
+
+class KioskApp(App[None], inherit_bindings=False):
+    """The kiosk terminal. Build it with `create_app`."""
+
+    CSS_PATH = [  # noqa: RUF012 - Textual's own type for it is a list
+        "app.tcss",
+        "screens/welcome.tcss",
+        "screens/solution.tcss",
+        "screens/identifier.tcss",
+        "screens/verification.tcss",
+        "screens/choose_pin.tcss",
+        "screens/pin.tcss",
+        "screens/home.tcss",
+        "screens/maintenance.tcss",
+        "screens/idle_countdown.tcss",
+    ]
+    TITLE = "Badge kiosk"
+    ENABLE_COMMAND_PALETTE = False
+    # Selecting text and ctrl+c would copy a person's data to a clipboard that outlives them.
+    ALLOW_SELECT = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit_kiosk", "Quit", show=False, priority=True, id="quit"),
+        Binding("ctrl+c", "quit_kiosk", "Quit", show=False, priority=True, id="interrupt"),
+        Binding("f12", "maintenance", "Maintenance", show=False, priority=True, id="maintenance"),
+    ]
+
+    connection: Reactive[ConnectionState] = reactive("connecting", init=False)
+    """Whether the service answers: Start waits for "ready"."""
+
+    def __init__(
+        self, settings: KioskSettings, *, client_factory: ClientFactory | None = None
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        """The terminal's configuration."""
+        self._client_factory = client_factory
+        self.client: KioskClient | None = None
+        """The API client, once connected."""
+        self.sites: list[tuple[str, str]] = []
+        """(solution code, name) of each site this terminal serves."""
+        self.session: KioskSession | None = None
+        """The signed-in person; None when nobody is."""
+        self.connection_message = ""
+        """Why connecting failed, translated."""
+        self.maintenance_lock = MaintenanceLock()
+        """Wrong maintenance PINs, kept across openings of the modal."""
+        self._embedded: EmbeddedService | None = None
+        self._last_activity = time.monotonic()
+        self._countdown: IdleCountdownScreen | None = None
+        set_language(settings.language)
+
+    # Start-up and connection ---------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        # The bottom of the stack is Textual's blank default screen: every screen above it,
+        # welcome included, can then be replaced by a fresh one.
+        self.push_screen(WelcomeScreen())
+        self.set_interval(_IDLE_TICK_SECONDS, self._check_idle)
+        # Connect after the welcome screen is on the terminal, so that it is drawn first.
+        self.call_after_refresh(self.connect)
+
+    def connect(self) -> None:
+        """Connect to the service (again), in a worker; Start waits for it."""
+        self.connection = "connecting"
+        self._connect()
+
+    @work(exclusive=True, exit_on_error=False, group="connect")
+    async def _connect(self) -> None:
+        if self.client is None:
+            self.client = await self._build_client()
+        device = await self.client.device()
+        self.sites = [(site.code, plain(site.name)) for site in device.sites]
+        self.connection = "ready"
+
+    async def _build_client(self) -> KioskClient:
+        if self._client_factory is not None:
+            return self._client_factory()
+        from kiosk.api.client import KioskClient
+
+        timeout = self.settings.request_timeout_seconds
+        if self.settings.server_url is not None:
+            # A missing key is answered by the service as device-key-missing: a calm message.
+            key = self.settings.device_key or ""
+            return KioskClient(self.settings.server_url, key, timeout=timeout)
+        from kiosk.embedded import EmbeddedService
+
+        if self._embedded is not None and self._embedded.error is not None:
+            self._embedded.stop()
+            self._embedded = None
+        if self._embedded is None:
+            self._embedded = EmbeddedService()
+            self._embedded.start(self.settings.resolved_data_dir())
+        endpoint = await self._embedded.wait_ready_async()
+        return KioskClient(endpoint.base_url, endpoint.device_key, timeout=timeout)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The app's own workers: the connection and best-effort sign-outs."""
+        worker = event.worker
+        if event.state != WorkerState.ERROR:
+            return
+        if worker.group == "connect":
+            from kiosk.api.errors import ApiError
+
+            error = worker.error
+            if isinstance(error, ApiError):
+                self.connection_message = describe_error(error)
+            else:
+                # The embedded service did not start, or a bug: the log says why.
+                logger.error("cannot connect to the service: %s", _describe(error))
+                from kiosk.i18n import _
+
+                self.connection_message = _(SERVICE_UNAVAILABLE)
+            self.connection = "failed"
+        else:
+            logger.warning("worker %s failed: %s", worker.name, _describe(worker.error))
+
+    def api(self) -> KioskClient:
+        """The connected API client (screens are only reachable once connected)."""
+        if self.client is None:
+            from kiosk.api.errors import ServiceUnavailable
+
+            raise ServiceUnavailable("not connected")
+        return self.client
+
+    def site_for_code(self, typed: str) -> str | None:
+        """The solution code of the served site matching `typed` (case-insensitively)."""
+        wanted = typed.strip().upper()
+        for code, _name in self.sites:
+            if code.upper() == wanted:
+                return code
+        return None
+
+    async def on_unmount(self) -> None:
+        if self.session is not None:
+            self.session.clear()
+            self.session = None
+        if self.client is not None:
+            await self.client.aclose()
+        if self._embedded is not None:
+            self._embedded.stop()
+
+    # Signing in and out --------------------------------------------------------------------
+
+    def start_sign_in(self) -> None:
+        """From the welcome screen: the solution code, or straight to the identifier when this
+        terminal serves a single site."""
+        if self.connection != "ready":
+            return
+        from kiosk.screens.identifier import IdentifierScreen
+        from kiosk.screens.solution import SolutionScreen
+
+        if len(self.sites) == 1:
+            self.push_screen(IdentifierScreen(SignIn(solution_code=self.sites[0][0])))
+        else:
+            self.push_screen(SolutionScreen())
+
+    def open_session(self, me: Me) -> None:
+        """A person signed in: keep them in the session and show home, with the sign-in
+        screens gone from the stack."""
+        from kiosk.session import KioskSession
+
+        self.session = KioskSession.from_me(me)
+        self.note_activity()
+        self.call_later(self._show_home)
+
+    def _show_home(self) -> None:
+        from kiosk.screens.home import HomeScreen
+
+        self._replace_stack(HomeScreen())
+
+    def _replace_stack(self, top: Screen[Any]) -> None:
+        """Pop every screen above the blank bottom one, then show `top`."""
+        with self.batch_update():
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+            self.push_screen(top)
+
+    def end_session(self) -> None:
+        """Sign out (on the service, best effort, in a worker), forget the person and go back
+        to a fresh welcome screen."""
+        session, self.session = self.session, None
+        if session is not None:
+            session.clear()
+        client = self.client
+        if client is not None and client.has_session:
+            self.run_worker(
+                self._sign_out(client), group="sign-out", exit_on_error=False, exclusive=False
+            )
+        self._back_to_welcome()
+
+    @staticmethod
+    async def _sign_out(client: KioskClient) -> None:
+        try:
+            await client.sign_out()
+        finally:
+            client.forget_session()
+
+    def _back_to_welcome(self) -> None:
+        self._countdown = None
+        self._replace_stack(WelcomeScreen())
+        self.note_activity()
+
+    # Idle ----------------------------------------------------------------------------------
+
+    def note_activity(self) -> None:
+        """A person is there (a key, a click, a touch)."""
+        self._last_activity = time.monotonic()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, _ACTIVITY_EVENTS):
+            self.note_activity()
+        await super().on_event(event)
+
+    def idle_limit(self, screen: Screen[Any]) -> float | None:
+        """Seconds `screen` waits for a person before "still there?"; None: never."""
+        if not isinstance(screen, KioskScreen) or screen.IDLE == "none":
+            return None
+        idle = self.settings.idle
+        return float(idle.typing_seconds if screen.IDLE == "typing" else idle.default_seconds)
+
+    def _check_idle(self) -> None:
+        if self._countdown is not None:
+            return
+        limit = self.idle_limit(self.screen)
+        if limit is None or time.monotonic() - self._last_activity < limit:
+            return
+        self._countdown = IdleCountdownScreen(self.settings.idle.countdown_seconds)
+        self.push_screen(self._countdown, self._countdown_done)
+
+    def _countdown_done(self, still_there: bool | None) -> None:
+        self._countdown = None
+        self.note_activity()
+        if not still_there:
+            self.end_session()
+
+    # Language ------------------------------------------------------------------------------
+
+    async def switch_language(self, language: Language | None = None) -> None:
+        """Switch to `language` (default: the other one) and draw the current screen again."""
+        set_language(language or other_language())
+        screen = self.screen
+        if isinstance(screen, KioskScreen):
+            await screen.relabel()
+
+    # Kiosk mode ----------------------------------------------------------------------------
+
+    def action_quit_kiosk(self) -> None:
+        """ctrl+q / ctrl+c: quit, except in kiosk mode, where they do nothing visible."""
+        if not self.settings.kiosk_mode:
+            self.exit()
+
+    def action_maintenance(self) -> None:
+        """The hidden maintenance key of a kiosk."""
+        if self.settings.kiosk_mode and not isinstance(self.screen, MaintenanceScreen):
+            self.push_screen(MaintenanceScreen())
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's handler renders a Rich traceback with local variables (a person's data) and
+        # exits. A kiosk logs the error without locals and goes back to welcome instead.
+        if not self.settings.kiosk_mode:
+            super()._handle_exception(error)
+            return
+        self._recover(error)
+
+    async def _dispatch_message(self, message: Message) -> None:
+        # An error in one of the app's own handlers would end the app's message loop (Textual
+        # stops a message pump after an unhandled error): in kiosk mode, recover instead.
+        if not self.settings.kiosk_mode:
+            await super()._dispatch_message(message)
+            return
+        try:
+            await super()._dispatch_message(message)
+        except Exception as error:  # noqa: BLE001 - any error: log it and go back to welcome
+            self._recover(error)
+
+    def _recover(self, error: BaseException) -> None:
+        logger.error("unexpected error; back to the welcome screen\n%s", _describe(error))
+        self.call_later(self._wipe_after_error)
+
+    def _wipe_after_error(self) -> None:
+        try:
+            self.end_session()
+        except Exception as error:  # noqa: BLE001 - never let recovery itself take the kiosk down
+            logger.error("could not go back to welcome\n%s", _describe(error))
+
+
+def _describe(error: BaseException | None) -> str:
+    """A traceback without local variables (they may hold a person's data)."""
+    if error is None:
+        return "(no error)"
+    exception = traceback.TracebackException.from_exception(error, capture_locals=False)
+    return "".join(exception.format())
+
+
+def create_app(settings: KioskSettings, *, client_factory: ClientFactory | None = None) -> KioskApp:
+    """The kiosk app for `settings`, as the command line and the tests build it.
+
+    `client_factory` replaces the client the settings describe (tests pass one whose transport
+    goes straight into the service's ASGI app).
+    """
+    return KioskApp(settings, client_factory=client_factory)
+
+
+__all__ = ["ClientFactory", "KioskApp", "create_app", "get_language"]

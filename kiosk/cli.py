@@ -1,0 +1,80 @@
+"""The `kiosk` command: runs the terminal (`kiosk [--server URL] [--config PATH] [--lang fr|en]`)
+and its helpers (`kiosk hash-pin`; later `kiosk scan`).
+
+Imports are lazy so that `kiosk --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk", description="The badge kiosk terminal (embedded demo service by default)."
+    )
+    parser.add_argument("--server", metavar="URL", help="the service's base URL (http://...)")
+    parser.add_argument("--config", metavar="PATH", type=Path, help="the terminal's kiosk.toml")
+    parser.add_argument("--lang", choices=("fr", "en"), help="the language to start in")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser(
+        "hash-pin", help="print an argon2 hash of a maintenance PIN, for maintenance_pin_hash"
+    )
+    # A later issue adds `kiosk scan` here.
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `kiosk` script."""
+    args = _parser().parse_args(argv)
+    if args.command == "hash-pin":
+        return _hash_pin()
+    return _run(args)
+
+
+def _hash_pin() -> int:
+    import getpass
+
+    from argon2 import PasswordHasher
+
+    pin = getpass.getpass("Maintenance PIN: ")
+    if not pin.isdecimal() or not 4 <= len(pin) <= 12:
+        print("The maintenance PIN must be 4 to 12 digits.", file=sys.stderr)
+        return 2
+    if getpass.getpass("Again: ") != pin:
+        print("The two PINs differ.", file=sys.stderr)
+        return 2
+    print(PasswordHasher().hash(pin))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from kiosk.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(
+            args.config, overrides={"server_url": args.server, "language": args.lang}
+        )
+    except SettingsError as error:
+        print(f"kiosk: {error}", file=sys.stderr)
+        return 2
+    if settings.log_file is not None:
+        import logging
+
+        settings.log_file.parent.mkdir(parents=True, exist_ok=True)
+        logging.basicConfig(
+            filename=settings.log_file,
+            level=logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        )
+    from kiosk.app import create_app
+
+    create_app(settings).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""What every kiosk screen shares: its idle kind, re-rendering in a new language, noting that a
+person is there, and turning a failed API call into a calm, translated message."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Literal, cast
+
+from textual import events, on
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+from kiosk.i18n import N_, _, get_language
+
+if TYPE_CHECKING:
+    from kiosk.app import KioskApp
+
+IdleKind = Literal["default", "typing", "none"]
+VerificationPurpose = Literal["activate", "reset_pin"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    """Who is signing in, as far as the sign-in screens know: passed from one to the next."""
+
+    solution_code: str
+    """The site's solution code (typed, or the only site of the terminal)."""
+    identifier: str = ""
+    """What the person typed to say who they are."""
+
+
+SERVICE_UNAVAILABLE = N_("The service cannot be reached. Try again in a moment.")
+
+# Problem codes (docs/api.md) → what a person reads. Never how close anyone is to a limit.
+PROBLEM_MESSAGES: dict[str, str] = {
+    "solution-unknown": N_("This solution code is not known here. Check it and try again."),
+    "account-unknown": N_("No account was found with this identifier. Check it and try again."),
+    "account-not-active": N_("This account is not activated yet."),
+    "account-already-active": N_("This account is already active. Sign in with your PIN."),
+    "account-blocked": N_("This account is blocked. Please ask the reception desk."),
+    "account-paused": N_(
+        "Too many attempts on this terminal. Try again later or use another terminal."
+    ),
+    "account-locked": N_(
+        "This account is locked after too many attempts. A code sent to you unlocks it."
+    ),
+    "pin-incorrect": N_("Incorrect PIN. Try again."),
+    "pin-malformed": N_("The PIN must have exactly 6 digits."),
+    "pin-too-simple": N_("This PIN is too simple. Choose another one."),
+    "terminal-throttled": N_("This terminal is busy. Please wait a moment."),
+    "verification-send-limit": N_("Several codes were sent lately. Try again later."),
+    "verification-code-invalid": N_("This code is not right. Check it and try again."),
+    "verification-code-expired": N_("This code is no longer valid. Ask for a new one."),
+    "pin-setup-expired": N_("This took too long. Please start again."),
+    "no-contact": N_(
+        "No email address or phone number is known for this account. Please ask the reception desk."
+    ),
+    "device-key-missing": N_("This terminal is not enrolled. Please call for assistance."),
+    "device-key-invalid": N_("This terminal is not enrolled. Please call for assistance."),
+    "session-invalid": N_("Your session has ended. Please sign in again."),
+    "session-missing": N_("Your session has ended. Please sign in again."),
+}
+UNEXPECTED = N_("Something went wrong. Please try again.")
+
+
+def describe_error(error: BaseException | None) -> str:
+    """The translated sentence a person reads for a failed call."""
+    from kiosk.api.errors import ApiError, ProblemError, ServiceUnavailable
+
+    if error is not None and not isinstance(error, ApiError):
+        # A bug, not the service saying no: keep it for the log (without local variables).
+        logger.error(
+            "unexpected error in a worker\n%s",
+            "".join(traceback.TracebackException.from_exception(error).format()),
+        )
+    if isinstance(error, ServiceUnavailable):
+        return _(SERVICE_UNAVAILABLE)
+    if isinstance(error, ProblemError):
+        return _(PROBLEM_MESSAGES.get(error.code, UNEXPECTED))
+    return _(UNEXPECTED)
+
+
+def problem_text(code: str) -> str:
+    """The translated sentence for a problem `code` (docs/api.md)."""
+    return _(PROBLEM_MESSAGES.get(code, UNEXPECTED))
+
+
+def problem_code(error: BaseException | None) -> str | None:
+    """The stable problem code of a failed call, if the service gave one."""
+    from kiosk.api.errors import ProblemError
+
+    return error.code if isinstance(error, ProblemError) else None
+
+
+class KioskScreen(Screen[None]):
+    """Base of the kiosk's screens.
+
+    `IDLE` says which idle time of the config applies ("none": the screen never times out).
+    Screens build their widgets from their own attributes in `compose`, so that a language
+    switch can simply recompose them. API calls run in the screen's own workers; a failure
+    reaches `on_problem`, which by default shows `describe_error` in the screen's `#message`.
+    """
+
+    IDLE: ClassVar[IdleKind] = "default"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._language = get_language()
+        self.message = ""
+        """The calm message shown in `#message` (kept so a recompose shows it again)."""
+
+    @property
+    def kiosk(self) -> KioskApp:
+        """The app, typed."""
+        return cast("KioskApp", self.app)
+
+    def message_widget(self) -> Static:
+        """A `#message` line showing `self.message` as plain text."""
+        return Static(Content(self.message), id="message", classes="message", markup=False)
+
+    def show_message(self, text: str) -> None:
+        """Show `text` (already translated) in `#message`."""
+        self.message = text
+        for widget in self.query("#message").results(Static):
+            widget.update(Content(text))
+
+    async def relabel(self) -> None:
+        """Draw the screen again in the current language."""
+        self._language = get_language()
+        await self.recompose()
+
+    async def on_screen_resume(self) -> None:
+        if self._language != get_language():
+            await self.relabel()
+
+    # A click on a widget reaches the screen by bubbling; keys are seen by the app.
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        self.kiosk.note_activity()
+
+    def on_click(self, event: events.Click) -> None:
+        self.kiosk.note_activity()
+
+    @on(Worker.StateChanged)
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.set_busy(False)
+            self.on_problem(event.worker.error)
+        elif event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
+            self.set_busy(False)
+
+    def on_problem(self, error: BaseException | None) -> None:
+        """A call failed: say so calmly. Screens override this for codes they act on."""
+        self.show_message(describe_error(error))
+
+    def set_busy(self, busy: bool) -> None:
+        """Show or end the loading state while a call runs."""
+        self.set_class(busy, "-busy")
+        for widget in self.query(".while-idle"):
+            widget.disabled = busy

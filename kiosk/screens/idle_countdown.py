@@ -1,0 +1,67 @@
+""" "Still there?": the countdown before an idle session ends."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from kiosk.i18n import _, get_language, ngettext
+
+
+class IdleCountdownScreen(ModalScreen[bool]):
+    """Counts down visibly; any key or touch dismisses it with True (the person is there), the
+    end of the count with False."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self._deadline = time.monotonic() + seconds
+        self._language = get_language()
+        self._done = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="idle-countdown-body"):
+            yield Static(_("Still there?"), classes="title", markup=False)
+            yield Static(
+                _("Touch the screen or press a key to continue."), classes="hint", markup=False
+            )
+            yield Static(self._remaining_text(), id="idle-countdown-seconds", markup=False)
+
+    def on_mount(self) -> None:
+        self.set_interval(0.25, self._tick)
+
+    def _remaining(self) -> int:
+        return max(0, math.ceil(self._deadline - time.monotonic()))
+
+    def _remaining_text(self) -> Content:
+        left = self._remaining()
+        return Content(
+            ngettext("Signing out in %(n)d second", "Signing out in %(n)d seconds", left)
+            % {"n": left}
+        )
+
+    def _finish(self, still_there: bool) -> None:
+        # A key and the end of the count can arrive together: answer once.
+        if not self._done:
+            self._done = True
+            self.dismiss(still_there)
+
+    def _tick(self) -> None:
+        if self._remaining() <= 0:
+            self._finish(False)
+            return
+        self.query_one("#idle-countdown-seconds", Static).update(self._remaining_text())
+
+    def on_key(self, event: events.Key) -> None:
+        event.stop()
+        self._finish(True)
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        event.stop()
+        self._finish(True)

@@ -1,0 +1,84 @@
+"""The attract screen: the product's name, the clock, the language switch and Start."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Center, Horizontal, Vertical
+from textual.widgets import Button, Static
+
+from kiosk.i18n import _, other_language
+from kiosk.screens.base import IdleKind, KioskScreen
+
+LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
+
+
+class WelcomeScreen(KioskScreen):
+    """Shown when nobody is signed in. Start is a loading state until the service answers."""
+
+    IDLE: ClassVar[IdleKind] = "none"
+    AUTO_FOCUS = "#start, #retry"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "start", "Start", show=False, id="welcome.start"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        state = self.kiosk.connection
+        with Vertical(id="welcome-body"):
+            yield Static(_("Badge kiosk"), id="welcome-title", markup=False)
+            yield Static(_("All your services in one click!"), id="welcome-tagline", markup=False)
+            yield Static(self._clock_text(), id="welcome-clock", markup=False)
+            with Center():
+                if state == "ready":
+                    yield Button(_("Sign in"), id="start", variant="primary")
+                elif state == "failed":
+                    yield Button(_("Retry"), id="retry", variant="warning")
+                else:
+                    yield Button(_("Connecting…"), id="start", disabled=True)
+            if state == "ready":
+                yield Static(_("Touch or press Enter to start"), id="welcome-hint", markup=False)
+            elif state == "failed":
+                self.message = self.kiosk.connection_message
+            else:
+                self.message = ""
+            yield self.message_widget()
+            # Later issues add "I am a visitor" (visitor check-in) in this row.
+            with Horizontal(id="welcome-actions"):
+                yield Button(LANGUAGE_NAMES[other_language()], id="language")
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+        # Redraw when the connection to the service changes state (drawn first, connected after).
+        self.watch(self.kiosk, "connection", self._connection_changed, init=False)
+
+    async def _connection_changed(self) -> None:
+        await self.relabel()
+
+    async def relabel(self) -> None:
+        await super().relabel()
+        # Enter on a focused language button would switch the language instead of starting.
+        for button in self.query("#start, #retry").results(Button):
+            button.focus()
+
+    @staticmethod
+    def _clock_text() -> str:
+        return datetime.now().astimezone().strftime("%H:%M")
+
+    def _tick(self) -> None:
+        for clock in self.query("#welcome-clock").results(Static):
+            clock.update(self._clock_text())
+
+    def action_start(self) -> None:
+        self.kiosk.start_sign_in()
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "start":
+            self.kiosk.start_sign_in()
+        elif event.button.id == "retry":
+            self.kiosk.connect()
+        elif event.button.id == "language":
+            await self.kiosk.switch_language()

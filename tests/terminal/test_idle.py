@@ -1,0 +1,109 @@
+"""Idle time-out: the countdown, then the wipe back to a fresh welcome screen."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from textual.pilot import Pilot
+
+from kiosk.app import KioskApp
+from kiosk.screens.home import HomeScreen
+from kiosk.screens.idle_countdown import IdleCountdownScreen
+from kiosk.screens.welcome import WelcomeScreen
+from kiosk.settings import IdleSettings
+from kiosk_server.models import Site
+from tests.factories import Factory
+from tests.terminal.conftest import (
+    CALM_IDLE,
+    PIN,
+    SIZE,
+    KioskFactory,
+    all_text,
+    screen_text,
+    settle,
+    stack,
+    type_text,
+)
+
+QUICK_IDLE = IdleSettings(default_seconds=1, countdown_seconds=2, typing_seconds=1)
+
+
+async def _sign_in(pilot: Pilot[Any], idle: IdleSettings) -> None:
+    """Sign in with calm idle times, then switch to `idle` (signing in takes longer than the
+    tiny idle times the tests use)."""
+    await settle(pilot)
+    await pilot.press("enter")
+    await type_text(pilot, "jeanne")
+    await pilot.press("enter")
+    await settle(pilot)
+    await type_text(pilot, PIN)
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, HomeScreen)
+    app = pilot.app
+    assert isinstance(app, KioskApp)
+    app.settings = replace(app.settings, idle=idle)
+    app.note_activity()
+
+
+async def _wait_for(pilot: Pilot[Any], screen_type: type[Any], seconds: float = 6.0) -> None:
+    for _ in range(int(seconds / 0.1)):
+        if isinstance(pilot.app.screen, screen_type):
+            # Pushed is not yet composed: let it draw before anyone reads it.
+            await pilot.pause()
+            return
+        await pilot.pause(0.1)
+    raise AssertionError(f"{screen_type.__name__} never came; on {pilot.app.screen!r}")
+
+
+async def test_idle_countdown_then_wipe(
+    make_kiosk: KioskFactory, factory: Factory, site: Site
+) -> None:
+    account = await factory.account(site, "jeanne", name="Jeanne Martin", pin=PIN)
+    await factory.ledger_entry(account, 1250)
+    app: KioskApp = make_kiosk()
+    async with app.run_test(size=SIZE) as pilot:
+        await _sign_in(pilot, QUICK_IDLE)
+        assert "Jeanne Martin" in all_text(app)
+        await _wait_for(pilot, IdleCountdownScreen)
+        assert "Toujours là" in screen_text(app)
+        assert "Déconnexion dans" in screen_text(app)
+        await _wait_for(pilot, WelcomeScreen)
+        await settle(pilot)
+        assert stack(app) == [WelcomeScreen]
+        text = all_text(app)
+        assert "Jeanne" not in text
+        assert "12,50" not in text
+        assert app.session is None
+        assert app.client is not None and not app.client.has_session
+
+
+async def test_a_key_during_the_countdown_keeps_the_session(
+    make_kiosk: KioskFactory, factory: Factory, site: Site
+) -> None:
+    await factory.account(site, "jeanne", name="Jeanne Martin", pin=PIN)
+    idle = IdleSettings(default_seconds=1, countdown_seconds=30, typing_seconds=1)
+    app: KioskApp = make_kiosk()
+    async with app.run_test(size=SIZE) as pilot:
+        await _sign_in(pilot, idle)
+        await _wait_for(pilot, IdleCountdownScreen)
+        await pilot.press("space")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert app.session is not None and app.session.name == "Jeanne Martin"
+        assert "Jeanne Martin" in screen_text(app)
+
+
+async def test_sign_out_from_home_wipes_the_person(
+    make_kiosk: KioskFactory, factory: Factory, site: Site
+) -> None:
+    await factory.account(site, "jeanne", name="Jeanne Martin", pin=PIN)
+    app: KioskApp = make_kiosk()
+    async with app.run_test(size=SIZE) as pilot:
+        await _sign_in(pilot, CALM_IDLE)
+        await pilot.click("#sign-out")
+        await settle(pilot)
+        assert stack(app) == [WelcomeScreen]
+        assert "Jeanne" not in all_text(app)
+        assert app.session is None
