@@ -1,5 +1,5 @@
 """The `kiosk` command: runs the terminal (`kiosk [--server URL] [--config PATH] [--lang fr|en]`)
-and its helpers (`kiosk hash-pin`; later `kiosk scan`).
+and its helpers (`kiosk hash-pin`, `kiosk scan`).
 
 Imports are lazy so that `kiosk --help` answers at once.
 """
@@ -23,12 +23,22 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "hash-pin", help="print an argon2 hash of a maintenance PIN, for maintenance_pin_hash"
     )
-    # A later issue adds `kiosk scan` here.
+    commands.add_parser(
+        "scan",
+        help="read QR codes from image or video files, or a camera (kiosk scan --help)",
+        add_help=False,
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `kiosk` script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["scan"]:
+        # `scan` has options of its own (kiosk/scan_cli.py); hand them over untouched.
+        from kiosk.scan_cli import run
+
+        return run(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "hash-pin":
         return _hash_pin()

@@ -86,8 +86,13 @@ class VerificationScreen(KioskScreen):
         self._focus_keypad()
 
     def _focus_keypad(self) -> None:
+        """The keypad once the code is sent; before that, the button that sends it, so that
+        Enter does what the screen is for."""
         for keypad in self.query(Keypad).results(Keypad):
             keypad.focus()
+            return
+        for button in self.query("#send").results(Button):
+            button.focus()
 
     def action_back(self) -> None:
         self.dismiss()

@@ -1,0 +1,235 @@
+"""Scanner benchmark: decoders alone, the live policy and the file chain on generated frames, and
+the live loop reading a 30 fps 720p MJPG video at real-time pace.
+
+Run: ``uv run python bench/scanner_bench.py [--frames 320]``. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kiosk.scanner import Scanner, ScanResult, VideoFileSource, build_chain
+from kiosk.scanner.policy import LivePolicy, decode_thoroughly, to_gray
+
+
+def _fixtures_module() -> ModuleType:
+    path = ROOT / "tests" / "scanner" / "make_fixtures.py"
+    spec = importlib.util.spec_from_file_location("make_fixtures", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_fixtures"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+mf = _fixtures_module()
+
+
+def damage_kinds() -> dict[str, Callable[[Any, np.random.Generator], Any]]:
+    """Damage applied to a scene, from none to what defeats zxing-cpp alone."""
+    return {
+        "clean": lambda im, rng: im,
+        "inverted": lambda im, rng: mf.invert(im),
+        "low_contrast": lambda im, rng: mf.low_contrast(im),
+        "very_low_contrast": lambda im, rng: mf.low_contrast(im, 120, 140),
+        "blur": lambda im, rng: mf.blur(im, 2.2),
+        "heavy_blur": lambda im, rng: mf.blur(im, 4.0),
+        "motion_blur": lambda im, rng: mf.motion_blur(im, 9),
+        "glare": lambda im, rng: mf.glare(
+            im, (im.shape[1] // 2, im.shape[0] // 2), im.shape[0] // 4, 0.8
+        ),
+        "noise": lambda im, rng: mf.noise(im, rng, 30),
+        "jpeg": lambda im, rng: mf.jpeg(im, 10),
+    }
+
+
+def make_frames(
+    count: int, width: int, height: int, seed: int
+) -> list[tuple[str, str | None, Any]]:
+    """Half the frames hold a code (varied size, angle, slant, damage); half hold none."""
+    rng = np.random.default_rng(seed)
+    kinds = damage_kinds()
+    names = list(kinds)
+    frames: list[tuple[str, str | None, Any]] = []
+    for i in range(count):
+        if i % 2:
+            scene = mf.background(rng, width, height)
+            frames.append(("none", None, mf.noise(scene, rng, 3)))
+            continue
+        payload = mf.PAYLOADS[i // 2 % len(mf.PAYLOADS)]
+        kind = names[i // 2 % len(names)]
+        size = float(rng.uniform(0.25, 0.6)) * min(width, height)
+        make = mf._scene_with(
+            payload,
+            int(size * 480 / min(width, height)),
+            angle=float(rng.uniform(-40, 40)),
+            tilt=float(rng.uniform(0, 0.4)),
+            at=float(rng.uniform(0.35, 0.65)),
+        )
+        frames.append((kind, payload, kinds[kind](make(rng, width, height), rng)))
+    return frames
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) * 1000
+
+
+def measure(
+    label: str, decode: Callable[[Any], list[Any]], frames: list[tuple[str, str | None, Any]]
+) -> set[int]:
+    times: list[float] = []
+    read: set[int] = set()
+    false = 0
+    with_code = sum(1 for _, p, _ in frames if p)
+    for index, (_, payload, frame) in enumerate(frames):
+        began = time.perf_counter()
+        texts = [c.text for c in decode(frame)]
+        times.append(time.perf_counter() - began)
+        if payload is not None and payload in texts:
+            read.add(index)
+        false += sum(1 for t in texts if t != payload)
+    print(
+        f"  {label:<14} read {len(read):>3}/{with_code} ({100 * len(read) / with_code:5.1f}%)"
+        f"  median {_pct(times, 50):6.2f} ms  p95 {_pct(times, 95):6.2f} ms  false payloads {false}"
+    )
+    return read
+
+
+def _live_decoder(policy: LivePolicy) -> Callable[[Any], list[Any]]:
+    def decode(frame: Any) -> list[Any]:
+        return policy.decode(frame)[0]
+
+    return decode
+
+
+def bench_decoding(count: int) -> None:
+    chain = build_chain()
+    if chain.skipped:
+        print("skipped decoders:", chain.skipped)
+    for width, height in ((640, 480), (1280, 720)):
+        frames = make_frames(count, width, height, seed=width)
+        print(f"\n{count} frames at {width}x{height} (half with a code):")
+        grays = [(k, p, to_gray(f)) for k, p, f in frames]
+        per_decoder = {}
+        for decoder in chain.decoders:
+            per_decoder[decoder.name] = measure(f"{decoder.name} alone", decoder.decode, grays)
+        live = measure("live policy", _live_decoder(LivePolicy(chain)), grays)
+        whole = measure("whole chain", lambda f: decode_thoroughly(f, chain), grays)
+        zx = per_decoder.get("zxing", set())
+        print(f"  read by the live policy, missed by zxing-cpp alone: {len(live - zx)}")
+        print(f"  read by the whole chain, missed by zxing-cpp alone: {len(whole - zx)}")
+        kinds = sorted({k for k, p, _ in frames if p})
+        for kind in kinds:
+            idx = {i for i, (k, _, _) in enumerate(frames) if k == kind}
+            print(
+                f"    {kind:<18} zxing {len(idx & zx):>2}/{len(idx)}  live {len(idx & live):>2}"
+                f"  chain {len(idx & whole):>2}"
+            )
+
+
+def bench_live_loop(seconds: float) -> None:
+    fps = 30
+    frames = []
+    rng = np.random.default_rng(3)
+    scene = mf.background(rng, 1280, 720)
+    code_at: set[int] = set()
+    total = int(seconds * fps)
+    for i in range(total):
+        # A code appears for one second out of every three, a new payload each time.
+        shown = (i // fps) % 3 == 1
+        if shown:
+            payload = f"{mf.CONNECT_PAYLOAD}-{i // (3 * fps)}"
+            frame = mf.place(scene, mf.qr_modules(payload), 320, (640 + (i % 5), 360), angle=5)
+            code_at.add(i)
+        else:
+            frame = scene
+        frames.append(mf.noise(mf.blur(frame, 0.8), rng, 2))
+    with tempfile.TemporaryDirectory() as tmp:
+        video = Path(tmp) / "live.avi"
+        mf.write_video(video, frames, fps, quality=85)
+        first_shown = {i for i in code_at if i - 1 not in code_at}
+        # The time each code's first frame is due, relative to the start of playback.
+        latencies: list[float] = []
+        source = VideoFileSource(video, realtime=True)
+        start_holder: list[float] = []
+
+        def on_result(result: ScanResult) -> None:
+            now = time.monotonic()
+            first = max(i for i in first_shown if i <= int((now - start_holder[0]) * fps) + 1)
+            latencies.append(now - (start_holder[0] + first / fps))
+
+        scanner = Scanner(source, on_result=on_result)
+        usage0 = resource.getrusage(resource.RUSAGE_SELF)
+        wall0 = time.monotonic()
+        start_holder.append(wall0)
+        scanner.run()
+        wall = time.monotonic() - wall0
+        usage1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime)
+    print(f"\nlive loop on a {seconds:.0f} s 30 fps 1280x720 MJPG video at real-time pace:")
+    print(
+        f"  frames decoded {scanner.frames_decoded}/{total}  ({scanner.frames_decoded / wall:.1f} frames/s)"
+    )
+    print(f"  CPU {100 * cpu / wall:.1f}% of one core (MJPG decoding included)")
+    d = scanner.decode_seconds
+    print(f"  per-frame decode median {_pct(d, 50):.2f} ms  p95 {_pct(d, 95):.2f} ms")
+    print(f"  codes reported {len(latencies)}/{len(first_shown)}")
+    if latencies:
+        print(
+            f"  delay from the code's first frame to the result: median "
+            f"{statistics.median(latencies) * 1000:.0f} ms  p95 {_pct(latencies, 95):.0f} ms"
+        )
+
+
+def bench_fixtures() -> None:
+    import cv2
+
+    fixtures = ROOT / "tests" / "fixtures" / "scanner"
+    import json
+
+    manifest = json.loads((fixtures / "manifest.json").read_text())
+    chain = build_chain()
+    print("\ncommitted fixture images (640x480): which decoders read them")
+    for name, payload in sorted(manifest["images"].items()):
+        img = cv2.imread(str(fixtures / name), cv2.IMREAD_GRAYSCALE)
+        assert img is not None
+        row = []
+        for decoder in chain.decoders:
+            texts = [c.text for c in decoder.decode(img)]
+            row.append(
+                f"{decoder.name}:{'yes' if texts == ([payload] if payload else []) else 'no '}"
+            )
+        chain_ok = [c.text for c in decode_thoroughly(img, chain)] == ([payload] if payload else [])
+        print(f"  {name:<22} {'  '.join(row)}  chain:{'yes' if chain_ok else 'no'}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--frames", type=int, default=320)
+    parser.add_argument("--video-seconds", type=float, default=12.0)
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    bench_fixtures()
+    bench_decoding(args.frames)
+    bench_live_loop(args.video_seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
