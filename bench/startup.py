@@ -76,11 +76,17 @@ def run_once(kind: str, data_dir: Path) -> dict[str, float | list[str]]:
     import termios
 
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    env = dict(os.environ, TERM="xterm-256color", KIOSK_DATA_DIR=str(data_dir), COLUMNS="100", LINES="30")
+    env = dict(
+        os.environ, TERM="xterm-256color", KIOSK_DATA_DIR=str(data_dir), COLUMNS="100", LINES="30"
+    )
     start = time.time()
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD, out_path, kind],
-        stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
     )
     os.close(slave)
     # Drain the terminal output so the child never blocks on a full pty.

@@ -232,18 +232,14 @@ class KioskApp(App[None], inherit_bindings=False):
         if session is not None:
             session.clear()
         client = self.client
-        if client is not None and client.has_session:
+        token = client.detach_session() if client is not None else None
+        if client is not None and token is not None:
+            # The token is already gone from the client: the next person's session, if it
+            # starts before this request ends, is never touched by it.
             self.run_worker(
-                self._sign_out(client), group="sign-out", exit_on_error=False, exclusive=False
+                client.sign_out(token), group="sign-out", exit_on_error=False, exclusive=False
             )
         self._back_to_welcome()
-
-    @staticmethod
-    async def _sign_out(client: KioskClient) -> None:
-        try:
-            await client.sign_out()
-        finally:
-            client.forget_session()
 
     def _back_to_welcome(self) -> None:
         self._countdown = None

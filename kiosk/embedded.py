@@ -153,6 +153,8 @@ class EmbeddedService:
         device_key = ensure_demo(url, key_path=data_dir / DEVICE_KEY_FILE)
         if self._stopping.is_set():
             return
+        from kiosk_server.http_protocol import NoDelayH11Protocol
+
         config = uvicorn.Config(
             app=create_app(ServerSettings(database_url=url)),
             host="127.0.0.1",
@@ -163,6 +165,7 @@ class EmbeddedService:
             log_config=None,
             access_log=False,
             lifespan="on",
+            http=NoDelayH11Protocol,
         )
         server = uvicorn.Server(config)
         self._server = server

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -123,12 +124,15 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["KIOSK_SERVER_PUBLIC_BASE_URL"] = f"http://{host}:{args.port}"
     import uvicorn
 
+    from kiosk_server.http_protocol import NoDelayH11Protocol
+
     uvicorn.run(
         "kiosk_server.app:create_app_from_env",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
+        http=NoDelayH11Protocol,
     )
     return 0
 
@@ -228,6 +232,105 @@ def _accounts_roles(args: argparse.Namespace) -> int:
     )
     shown = ", ".join(["member", *account.roles])
     print(f"Account {account.identifier} on {args.code.upper()}: {shown}")
+    return 0
+
+
+def _accounts_revoke_connect(args: argparse.Namespace) -> int:
+    from kiosk_server.admin.accounts import revoke_connect
+
+    url = _prepare_database(args)
+    account = _in_transaction(
+        url,
+        lambda session: revoke_connect(session, site_code=args.code, identifier=args.identifier),
+    )
+    print(
+        f"Account {account.identifier} on {args.code.upper()}: its connect QR no longer works "
+        f"(print a new one with `{PROG} connect-qr {args.code.upper()} "
+        f"--identifier {account.identifier} --out DIR`)"
+    )
+    return 0
+
+
+def _accounts_rotate_badge(args: argparse.Namespace) -> int:
+    from kiosk_server.admin.accounts import rotate_badge
+
+    url = _prepare_database(args)
+    account = _in_transaction(
+        url,
+        lambda session: rotate_badge(session, site_code=args.code, identifier=args.identifier),
+    )
+    print(
+        f"Account {account.identifier} on {args.code.upper()}: new badge secret, every badge "
+        "code shown before no longer works"
+    )
+    return 0
+
+
+# --- connect-qr ------------------------------------------------------------------------------
+
+_UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def connect_qr_file_name(site_code: str, identifier: str, file_format: str) -> str:
+    """`<CODE>-<identifier>.<format>`, with any character that is unsafe in a file name (a
+    slash, a space...) replaced by `_`."""
+    safe = _UNSAFE_IN_FILE_NAME.sub("_", identifier)
+    return f"{site_code}-{safe}.{file_format}"
+
+
+def _connect_qr(args: argparse.Namespace) -> int:
+    import segno
+
+    from kiosk_server.admin.accounts import connect_letters
+    from kiosk_server.admin.sites import normalise_site_code
+
+    code = normalise_site_code(args.code)
+    url = _prepare_database(args)
+    letters = _in_transaction(
+        url,
+        lambda session: connect_letters(session, site_code=code, identifiers=args.identifier or ()),
+    )
+    names = [connect_qr_file_name(code, letter.identifier, args.format) for letter in letters]
+    if len(set(names)) != len(names):
+        raise CommandError("two identifiers give the same file name; use --identifier")
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for letter, name in zip(letters, names, strict=True):
+            # Level M, no micro QR: a version-2 code, as the terminal draws every token.
+            qr = segno.make(letter.token, error="m", micro=False)
+            qr.save(str(out / name), kind=args.format, scale=8, border=4)
+    except OSError as exc:
+        raise CommandError(f"cannot write to {out}: {exc.strerror}") from None
+    print(f"{len(letters)} connect QR file(s) written to {out}")
+    return 0
+
+
+def _accounts_adjust(args: argparse.Namespace) -> int:
+    from kiosk_server.admin.ledger import adjust_balance, parse_amount
+
+    amount_cents = parse_amount(args.amount)
+    url = _prepare_database(args)
+    done = _in_transaction(
+        url,
+        lambda session: adjust_balance(
+            session,
+            site_code=args.code,
+            identifier=args.identifier,
+            amount_cents=amount_cents,
+            reason=args.reason,
+            now=_now(),
+        ),
+    )
+
+    def shown(cents: int) -> str:
+        sign = "-" if cents < 0 else ""
+        return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d} {done.currency}"
+
+    print(
+        f"Account {done.identifier} ({done.name}) adjusted by {shown(done.amount_cents)}: "
+        f"balance {shown(done.balance_cents)} (ticket {done.ticket_id})"
+    )
     return 0
 
 
@@ -417,6 +520,26 @@ def build_parser() -> argparse.ArgumentParser:
         help='comma-separated: reception,admin ("" for none)',
     )
     roles.set_defaults(handler=_accounts_roles)
+    adjust = account_commands.add_parser(
+        "adjust", help="credit or debit an account, with a reason (an adjustment ticket)"
+    )
+    adjust.add_argument("code", metavar="CODE")
+    adjust.add_argument("identifier", metavar="IDENTIFIER")
+    adjust.add_argument("amount", metavar="AMOUNT", help="e.g. 10.00 or -2.50")
+    adjust.add_argument("--reason", required=True, help="shown on the person's ticket")
+    adjust.set_defaults(handler=_accounts_adjust)
+    revoke_connect = account_commands.add_parser(
+        "revoke-connect", help="void an account's welcome-letter QR (a lost letter)"
+    )
+    revoke_connect.add_argument("code", metavar="CODE")
+    revoke_connect.add_argument("identifier", metavar="IDENTIFIER")
+    revoke_connect.set_defaults(handler=_accounts_revoke_connect)
+    rotate_badge = account_commands.add_parser(
+        "rotate-badge", help="give an account a new badge secret (voids every badge code before)"
+    )
+    rotate_badge.add_argument("code", metavar="CODE")
+    rotate_badge.add_argument("identifier", metavar="IDENTIFIER")
+    rotate_badge.set_defaults(handler=_accounts_rotate_badge)
 
     terminals = commands.add_parser("terminals", help="enrol, list or revoke devices")
     terminal_commands = terminals.add_subparsers(
@@ -435,6 +558,20 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("id", type=int, metavar="ID")
     revoke.set_defaults(handler=_terminals_revoke)
 
+    connect_qr = commands.add_parser(
+        "connect-qr", help="write the welcome-letter connect QR of a site's accounts as files"
+    )
+    connect_qr.add_argument("code", metavar="CODE")
+    connect_qr.add_argument("--out", required=True, metavar="DIR", help="directory to write to")
+    connect_qr.add_argument("--format", choices=("png", "svg"), default="png")
+    connect_qr.add_argument(
+        "--identifier",
+        action="append",
+        metavar="ID",
+        help="only this account (repeat); every account of the site when not given",
+    )
+    connect_qr.set_defaults(handler=_connect_qr)
+
     outbox = commands.add_parser("outbox", help="print the latest messages not yet delivered")
     outbox.add_argument("--site", metavar="CODE")
     outbox.add_argument("--limit", type=int, default=10)
@@ -445,7 +582,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Every command takes --database-url after its name too. SUPPRESS keeps a command from
     # overwriting the value given before the command's name with its own default.
-    for command in (create, set_, show, import_, roles, enrol, list_, revoke, outbox, demo):
+    for command in (
+        create,
+        set_,
+        show,
+        import_,
+        roles,
+        adjust,
+        revoke_connect,
+        rotate_badge,
+        enrol,
+        list_,
+        revoke,
+        connect_qr,
+        outbox,
+        demo,
+    ):
         _add_database_option(command, default=argparse.SUPPRESS)
     return parser
 

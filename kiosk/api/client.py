@@ -27,6 +27,8 @@ from kiosk.api.errors import (
     ServiceUnavailable,
 )
 from kiosk.api.models import (
+    BadgeToken,
+    Connected,
     DeviceInfo,
     Health,
     Identity,
@@ -131,6 +133,12 @@ class KioskClient:
         body = {"solution_code": solution_code, "identifier": identifier}
         return await self._call("POST", "/v1/auth/identify", Identity, json=body)
 
+    async def connect(self, connect_token: str) -> Connected:
+        """`POST /v1/auth/connect`: who a scanned welcome-letter QR names, and what to ask next
+        (as `identify` answers for a typed identifier)."""
+        body = {"connect_token": connect_token}
+        return await self._call("POST", "/v1/auth/connect", Connected, json=body)
+
     async def send_verification_code(
         self, solution_code: str, identifier: str, purpose: VerificationPurpose
     ) -> VerificationSent:
@@ -159,24 +167,38 @@ class KioskClient:
         self._session_token = session.token
         return session.me
 
-    async def sign_out(self) -> None:
-        """`DELETE /v1/auth/sessions/current`, best effort: the token is forgotten locally
-        whatever happens, and no error is raised (an unreachable service ends the session on
-        its own when it expires)."""
-        if self._session_token is None:
+    def detach_session(self) -> str | None:
+        """Forget the session token locally and hand it over (to end it on the service with
+        `sign_out(token)`): the client is ready for the next person at once."""
+        token, self._session_token = self._session_token, None
+        return token
+
+    async def sign_out(self, token: str | None = None) -> None:
+        """`DELETE /v1/auth/sessions/current` for `token` (by default the current session),
+        best effort: the token is forgotten locally whatever happens, and no error is raised
+        (an unreachable service ends the session on its own when it expires)."""
+        if token is None:
+            token = self.detach_session()
+        if token is None:
             return
+        # Forgotten at once, before the request: whatever happens while it is under way, this
+        # person's token can neither linger nor touch the session of whoever signs in next.
         try:
-            await self._send("DELETE", "/v1/auth/sessions/current", retry_on=_WRITE_RETRY_ON)
+            await self._send(
+                "DELETE", "/v1/auth/sessions/current", retry_on=_WRITE_RETRY_ON, token=token
+            )
         except ProblemError as exc:
             logger.info("sign-out refused by the service: %s", exc.code)
         except ServiceUnavailable:
             logger.info("sign-out not delivered: the service is unreachable")
-        finally:
-            self._session_token = None
 
     async def me(self) -> Me:
         """`GET /v1/me`: the signed-in person, with their balance."""
         return await self._call("GET", "/v1/me", Me)
+
+    async def badge(self) -> BadgeToken:
+        """`GET /v1/me/badge`: the signed-in person's current badge token."""
+        return await self._call("GET", "/v1/me/badge", BadgeToken)
 
     # Plumbing --------------------------------------------------------------------------------
 
@@ -205,10 +227,12 @@ class KioskClient:
         retry_on: tuple[type[Exception], ...],
         json: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        token: str | None = None,
     ) -> httpx.Response:
         request_headers = dict(headers or {})
-        if self._session_token is not None:
-            request_headers["Authorization"] = f"Bearer {self._session_token}"
+        token = token or self._session_token
+        if token is not None:
+            request_headers["Authorization"] = f"Bearer {token}"
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._attempts),
             wait=wait_exponential_jitter(
@@ -231,7 +255,7 @@ class KioskClient:
         if response.is_success:
             return response
         problem = _problem(response)
-        if problem.code == SESSION_INVALID:
+        if problem.code == SESSION_INVALID and self._session_token == token:
             # The service no longer knows this session: keeping the token would only repeat it.
             self._session_token = None
         raise problem
