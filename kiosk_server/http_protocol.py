@@ -17,7 +17,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 class NoDelayH11Protocol(H11Protocol):
     """`H11Protocol` that sets TCP_NODELAY on the connection it serves."""
 
-    def connection_made(self, transport: asyncio.Transport) -> None:
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
