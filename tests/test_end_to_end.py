@@ -1,0 +1,152 @@
+"""End to end, as a site runs it: an admin sets a site up with the `kiosk-server` commands, the
+service runs as its own process on a loopback port, and the real terminal app talks to it over
+HTTP. A person activates their account with the code the outbox holds, then signs in again."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kiosk.app import create_app
+from kiosk.screens.choose_pin import ChoosePinScreen
+from kiosk.screens.home import HomeScreen
+from kiosk.screens.pin import PinScreen
+from kiosk.screens.verification import VerificationScreen
+from kiosk.settings import KioskSettings
+from tests.terminal.conftest import CALM_IDLE, SIZE, screen_text, settle, type_text
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    base_url: str
+    database_url: str
+    device_key: str
+    env: dict[str, str]
+
+
+def _kiosk_server(env: dict[str, str], *args: str) -> str:
+    """Run one `kiosk-server` admin command as an admin would, and return what it printed."""
+    done = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+        [sys.executable, "-m", "kiosk_server.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[RunningServer]:
+    env = dict(
+        os.environ,
+        KIOSK_DATA_DIR=str(tmp_path / "data"),
+        # Cheap argon2: this test is about the path, not the hashing cost.
+        KIOSK_SERVER_ARGON2_TIME_COST="1",
+        KIOSK_SERVER_ARGON2_MEMORY_COST_KIB="8",
+        KIOSK_SERVER_ARGON2_PARALLELISM="1",
+    )
+    url = f"sqlite:///{tmp_path / 'site.sqlite3'}"
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text(
+        "identifier,name,email,phone,roles\n42,Zoé Lambert,zoe.lambert@example.com,,\n",
+        encoding="utf-8",
+    )
+    _kiosk_server(env, "--database-url", url, "site", "create", "ACME", "--name", "ACME Lyon")
+    _kiosk_server(env, "--database-url", url, "accounts", "import", "ACME", str(accounts))
+    enrolled = _kiosk_server(
+        env, "--database-url", url, "terminals", "enrol",
+        "--name", "Canteen 1", "--role", "terminal", "--site", "ACME",
+    )  # fmt: skip
+    key_line = re.search(r"^Device key: (\S+)$", enrolled, re.MULTILINE)
+    assert key_line is not None, enrolled
+    port = _free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
+        [sys.executable, "-m", "kiosk_server.cli", "--database-url", url, "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("kiosk-server did not start") from None
+                time.sleep(0.1)
+        yield RunningServer(f"http://127.0.0.1:{port}", url, key_line.group(1), env)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _last_code(server: RunningServer) -> str:
+    """The verification code, read from the outbox the way the README tells a person to."""
+    printed = _kiosk_server(server.env, "--database-url", server.database_url, "outbox")
+    codes = re.findall(r"\b(\d{6})\b", printed)
+    assert codes, printed
+    return codes[0]  # The newest message comes first.
+
+
+async def test_a_person_activates_then_signs_in_against_kiosk_server(
+    server: RunningServer,
+) -> None:
+    settings = KioskSettings(
+        server_url=server.base_url, device_key=server.device_key, language="fr", idle=CALM_IDLE
+    )
+    app = create_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        # The terminal serves one site: no solution code to type.
+        await pilot.press("enter")
+        await type_text(pilot, "42")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, VerificationScreen)
+        await pilot.click("#send")
+        await settle(pilot)
+        assert "z***@example.com" in screen_text(app)
+        await type_text(pilot, _last_code(server))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoosePinScreen)
+        for _ in range(2):
+            await type_text(pilot, "582043")
+            await pilot.press("enter")
+            await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert "Zoé Lambert" in screen_text(app)
+        assert "0,00\xa0€" in screen_text(app)
+
+        app.end_session()
+        await settle(pilot)
+        await pilot.press("enter")
+        await type_text(pilot, "42")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PinScreen)
+        await type_text(pilot, "582043")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert "Zoé Lambert" in screen_text(app)
