@@ -7,6 +7,8 @@ screen is drawn first, and the connection worker imports them afterwards.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
 import time
 import traceback
@@ -125,6 +127,9 @@ class KioskApp(App[None], inherit_bindings=False):
     async def _build_client(self) -> KioskClient:
         if self._client_factory is not None:
             return self._client_factory()
+        # httpx, pydantic and the client take about half a second to import: done in a thread,
+        # so that the welcome screen stays live (clock, language button) meanwhile.
+        await asyncio.to_thread(_import_connection_modules, self.settings.server_url is None)
         from kiosk.api.client import KioskClient
 
         timeout = self.settings.request_timeout_seconds
@@ -348,3 +353,10 @@ def create_app(settings: KioskSettings, *, client_factory: ClientFactory | None 
 
 
 __all__ = ["ClientFactory", "KioskApp", "create_app", "get_language"]
+
+
+def _import_connection_modules(embedded: bool) -> None:
+    """Import what connecting needs (run in a thread: see `KioskApp._build_client`)."""
+    importlib.import_module("kiosk.api.client")
+    if embedded:
+        importlib.import_module("kiosk.embedded")
