@@ -65,6 +65,14 @@ class KioskApp(App[None], inherit_bindings=False):
         "screens/home.tcss",
         "screens/maintenance.tcss",
         "screens/idle_countdown.tcss",
+        "screens/badge.tcss",
+        "screens/scan.tcss",
+        "screens/confirm_money.tcss",
+        "screens/tickets.tcss",
+        "screens/ticket_detail.tcss",
+        "screens/top_up.tcss",
+        "screens/orders.tcss",
+        "screens/order_new.tcss",
     ]
     TITLE = "Badge kiosk"
     ENABLE_COMMAND_PALETTE = False
@@ -264,10 +272,13 @@ class KioskApp(App[None], inherit_bindings=False):
 
     def idle_limit(self, screen: Screen[Any]) -> float | None:
         """Seconds `screen` waits for a person before "still there?"; None: never."""
-        if not isinstance(screen, KioskScreen) or screen.IDLE == "none":
+        # Kiosk screens, and modals that declare an `IDLE` kind too (a confirmation left open
+        # must time out like the screen under it).
+        kind = screen.IDLE if isinstance(screen, KioskScreen) else getattr(screen, "IDLE", "none")
+        if kind == "none":
             return None
         idle = self.settings.idle
-        return float(idle.typing_seconds if screen.IDLE == "typing" else idle.default_seconds)
+        return float(idle.typing_seconds if kind == "typing" else idle.default_seconds)
 
     def _check_idle(self) -> None:
         if self._countdown is not None:

@@ -42,6 +42,20 @@ class IdleSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class CameraSettings:
+    """The camera that reads QR codes on the scan screen."""
+
+    source: str = "0"
+    """A camera index (`0`), a device path (`/dev/video2`), or a video or image file (tests and
+    demos: a file plays as a camera would deliver it)."""
+    decoders: tuple[str, ...] = ("zxing", "zbar", "opencv")
+    """The decoders to run, in order (`zxing`, `zbar`, `opencv`); those not installed are
+    skipped."""
+    preview_fps: float = 8.0
+    """How many times a second the preview on screen is redrawn (decoding runs on every frame)."""
+
+
+@dataclass(frozen=True, slots=True)
 class KioskSettings:
     """The terminal's configuration, validated. Build it with `load_settings`."""
 
@@ -68,6 +82,8 @@ class KioskSettings:
     """Timeout of each request to the service, in seconds."""
     log_file: Path | None = None
     """Where to write the terminal's log; None: no log file."""
+    camera: CameraSettings = field(default_factory=CameraSettings)
+    """The camera of the scan screen."""
     source: Path | None = None
     """The file these settings were read from (None when built from defaults only)."""
 
@@ -113,6 +129,7 @@ _TOP_KEYS = frozenset(
         "data_dir",
         "request_timeout_seconds",
         "log_file",
+        "camera",
     }
 )
 # The encoded form argon2-cffi produces: $argon2id$v=19$m=65536,t=3,p=4$<salt>$<hash>.
@@ -120,6 +137,8 @@ _ARGON2_HASH = re.compile(
     r"\$argon2(?:id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+"
 )
 _IDLE_KEYS = frozenset({"default_seconds", "countdown_seconds", "typing_seconds"})
+_CAMERA_KEYS = frozenset({"source", "decoders", "preview_fps"})
+_DECODERS = frozenset({"zxing", "zbar", "opencv"})
 
 
 def load_settings(
@@ -195,6 +214,7 @@ def _build(raw: Mapping[str, object], *, where: str, base: Path) -> KioskSetting
         data_dir=_optional_path(raw, "data_dir", where, base),
         request_timeout_seconds=float(timeout),
         log_file=_optional_path(raw, "log_file", where, base),
+        camera=_build_camera(raw.get("camera", {}), where, base),
     )
 
 
@@ -236,6 +256,40 @@ def _build_idle(raw: object, where: str) -> IdleSettings:
             f"{where}: idle.countdown_seconds must be at least {MIN_COUNTDOWN_SECONDS}"
         )
     return IdleSettings(**values)
+
+
+def _build_camera(raw: object, where: str, base: Path) -> CameraSettings:
+    if not isinstance(raw, Mapping):
+        raise SettingsError(f"{where}: [camera] must be a table")
+    unknown = sorted(set(raw) - _CAMERA_KEYS)
+    if unknown:
+        raise SettingsError(f"{where}: unknown key 'camera.{unknown[0]}'")
+    defaults = CameraSettings()
+    source = raw.get("source", defaults.source)
+    if isinstance(source, bool) or not isinstance(source, int | str) or not str(source).strip():
+        raise SettingsError(
+            f"{where}: camera.source must be a camera index, a /dev/videoN path or a file path"
+        )
+    text = str(source).strip()
+    if isinstance(source, int) and source < 0:
+        raise SettingsError(f"{where}: camera.source must not be negative")
+    if not text.isdigit() and not text.startswith("/dev/"):
+        # A video or image file: relative paths are read from the config file's directory.
+        path = Path(text).expanduser()
+        text = str(path if path.is_absolute() else base / path)
+    decoders = raw.get("decoders", list(defaults.decoders))
+    if (
+        not isinstance(decoders, list | tuple)
+        or not decoders
+        or not all(isinstance(name, str) and name in _DECODERS for name in decoders)
+    ):
+        raise SettingsError(
+            f"{where}: camera.decoders must be a non-empty list of {', '.join(sorted(_DECODERS))}"
+        )
+    fps = raw.get("preview_fps", defaults.preview_fps)
+    if isinstance(fps, bool) or not isinstance(fps, int | float) or not 0 < fps <= 30:
+        raise SettingsError(f"{where}: camera.preview_fps must be a number above 0, at most 30")
+    return CameraSettings(source=text, decoders=tuple(decoders), preview_fps=float(fps))
 
 
 def _optional_str(raw: Mapping[str, object], key: str, where: str) -> str | None:

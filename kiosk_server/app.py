@@ -14,7 +14,27 @@ from kiosk_server.clock import Clock, SystemClock
 from kiosk_server.db import make_engine, make_session_factory
 from kiosk_server.notify.sms import OutboxSmsGateway, SmsGateway
 from kiosk_server.problems import install_problem_handlers
-from kiosk_server.routes import auth, device, health, me
+from kiosk_server.routes import (
+    auth,
+    badges,
+    cash,
+    catalogue,
+    connect,
+    device,
+    health,
+    kitchen,
+    me,
+    notifications,
+    orders,
+    reception,
+    sandbox,
+    tickets,
+    till,
+    top_ups,
+    visitor_desk,
+    visits,
+    webhooks,
+)
 from kiosk_server.security import Argon2
 from kiosk_server.settings import ServerSettings
 
@@ -56,9 +76,30 @@ def create_app(
     install_problem_handlers(app)
 
     v1 = APIRouter(prefix="/v1")
-    for module in (health, device, auth, me):
+    for module in (
+        health,
+        device,
+        auth,
+        me,
+        badges,
+        connect,
+        till,
+        cash,
+        tickets,
+        catalogue,
+        orders,
+        kitchen,
+        notifications,
+        top_ups,
+        webhooks,
+        visits,
+        reception,
+        visitor_desk,
+    ):
         v1.include_router(module.router)
     app.include_router(v1)
+    # The sandbox payment provider's checkout page, outside the API (a person's browser).
+    app.include_router(sandbox.router)
     return app
 
 

@@ -395,6 +395,31 @@ def _terminals_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- catalogue -------------------------------------------------------------------------------
+
+
+def _catalogue_load(args: argparse.Namespace) -> int:
+    from kiosk_server.admin.catalogue import CatalogueFileError, load_catalogue
+
+    text = _read_text(args.file)
+    url = _prepare_database(args)
+    try:
+        report = _in_transaction(
+            url, lambda session: load_catalogue(session, site_code=args.code, text=text)
+        )
+    except CatalogueFileError as exc:
+        # Every error, one per line, each with its item's code: the admin fixes them all at once.
+        print(f"{PROG}: error: {args.file}: nothing loaded", file=sys.stderr)
+        for error in exc.errors:
+            print(f"  {error}", file=sys.stderr)
+        return 2
+    print(
+        f"Catalogue of {args.code.strip().upper()} loaded from {args.file}: "
+        f"{len(report.created)} created, {len(report.updated)} updated"
+    )
+    return 0
+
+
 # --- outbox ----------------------------------------------------------------------------------
 
 
@@ -436,6 +461,59 @@ def _outbox(args: argparse.Namespace) -> int:
         print(message.body.rstrip("\n"))
         if message.last_error:
             print(f"(not delivered after {message.attempts} attempt(s): {message.last_error})")
+    return 0
+
+
+# --- purge -----------------------------------------------------------------------------------
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from kiosk_server.admin.purge import purge
+
+    url = _prepare_database(args)
+    report = _in_transaction(url, lambda session: purge(session, site_code=args.site, now=_now()))
+    for done in report.sites:
+        print(
+            f"Site {done.site_code}: {done.visitors_anonymised} visitor(s) anonymised, "
+            f"{done.messages_deleted} message(s) to them deleted, "
+            f"{done.audit_entries_scrubbed} audit detail(s) scrubbed, "
+            f"{done.visits_expired} visit(s) expired"
+        )
+    print(f"{report.idempotency_keys_deleted} used idempotency key(s) deleted")
+    return 0
+
+
+# --- payments --------------------------------------------------------------------------------
+
+
+def _payments_reconcile(args: argparse.Namespace) -> int:
+    from kiosk_server.clock import SystemClock
+    from kiosk_server.db import make_engine, make_session_factory
+    from kiosk_server.payments.sandbox import SandboxProvider, webhook_secret_from
+    from kiosk_server.services.top_ups import expire_stale_top_ups
+    from kiosk_server.settings import ServerSettings
+
+    url = _prepare_database(args)
+
+    async def run() -> dict[str, int]:
+        engine = make_engine(url)
+        try:
+            session_factory = make_session_factory(engine)
+            clock = SystemClock()
+            provider = SandboxProvider(
+                session_factory,
+                clock=clock,
+                secret=lambda: webhook_secret_from(ServerSettings(database_url=url)),
+            )
+            return await expire_stale_top_ups(session_factory, provider, clock.now())
+        finally:
+            await engine.dispose()
+
+    counts = asyncio.run(run())
+    if not counts:
+        print("No pending top-up past its expiry.")
+    for state, count in sorted(counts.items()):
+        print(f"{count} top-up(s) {state}")
     return 0
 
 
@@ -572,10 +650,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     connect_qr.set_defaults(handler=_connect_qr)
 
+    catalogue = commands.add_parser("catalogue", help="load a site's catalogue")
+    catalogue_commands = catalogue.add_subparsers(
+        title="catalogue commands", metavar="ACTION", required=True
+    )
+    catalogue_load = catalogue_commands.add_parser(
+        "load", help="add or update a site's items from a TOML file (all or nothing)"
+    )
+    catalogue_load.add_argument("code", metavar="CODE")
+    catalogue_load.add_argument("file", metavar="FILE.toml")
+    catalogue_load.set_defaults(handler=_catalogue_load)
     outbox = commands.add_parser("outbox", help="print the latest messages not yet delivered")
     outbox.add_argument("--site", metavar="CODE")
     outbox.add_argument("--limit", type=int, default=10)
     outbox.set_defaults(handler=_outbox)
+
+    purge_ = commands.add_parser(
+        "purge", help="delete visitor personal data past the retention period (schedule it)"
+    )
+    purge_.add_argument("--site", metavar="CODE", help="only this site (default: every site)")
+    purge_.set_defaults(handler=_purge)
+
+    payments = commands.add_parser("payments", help="online top-ups")
+    payment_commands = payments.add_subparsers(
+        title="payments commands", metavar="ACTION", required=True
+    )
+    reconcile = payment_commands.add_parser(
+        "reconcile",
+        help="settle pending top-ups past their expiry: ask the provider, then credit or expire",
+    )
+    reconcile.set_defaults(handler=_payments_reconcile)
 
     demo = commands.add_parser("demo", help="seed the demo database and print where it is")
     demo.set_defaults(handler=_demo)
@@ -595,7 +699,10 @@ def build_parser() -> argparse.ArgumentParser:
         list_,
         revoke,
         connect_qr,
+        catalogue_load,
         outbox,
+        purge_,
+        reconcile,
         demo,
     ):
         _add_database_option(command, default=argparse.SUPPRESS)

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kiosk_server.admin.catalogue import demo_catalogue_text, load_catalogue
 from kiosk_server.admin.devices import enrol_device
 from kiosk_server.admin.sites import create_site
 from kiosk_server.clock import Clock, SystemClock
@@ -88,6 +89,22 @@ DEMO_SITES = (
     ),
 )
 OPENING_BALANCE_REASON = "Solde d'ouverture"
+DEMO_SITE_SETTINGS = {
+    "sandbox_payments": True,
+    "top_up_min_cents": 500,
+    "top_up_max_cents": 20000,
+    "top_up_presets_cents": [1000, 2000, 5000],
+}
+"""Policies of every demo site: sandbox payments on, and the top-up limits the README gives."""
+
+# DEMO ONLY. Fixed connect secrets, so that the connect QRs committed in examples/connect-qr/
+# work on every freshly seeded demo database (they also rely on the demo's sites and accounts
+# getting the same ids, which a fresh database gives). A real site gets a random secret when it
+# is created; never copy these anywhere else: being public, they protect nothing.
+DEMO_CONNECT_SECRETS = {
+    "DEMO": bytes.fromhex("9183baf4cbc1944d55044244e1b9a235e8ff572506700d4b8f2705e181120bcc"),
+    "NORD": bytes.fromhex("b101fd119519a5ebd4c27ff09fb5e2d73e3a031dabaceb66f0c6002008ab99cd"),
+}
 
 
 async def seed_demo(
@@ -116,6 +133,11 @@ async def seed_demo(
                 time_zone=demo_site.time_zone,
                 now=now,
             )
+            site.connect_secret = DEMO_CONNECT_SECRETS[demo_site.code]
+            # The demo takes online top-ups through the sandbox (a test checkout page).
+            site.settings = {**(site.settings or {}), **DEMO_SITE_SETTINGS}
+            if demo_site.code == "DEMO":
+                await load_catalogue(session, site_code=site.code, text=demo_catalogue_text())
             for demo in demo_site.accounts:
                 account = Account(
                     site_id=site.id,
@@ -127,6 +149,7 @@ async def seed_demo(
                     status=demo.status,
                     pin_hash=pin_hashes.get((demo_site.code, demo.identifier)),
                     created_at=now,
+                    balance_cents=demo.balance_cents,  # the running balance of the entry below
                 )
                 session.add(account)
                 await session.flush()

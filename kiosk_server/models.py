@@ -13,17 +13,23 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
+    Time,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from kiosk_server.tokens import new_badge_secret, new_connect_secret
 
 # Stable constraint names, so that Alembic migrations name the same things on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -60,13 +66,21 @@ class Site(Base):
     """Site policies (lockout numbers, code validity, SMTP relay...), validated by
     `kiosk_server.site_settings.SiteSettings`; missing keys take that model's defaults."""
     created_at: Mapped[dt.datetime]
+    connect_secret: Mapped[bytes] = mapped_column(LargeBinary, default=new_connect_secret)
+    """Signs the site's welcome-letter connect QRs; rotating it voids every letter of the site.
+    Never leaves the service."""
 
 
 class Account(Base):
     """A person on a site. Pending until activated with a verification code and a chosen PIN."""
 
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("site_id", "identifier"),)
+    __table_args__ = (
+        UniqueConstraint("site_id", "identifier"),
+        # The last line of defence under the ledger's guarded update (`services.ledger`).
+        CheckConstraint("balance_cents + overdraft_limit_cents >= 0", name="balance_floor"),
+        CheckConstraint("overdraft_limit_cents >= 0", name="overdraft_limit_nonnegative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
@@ -83,6 +97,17 @@ class Account(Base):
     locked_at: Mapped[dt.datetime | None]
     """Set after too many failed PINs across terminals; cleared by a verification code."""
     created_at: Mapped[dt.datetime]
+    badge_secret: Mapped[bytes] = mapped_column(LargeBinary, default=new_badge_secret)
+    """Signs the account's rotating badge tokens; rotating it voids every token made with it.
+    Never leaves the service."""
+    connect_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Bumped to revoke the account's connect QR: letters carry the version they were made for."""
+    balance_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Running balance: always the sum of the account's ledger entries, kept by
+    `services.ledger.post_entry` (the only code that moves money)."""
+    overdraft_limit_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """The site's overdraft limit as of the account's last debit: the floor the CHECK constraint
+    holds the balance to (`balance_cents >= -overdraft_limit_cents`)."""
 
     site: Mapped[Site] = relationship(lazy="raise")
 
@@ -110,7 +135,9 @@ class DeviceSite(Base):
     device_id: Mapped[int] = mapped_column(
         ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True
     )
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class PersonSession(Base):
@@ -120,7 +147,9 @@ class PersonSession(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
     created_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime]
@@ -216,3 +245,409 @@ class LedgerEntry(Base):
         Index("ix_ledger_entries_account_id_id", "account_id", "id"),
         CheckConstraint("amount_cents <> 0", name="nonzero"),
     )
+
+
+class BadgeTokenUse(Base):
+    """A badge token spent on a payment. One row per account and time step: inserting is how a
+    token is consumed, and the unique constraint is what makes one token pay once, on SQLite and
+    PostgreSQL alike, whatever the concurrency."""
+
+    __tablename__ = "badge_token_uses"
+    __table_args__ = (UniqueConstraint("account_id", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    step: Mapped[int] = mapped_column(BigInteger)
+    """The time step the token was made for (see `kiosk_server.tokens.badge`)."""
+    used_at: Mapped[dt.datetime]
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"))
+    """The till that took the payment."""
+
+
+class IdempotencyKey(Base):
+    """A money request's idempotency key: claimed before the work, with the first answer stored
+    in the work's own transaction (`services.idempotency`). Kept a day."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        UniqueConstraint("scope", "key"),
+        Index("ix_idempotency_keys_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64))
+    """Who may reuse the key: `device:<id>` (a till) or `device:<id>:account:<id>` (a person on a
+    terminal). Never NULL, so the unique constraint holds on every database."""
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of method, path and canonical JSON body."""
+    state: Mapped[str] = mapped_column(String(16))
+    """`in_progress` or `done`."""
+    owner: Mapped[str] = mapped_column(String(32))
+    """Random per claim: only the request holding the claim may store the answer."""
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime]
+    locked_until: Mapped[dt.datetime]
+    """An `in_progress` claim past this time was left by a crash and may be taken over."""
+
+
+class Ticket(Base):
+    """What a person sees in their history for one ledger entry: a purchase at a till, a top-up,
+    a refund or an adjustment, with its lines."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_account_id_id", "account_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"))
+    ledger_entry_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("ledger_entries.id", ondelete="CASCADE"), unique=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    """`purchase`, `top_up`, `refund` or `adjustment` (as its ledger entry)."""
+    place: Mapped[str] = mapped_column(String(100))
+    """Where it happened, as the person knows it (the till's or terminal's name)."""
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    """The ticket's total as printed: what was paid, credited or adjusted."""
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    """The signed movement on the balance (a purchase is negative)."""
+    balance_after_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[dt.datetime]
+
+    lines: Mapped[list[TicketLine]] = relationship(
+        lazy="raise", order_by="TicketLine.position", cascade="all, delete-orphan"
+    )
+
+
+class TicketLine(Base):
+    """One line of a ticket. Prices include VAT; the rate is in basis points (5.5 % = 550)."""
+
+    __tablename__ = "ticket_lines"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    item: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_cents: Mapped[int] = mapped_column(BigInteger)
+    vat_rate_bp: Mapped[int] = mapped_column(Integer)
+    line_total_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class Notification(Base):
+    """Something the service tells a person on their home screen (order ready, top-up credited,
+    visitor arrived...). Those that must reach a person who left the kiosk also go through the
+    outbox (`services.notifications.notify`)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_account_id_id", "account_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    """`order_ready`, `top_up_credited`, `visitor_arrived`..."""
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime]
+    read_at: Mapped[dt.datetime | None]
+
+
+class CatalogueItem(Base):
+    """A product or service a site sells through orders, loaded by `kiosk-server catalogue load`.
+    Times of day are in the site's time zone; prices include VAT."""
+
+    __tablename__ = "catalogue_items"
+    __table_args__ = (
+        UniqueConstraint("site_id", "code"),
+        # The last line of defence under the guarded stock update (`services.orders`).
+        CheckConstraint("stock IS NULL OR stock >= 0", name="stock_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(16))
+    """`product` or `service`."""
+    price_cents: Mapped[int] = mapped_column(BigInteger)
+    vat_rate_bp: Mapped[int] = mapped_column(Integer)
+    allergens: Mapped[list[str]] = mapped_column(default=list)
+    """Codes of the 14 EU allergens (`services.catalogue.ALLERGENS`)."""
+    available_from: Mapped[dt.time | None] = mapped_column(Time)
+    available_until: Mapped[dt.time | None] = mapped_column(Time)
+    days: Mapped[list[int]] = mapped_column(JSON, default=list)
+    """ISO weekdays (1 = Monday) the item is sold on; empty: every day."""
+    stock: Mapped[int | None] = mapped_column(Integer)
+    """Units left; NULL: unlimited."""
+    order_deadline: Mapped[dt.time | None] = mapped_column(Time)
+    """Orders for today close at this time of day (e.g. 10:30 for today's lunch)."""
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    """Display order, as in the loaded file."""
+
+
+class PickupCounter(Base):
+    """The last pickup number given on a site on a (local) day: one guarded upsert per order."""
+
+    __tablename__ = "pickup_counters"
+
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class Order(Base):
+    """A person's order, paid from their balance. Its state only changes through the checked
+    transitions of `services.orders` (created → paid → in_preparation → ready → collected, or
+    cancelled and refunded while paid)."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_account_id_id", "account_id", "id"),
+        Index("ix_orders_site_id_day_state", "site_id", "day", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(16))
+    """`created`, `paid`, `in_preparation`, `ready`, `collected` or `cancelled`."""
+    day: Mapped[dt.date] = mapped_column(Date)
+    """The site-local day the order was placed on (pickup numbers restart each day)."""
+    pickup_number: Mapped[int] = mapped_column(Integer)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[dt.datetime]
+    paid_at: Mapped[dt.datetime | None]
+    cancelled_at: Mapped[dt.datetime | None]
+    payment_entry_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("ledger_entries.id", ondelete="SET NULL")
+    )
+    refund_entry_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("ledger_entries.id", ondelete="SET NULL")
+    )
+    ticket_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("tickets.id", ondelete="SET NULL")
+    )
+    refund_ticket_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("tickets.id", ondelete="SET NULL")
+    )
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        lazy="raise", order_by="OrderLine.position", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[OrderEvent]] = relationship(
+        lazy="raise", order_by="OrderEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class OrderLine(Base):
+    """One line of an order: a snapshot of the item as it was sold."""
+
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalogue_items.id", ondelete="SET NULL")
+    )
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_cents: Mapped[int] = mapped_column(BigInteger)
+    vat_rate_bp: Mapped[int] = mapped_column(Integer)
+    line_total_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class OrderEvent(Base):
+    """One step of an order's history: the state it reached, when, and who moved it."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime]
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    """The person who moved it (the customer placing or cancelling), if any."""
+
+
+class Visit(Base):
+    """A person's guests expected on a site: one or more visitors, a day or a range of days and
+    an arrival window (times in the site's time zone). Its `state` only moves through
+    `services.visits` transitions."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        Index("ix_visits_site_id_first_day", "site_id", "first_day"),
+        Index("ix_visits_host_account_id", "host_account_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    host_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16))
+    """`draft`, `requested`, `approved`, `rejected`, `cancelled`, `checked_in`, `checked_out` or
+    `expired`."""
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+    arrival_from: Mapped[dt.time] = mapped_column(Time)
+    arrival_until: Mapped[dt.time] = mapped_column(Time)
+    reason: Mapped[str] = mapped_column(String(200))
+    place: Mapped[str] = mapped_column(String(100), default="")
+    walk_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Asked for at the kiosk by a visitor without an invitation."""
+    rejection_reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class VisitVisitor(Base):
+    """One visitor of a visit, with their one invitation (token nonce and short code). Personal
+    fields are emptied by the retention purge (`anonymised_at`); the row stays."""
+
+    __tablename__ = "visit_visitors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    company: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    invitation_nonce: Mapped[int | None] = mapped_column(BigInteger)
+    """Random, carried by the invitation token: a token made for another nonce is void."""
+    code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """HMAC-SHA256 (hex) of the short code under the site's secret, so a typed code can be found;
+    the code itself is only in the invitation message."""
+    invitation_sent_at: Mapped[dt.datetime | None]
+    rules_accepted_at: Mapped[dt.datetime | None]
+    rules_language: Mapped[str | None] = mapped_column(String(8))
+    checked_in_at: Mapped[dt.datetime | None]
+    checked_out_at: Mapped[dt.datetime | None]
+    anonymised_at: Mapped[dt.datetime | None]
+
+
+class VisitEvent(Base):
+    """One step of a visit's history (what the host's detail view shows)."""
+
+    __tablename__ = "visit_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    visitor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("visit_visitors.id", ondelete="SET NULL")
+    )
+    kind: Mapped[str] = mapped_column(String(24))
+    """`submitted`, `approved`, `rejected`, `invitation_sent`, `checked_in`, `checked_out`,
+    `cancelled`, `edited`, `expired`."""
+    at: Mapped[dt.datetime]
+    by_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    by_device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"))
+    detail: Mapped[str] = mapped_column(String(200), default="")
+
+
+class AuditLogEntry(Base):
+    """Who did what on a site (check-ins, check-outs, approvals, rejections, deletions). Details
+    that name a visitor are emptied by the retention purge."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_site_id_at", "site_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime]
+    actor_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    actor_device_id: Mapped[int | None] = mapped_column(
+        ForeignKey("devices.id", ondelete="SET NULL")
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    """`visit.approved`, `visitor.checked_in`...: `<subject kind>.<what happened>`."""
+    subject: Mapped[str] = mapped_column(String(64))
+    """`visit:<id>` or `visitor:<id>`."""
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class TopUp(Base):
+    """A person's online top-up, paid through a payment provider. Its state only changes through
+    the checked transitions of `services.top_ups` (pending → succeeded, failed, expired or
+    cancelled; a payment the provider reports succeeded is credited even after the service gave
+    up on it, and `credited_after_state` then says so)."""
+
+    __tablename__ = "top_ups"
+    __table_args__ = (
+        Index("ix_top_ups_account_id_id", "account_id", "id"),
+        Index("ix_top_ups_state_expires_at", "state", "expires_at"),
+        UniqueConstraint("provider", "provider_ref"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"))
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    """The service's own random reference, given to the provider as the payment's id."""
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    state: Mapped[str] = mapped_column(String(16))
+    """`pending`, `succeeded`, `failed`, `expired` or `cancelled`."""
+    provider: Mapped[str] = mapped_column(String(16))
+    """The payment provider's name (`sandbox`)."""
+    provider_ref: Mapped[str] = mapped_column(String(64))
+    """The provider's id of the payment (what its webhooks name)."""
+    checkout_url: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    completed_at: Mapped[dt.datetime | None]
+    credited_after_state: Mapped[str | None] = mapped_column(String(16))
+    """When the money arrived after the service had marked the top-up `expired`, `cancelled` or
+    `failed`: that state (the top-up is credited all the same)."""
+    ledger_entry_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("ledger_entries.id", ondelete="SET NULL"), unique=True
+    )
+    ticket_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("tickets.id", ondelete="SET NULL")
+    )
+
+
+class SandboxPayment(Base):
+    """A payment held by the sandbox payment provider. The sandbox plays the external provider's
+    part, so its payments live apart from the service's `top_ups` and are only reached through
+    the provider interface, the checkout page and the webhooks."""
+
+    __tablename__ = "sandbox_payments"
+
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """Random and unguessable: it is in the checkout page's URL, which lets anyone pay."""
+    payment_id: Mapped[str] = mapped_column(String(64))
+    """The merchant's own reference of the payment."""
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    description: Mapped[str] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    """`pending`, `succeeded`, `failed`, `cancelled` or `expired`."""
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    completed_at: Mapped[dt.datetime | None]

@@ -42,6 +42,32 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "not-found": (404, "Not found"),
     "method-not-allowed": (405, "Method not allowed"),
     "internal-error": (500, "Internal error"),
+    # Money (ledger, idempotency, tickets, top-ups).
+    "idempotency-key-missing": (400, "Idempotency key missing"),
+    "idempotency-key-invalid": (400, "Idempotency key invalid"),
+    "idempotency-key-reused": (422, "Idempotency key reused"),
+    "idempotency-in-progress": (409, "Request in progress"),
+    "insufficient-balance": (409, "Insufficient balance"),
+    "total-mismatch": (422, "Total does not match the lines"),
+    "top-up-out-of-range": (422, "Top-up amount out of range"),
+    "role-forbidden": (403, "Not allowed for this person"),
+    "ticket-unknown": (404, "Unknown ticket"),
+    "cursor-invalid": (422, "Invalid cursor"),
+    # Online top-ups and payment webhooks.
+    "payments-unavailable": (409, "Online payments unavailable"),
+    "top-up-unknown": (404, "Unknown top-up"),
+    "payment-provider-unavailable": (502, "Payment provider unavailable"),
+    "webhook-signature-invalid": (401, "Webhook signature invalid"),
+    # Orders (catalogue, orders, kitchen, notifications).
+    "item-unknown": (422, "Unknown item"),
+    "item-unavailable": (409, "Item not available now"),
+    "item-deadline-passed": (409, "Ordering deadline passed"),
+    "item-sold-out": (409, "Item sold out"),
+    "order-empty": (422, "Nothing to pay"),
+    "order-unknown": (404, "Unknown order"),
+    "order-not-cancellable": (409, "Order not cancellable"),
+    "order-transition-forbidden": (409, "Order transition forbidden"),
+    "notification-unknown": (404, "Unknown notification"),
 }
 """Known codes with their status and title (docs/api.md). Later routes add theirs here."""
 
@@ -80,6 +106,7 @@ class ProblemError(Exception):
         title: str | None = None,
         retry_after: int | None = None,
         errors: list[FieldError] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         known_status, known_title = PROBLEMS.get(code, (500, code))
         self.code = code
@@ -88,6 +115,8 @@ class ProblemError(Exception):
         self.detail = detail
         self.retry_after = retry_after
         self.errors = errors
+        self.extensions = extensions or {}
+        """More members of the problem document (e.g. `min` and `max` of a refused amount)."""
         super().__init__(code)
 
 
@@ -103,8 +132,11 @@ def problem_response(problem: ProblemError, instance: str) -> JSONResponse:
         errors=problem.errors,
     )
     headers = {"Retry-After": str(problem.retry_after)} if problem.retry_after is not None else None
+    body = document.model_dump(mode="json", exclude_none=True)
+    for name, value in problem.extensions.items():
+        body.setdefault(name, value)  # The standard members win over an extension's.
     return JSONResponse(
-        document.model_dump(mode="json", exclude_none=True),
+        body,
         status_code=problem.status,
         headers=headers,
         media_type=PROBLEM_MEDIA_TYPE,

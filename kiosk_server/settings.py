@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,3 +30,7 @@ class ServerSettings(BaseSettings):
     """Argon2 lanes."""
     log_level: str = "INFO"
     """Level of the service's loggers."""
+    sandbox_webhook_secret: SecretStr | None = None
+    """The key the sandbox payment provider signs its webhooks with (HMAC-SHA256). When unset,
+    one is generated on first use and kept in the data directory (`sandbox-webhook.key`), which
+    every worker of one machine shares; set it when the service runs on several machines."""

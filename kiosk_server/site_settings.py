@@ -3,7 +3,9 @@ a key that is missing takes the default below, so new policies need no migration
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class SmtpRelay(BaseModel):
@@ -50,4 +52,52 @@ class SiteSettings(BaseModel):
     session_minutes: int = Field(30, ge=1)
     """A person's session ends after this long at the latest (the terminal ends it sooner, when
     the person signs out or leaves)."""
+    badge_step_seconds: int = Field(30, ge=10, le=300)
+    """How long one badge token is the current one. The service accepts a token one step
+    either side of now, so a screenshot works for at most three steps."""
     smtp: SmtpRelay | None = None
+    overdraft_limit_cents: int = Field(0, ge=0)
+    """How far below zero a balance may go, in cents (0: not at all). Credits are always taken;
+    only debits are refused past it."""
+    top_up_min_cents: int = Field(500, ge=1)
+    """The smallest top-up (online or cash at reception), in cents."""
+    top_up_max_cents: int = Field(30000, ge=1)
+    """The largest single top-up, in cents."""
+    top_up_presets_cents: list[int] = Field(default_factory=lambda: [1000, 2000, 5000])
+    """Amounts the terminal offers to pick, in cents (each within the minimum and maximum)."""
+    sandbox_payments: bool = False
+    """Online top-ups through the sandbox payment provider (its test checkout page, no real
+    money). On for the demo sites; off elsewhere unless turned on explicitly."""
+    order_cancel_cutoff_minutes: int | None = Field(None, ge=0)
+    """When set, a paid order whose items have an ordering deadline can be cancelled only until
+    this many minutes before that deadline (and, always, only until preparation starts)."""
+
+    visit_approval_required: bool = True
+    """Whether a submitted visit request waits for reception's approval (False: approved, and
+    its invitations sent, on submission)."""
+    invitation_margin_minutes: int = Field(30, ge=0, le=24 * 60)
+    """How early before and how late after a visit's arrival window its invitation checks in."""
+    visit_rules: dict[str, str] = Field(
+        default_factory=lambda: {
+            "fr": "Portez votre badge visiteur de façon visible, restez avec votre hôte, et "
+            "suivez les consignes d'évacuation du personnel en cas d'alarme.",
+            "en": "Wear your visitor badge where it can be seen, stay with your host, and follow "
+            "the staff's evacuation instructions if the alarm sounds.",
+        }
+    )
+    """The site's rules a visitor accepts at check-in, per language (`fr`, `en`...)."""
+    site_closing_time: dt.time = dt.time(20, 0)
+    """Local time the site closes: a visitor not checked out leaves the roll call then, and an
+    invitation checks out until then."""
+    visitor_retention_days: int = Field(30, ge=0)
+    """Days after a visit's last day before `kiosk-server purge` deletes its visitors' personal
+    data."""
+
+    @model_validator(mode="after")
+    def _top_up_limits_agree(self) -> SiteSettings:
+        if self.top_up_min_cents > self.top_up_max_cents:
+            raise ValueError("top_up_min_cents is above top_up_max_cents")
+        for preset in self.top_up_presets_cents:
+            if not self.top_up_min_cents <= preset <= self.top_up_max_cents:
+                raise ValueError(f"top-up preset {preset} is outside the minimum and maximum")
+        return self

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kiosk_server.clock import Clock
-from kiosk_server.models import Account, Device, DeviceSite, LedgerEntry, OutboxMessage, Site
+from kiosk_server.models import (
+    Account,
+    Device,
+    DeviceSite,
+    LedgerEntry,
+    OutboxMessage,
+    Site,
+    Ticket,
+    TicketLine,
+)
 from kiosk_server.security import Argon2, new_token, sha256_hex
 
 T = TypeVar("T")
@@ -89,16 +99,113 @@ class Factory:
     async def ledger_entry(
         self, account: Account, amount_cents: int, *, kind: str = "top_up", currency: str = "EUR"
     ) -> LedgerEntry:
-        entry = LedgerEntry(
-            site_id=account.site_id,
-            account_id=account.id,
-            kind=kind,
-            amount_cents=amount_cents,
-            currency=currency,
-            reason="test",
-            created_at=self.clock.now(),
-        )
-        return await self._add(entry)
+        """An entry written as an admin's import would, keeping the running balance equal to
+        the sum of entries (no overdraft check: use `services.ledger.post_entry` for that)."""
+        async with self.session_factory() as session:
+            entry = LedgerEntry(
+                site_id=account.site_id,
+                account_id=account.id,
+                kind=kind,
+                amount_cents=amount_cents,
+                currency=currency,
+                reason="test",
+                created_at=self.clock.now(),
+            )
+            session.add(entry)
+            new_balance = Account.balance_cents + amount_cents
+            await session.execute(
+                update(Account)
+                .where(Account.id == account.id)
+                .values(
+                    balance_cents=new_balance,
+                    # A test may set up a balance below zero: the floor follows it.
+                    overdraft_limit_cents=case(
+                        (new_balance + Account.overdraft_limit_cents < 0, -new_balance),
+                        else_=Account.overdraft_limit_cents,
+                    ),
+                )
+            )
+            await session.commit()
+            return entry
+
+    async def ticket_history(
+        self,
+        account: Account,
+        count: int,
+        *,
+        start: dt.datetime,
+        every: dt.timedelta,
+        place: str = "Self hall",
+        currency: str = "EUR",
+    ) -> list[int]:
+        """`count` tickets for `account`, oldest first from `start`, one each `every`: every
+        fifth a 50.00 top-up ("Rechargement"), the others a purchase of a 8.50 dish (VAT 10 %)
+        and a 1.20 coffee (VAT 5.5 %); ledger entries and the running balance kept in step, as
+        the till and the top-ups would leave them. Returns the ticket ids, oldest first."""
+        async with self.session_factory() as session:
+            balance = int(
+                await session.scalar(select(Account.balance_cents).where(Account.id == account.id))
+                or 0
+            )
+            entries: list[LedgerEntry] = []
+            shapes: list[tuple[str, int, list[tuple[str, int, int, int]]]] = []
+            for index in range(count):
+                if index % 5 == 0:
+                    lines = [("Rechargement", 1, 5000, 0)]
+                    kind, amount = "top_up", 5000
+                else:
+                    lines = [("Plat du jour", 1, 850, 1000), ("Café", 1, 120, 550)]
+                    kind, amount = "purchase", -970
+                shapes.append((kind, amount, lines))
+                entries.append(
+                    LedgerEntry(
+                        site_id=account.site_id,
+                        account_id=account.id,
+                        kind=kind,
+                        amount_cents=amount,
+                        currency=currency,
+                        reason="test history",
+                        created_at=start + every * index,
+                    )
+                )
+            session.add_all(entries)
+            await session.flush()
+            tickets: list[Ticket] = []
+            for index, (entry, (kind, amount, lines)) in enumerate(
+                zip(entries, shapes, strict=True)
+            ):
+                balance += amount
+                ticket = Ticket(
+                    site_id=account.site_id,
+                    account_id=account.id,
+                    device_id=None,
+                    ledger_entry_id=entry.id,
+                    kind=kind,
+                    place=place,
+                    total_cents=abs(amount),
+                    amount_cents=amount,
+                    balance_after_cents=balance,
+                    currency=currency,
+                    created_at=start + every * index,
+                )
+                ticket.lines = [
+                    TicketLine(
+                        position=position,
+                        item=item,
+                        quantity=quantity,
+                        unit_price_cents=price,
+                        vat_rate_bp=rate,
+                        line_total_cents=quantity * price,
+                    )
+                    for position, (item, quantity, price, rate) in enumerate(lines)
+                ]
+                tickets.append(ticket)
+            session.add_all(tickets)
+            await session.execute(
+                update(Account).where(Account.id == account.id).values(balance_cents=balance)
+            )
+            await session.commit()
+            return [ticket.id for ticket in tickets]
 
     async def device(
         self,

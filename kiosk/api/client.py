@@ -6,10 +6,12 @@ JSON body, never in a URL, because httpx logs URLs at INFO. Nothing here logs a 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
+from urllib.parse import urlencode
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -28,16 +30,38 @@ from kiosk.api.errors import (
 )
 from kiosk.api.models import (
     BadgeToken,
+    CancelReceipt,
+    Catalogue,
+    CheckedOut,
     Connected,
+    DeskVisit,
     DeviceInfo,
     Health,
     Identity,
     Me,
+    Notification,
+    NotificationList,
+    OrderDetail,
+    OrderPage,
+    OrderReceipt,
     PinSetup,
     ProblemDocument,
+    ReceptionDay,
+    RollCall,
     Session,
+    TicketDetail,
+    TicketPage,
+    TopUp,
+    TopUpOptions,
+    TopUpPage,
+    TopUpState,
     VerificationPurpose,
     VerificationSent,
+    VisitDetail,
+    VisitList,
+    VisitorBadge,
+    VisitorInput,
+    WalkInCreated,
 )
 
 logger = logging.getLogger(__name__)
@@ -50,6 +74,10 @@ _READ_RETRY_ON: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.Timeout
 # connection was refused or never established. Money requests (later) carry an Idempotency-Key
 # and may retry more.
 _WRITE_RETRY_ON: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout)
+
+# A request with an Idempotency-Key is applied at most once by the service, so it may be resent
+# whatever happened to the first attempt, even after its bytes reached the service.
+_KEYED_RETRY_ON: tuple[type[Exception], ...] = (httpx.TransportError,)
 
 _GATEWAY_DOWN = frozenset({502, 503, 504})
 SESSION_INVALID = "session-invalid"
@@ -200,18 +228,313 @@ class KioskClient:
         """`GET /v1/me/badge`: the signed-in person's current badge token."""
         return await self._call("GET", "/v1/me/badge", BadgeToken)
 
+    async def tickets(self, cursor: str | None = None, limit: int | None = None) -> TicketPage:
+        """`GET /v1/me/tickets`: the person's tickets (purchases, top-ups, refunds,
+        adjustments), newest first, a page at a time; pass `next_cursor` back as `cursor`."""
+        query = {
+            key: str(value) for key, value in (("cursor", cursor), ("limit", limit)) if value
+        }
+        path = "/v1/me/tickets" + (f"?{urlencode(query)}" if query else "")
+        return await self._call("GET", path, TicketPage)
+
+    async def ticket(self, ticket_id: int) -> TicketDetail:
+        """`GET /v1/me/tickets/{id}`: one ticket with its lines and VAT summary."""
+        return await self._call("GET", f"/v1/me/tickets/{int(ticket_id)}", TicketDetail)
+
+    async def catalogue(self) -> Catalogue:
+        """`GET /v1/catalogue`: the site's items, those not orderable now with a reason."""
+        return await self._call("GET", "/v1/catalogue", Catalogue)
+
+    async def place_order(
+        self, lines: Sequence[tuple[str, int]], idempotency_key: str
+    ) -> OrderReceipt:
+        """`POST /v1/me/orders`: pay `(item code, quantity)` lines from the balance. Make one
+        key per basket the person confirms and pass the same key on every retry of it: the
+        order is then placed and paid at most once."""
+        body = {"lines": [{"item_code": code, "quantity": qty} for code, qty in lines]}
+        return await self._call(
+            "POST", "/v1/me/orders", OrderReceipt, json=body, idempotency_key=idempotency_key
+        )
+
+    async def orders(
+        self, cursor: str | None = None, state: Literal["active", "past"] | None = None
+    ) -> OrderPage:
+        """`GET /v1/me/orders`: the person's orders, newest first, a page at a time."""
+        query = {key: value for key, value in (("state", state), ("cursor", cursor)) if value}
+        path = "/v1/me/orders" + (f"?{urlencode(query)}" if query else "")
+        return await self._call("GET", path, OrderPage)
+
+    async def order(self, order_id: int) -> OrderDetail:
+        """`GET /v1/me/orders/{id}`: one order with its history."""
+        return await self._call("GET", f"/v1/me/orders/{int(order_id)}", OrderDetail)
+
+    async def cancel_order(self, order_id: int, idempotency_key: str) -> CancelReceipt:
+        """`POST /v1/me/orders/{id}/cancel`: cancel and refund a paid order (one key per
+        intent, reused on retries). `order-not-cancellable` carries the reason in
+        `errors[0].message`."""
+        return await self._call(
+            "POST",
+            f"/v1/me/orders/{int(order_id)}/cancel",
+            CancelReceipt,
+            idempotency_key=idempotency_key,
+        )
+
+    async def notifications(self) -> NotificationList:
+        """`GET /v1/me/notifications`: unread first, then newest first."""
+        return await self._call("GET", "/v1/me/notifications", NotificationList)
+
+    async def mark_notification_read(self, notification_id: int) -> Notification:
+        """`POST /v1/me/notifications/{id}/read` (marking it again changes nothing)."""
+        path = f"/v1/me/notifications/{int(notification_id)}/read"
+        return await self._call("POST", path, Notification, retry_on=_KEYED_RETRY_ON)
+
+    # Top-ups ---------------------------------------------------------------------------------
+
+    async def top_up_options(self) -> TopUpOptions:
+        """`GET /v1/me/top-ups/options`: presets, limits, and whether online top-ups are on."""
+        return await self._call("GET", "/v1/me/top-ups/options", TopUpOptions)
+
+    async def start_top_up(self, amount_cents: int, idempotency_key: str) -> TopUp:
+        """`POST /v1/me/top-ups`: start an online top-up; show its `checkout_url` (QR and text)
+        and follow it with `top_up`. One key per amount the person confirms, reused on every
+        retry: a retry answers the same top-up, never a second payment."""
+        return await self._call(
+            "POST",
+            "/v1/me/top-ups",
+            TopUp,
+            json={"amount_cents": int(amount_cents)},
+            idempotency_key=idempotency_key,
+        )
+
+    async def top_up(self, top_up_id: int) -> TopUp:
+        """`GET /v1/me/top-ups/{id}`: where a top-up stands (poll it while `pending`)."""
+        return await self._call("GET", f"/v1/me/top-ups/{int(top_up_id)}", TopUp)
+
+    async def cancel_top_up(self, top_up_id: int, idempotency_key: str) -> TopUp:
+        """`POST /v1/me/top-ups/{id}/cancel`: give up a pending top-up. The answer's state says
+        what happened: `cancelled`, or `succeeded` when the person had paid (then credited)."""
+        return await self._call(
+            "POST",
+            f"/v1/me/top-ups/{int(top_up_id)}/cancel",
+            TopUp,
+            json={},
+            idempotency_key=idempotency_key,
+        )
+
+    async def top_ups(
+        self, cursor: str | None = None, state: TopUpState | None = None
+    ) -> TopUpPage:
+        """`GET /v1/me/top-ups`: newest first, a page at a time (`state="pending"`: those left
+        pending, to show at sign-in)."""
+        query = {key: value for key, value in (("state", state), ("cursor", cursor)) if value}
+        path = "/v1/me/top-ups" + (f"?{urlencode(query)}" if query else "")
+        return await self._call("GET", path, TopUpPage)
+
+    # Visits: the host's requests -------------------------------------------------------------
+
+    async def create_visit(
+        self,
+        visitors: Sequence[VisitorInput],
+        *,
+        first_day: dt.date,
+        arrival_from: dt.time,
+        arrival_until: dt.time,
+        reason: str,
+        last_day: dt.date | None = None,
+        place: str = "",
+        submit: bool = False,
+    ) -> VisitDetail:
+        """`POST /v1/me/visits`: declare a visit, as a draft or submitted (`submit`). Wrong
+        fields come back as `validation-failed` with one `errors` entry per field
+        (`visitors.0.email`, `first_day`...)."""
+        body = {
+            "visitors": [v.model_dump() for v in visitors],
+            "first_day": first_day.isoformat(),
+            "last_day": last_day.isoformat() if last_day else None,
+            "arrival_from": arrival_from.isoformat(timespec="minutes"),
+            "arrival_until": arrival_until.isoformat(timespec="minutes"),
+            "reason": reason,
+            "place": place,
+            "submit": submit,
+        }
+        return await self._call("POST", "/v1/me/visits", VisitDetail, json=body)
+
+    async def visits(self) -> VisitList:
+        """`GET /v1/me/visits`: the person's visits, upcoming first."""
+        return await self._call("GET", "/v1/me/visits", VisitList)
+
+    async def visit(self, visit_id: int) -> VisitDetail:
+        """`GET /v1/me/visits/{id}`: one visit with its visitors and history."""
+        return await self._call("GET", f"/v1/me/visits/{int(visit_id)}", VisitDetail)
+
+    async def edit_visit(
+        self,
+        visit_id: int,
+        *,
+        visitors: Sequence[VisitorInput] | None = None,
+        first_day: dt.date | None = None,
+        last_day: dt.date | None = None,
+        arrival_from: dt.time | None = None,
+        arrival_until: dt.time | None = None,
+        reason: str | None = None,
+        place: str | None = None,
+    ) -> VisitDetail:
+        """`PATCH /v1/me/visits/{id}`: change what is given (`visitors` replaces the list);
+        `visit-not-editable` once approved."""
+        body: dict[str, Any] = {}
+        if visitors is not None:
+            body["visitors"] = [v.model_dump() for v in visitors]
+        for name, day in (("first_day", first_day), ("last_day", last_day)):
+            if day is not None:
+                body[name] = day.isoformat()
+        for name, time in (("arrival_from", arrival_from), ("arrival_until", arrival_until)):
+            if time is not None:
+                body[name] = time.isoformat(timespec="minutes")
+        for name, text in (("reason", reason), ("place", place)):
+            if text is not None:
+                body[name] = text
+        return await self._call("PATCH", f"/v1/me/visits/{int(visit_id)}", VisitDetail, json=body)
+
+    async def submit_visit(self, visit_id: int) -> VisitDetail:
+        """`POST /v1/me/visits/{id}/submit` ("valider"): requested, or approved at once."""
+        return await self._call("POST", f"/v1/me/visits/{int(visit_id)}/submit", VisitDetail)
+
+    async def approve_walk_in(self, visit_id: int) -> VisitDetail:
+        """`POST /v1/me/visits/{id}/approve`: the host lets in a walk-in who asked for them."""
+        return await self._call("POST", f"/v1/me/visits/{int(visit_id)}/approve", VisitDetail)
+
+    async def cancel_visit(self, visit_id: int) -> VisitDetail:
+        """`DELETE /v1/me/visits/{id}`: cancel until a visitor checked in; invitations stop
+        working and visitors are told."""
+        return await self._call("DELETE", f"/v1/me/visits/{int(visit_id)}", VisitDetail)
+
+    # Visits: the reception desk --------------------------------------------------------------
+
+    async def reception_day(self, day: dt.date | None = None, query: str = "") -> ReceptionDay:
+        """`GET /v1/reception/visits`: the day's visitors (today by default), expected, on
+        site and left; `query` searches visitor, company and host."""
+        params = {
+            key: value for key, value in (("day", day and day.isoformat()), ("q", query)) if value
+        }
+        path = "/v1/reception/visits" + (f"?{urlencode(params)}" if params else "")
+        return await self._call("GET", path, ReceptionDay)
+
+    async def approve_visit(self, visit_id: int) -> VisitDetail:
+        """`POST /v1/reception/visits/{id}/approve`: invitations are sent."""
+        path = f"/v1/reception/visits/{int(visit_id)}/approve"
+        return await self._call("POST", path, VisitDetail)
+
+    async def reject_visit(self, visit_id: int, reason: str) -> VisitDetail:
+        """`POST /v1/reception/visits/{id}/reject` with a reason the host sees."""
+        path = f"/v1/reception/visits/{int(visit_id)}/reject"
+        return await self._call("POST", path, VisitDetail, json={"reason": reason})
+
+    async def reception_check_in(self, visitor_id: int) -> VisitorBadge:
+        """`POST /v1/reception/visitors/{id}/check-in`: on the visitor's behalf."""
+        path = f"/v1/reception/visitors/{int(visitor_id)}/check-in"
+        return await self._call("POST", path, VisitorBadge)
+
+    async def reception_check_out(self, visitor_id: int) -> CheckedOut:
+        """`POST /v1/reception/visitors/{id}/check-out`: on the visitor's behalf."""
+        path = f"/v1/reception/visitors/{int(visitor_id)}/check-out"
+        return await self._call("POST", path, CheckedOut)
+
+    async def visitor_badge(self, visitor_id: int) -> VisitorBadge:
+        """`GET /v1/reception/visitors/{id}/badge`: a visitor's badge, to print again."""
+        return await self._call(
+            "GET", f"/v1/reception/visitors/{int(visitor_id)}/badge", VisitorBadge
+        )
+
+    async def reception_walk_in(self, visitor: VisitorInput, host_full_name: str) -> WalkInCreated:
+        """`POST /v1/reception/walk-ins`: a visit requested for today (`host-unknown` unless
+        the full name matches exactly)."""
+        body = {**visitor.model_dump(), "host_full_name": host_full_name}
+        return await self._call("POST", "/v1/reception/walk-ins", WalkInCreated, json=body)
+
+    async def roll_call(self) -> RollCall:
+        """`GET /v1/reception/roll-call`: everyone on site now."""
+        return await self._call("GET", "/v1/reception/roll-call", RollCall)
+
+    async def roll_call_csv(self) -> str:
+        """`GET /v1/reception/roll-call.csv`: the roll call as CSV text (cells guarded against
+        formula injection)."""
+        response = await self._send("GET", "/v1/reception/roll-call.csv", retry_on=_READ_RETRY_ON)
+        return response.text
+
+    # Visits: the visitor kiosk (nobody signed in) --------------------------------------------
+
+    @staticmethod
+    def _credentials(
+        token: str | None, code: str | None, last_name: str | None, language: str
+    ) -> dict[str, Any]:
+        return {"token": token, "code": code, "last_name": last_name, "language": language}
+
+    async def desk_lookup(
+        self,
+        *,
+        token: str | None = None,
+        code: str | None = None,
+        last_name: str | None = None,
+        language: str = "fr",
+    ) -> DeskVisit:
+        """`POST /v1/visitor-desk/lookup`: the visit behind a scanned invitation or a typed code
+        and last name, the rules in `language`, and whether to check in or out."""
+        body = self._credentials(token, code, last_name, language)
+        return await self._call("POST", "/v1/visitor-desk/lookup", DeskVisit, json=body)
+
+    async def desk_check_in(
+        self,
+        *,
+        rules_accepted: bool,
+        token: str | None = None,
+        code: str | None = None,
+        last_name: str | None = None,
+        language: str = "fr",
+    ) -> VisitorBadge:
+        """`POST /v1/visitor-desk/check-in`: the badge to print or show."""
+        body = {
+            **self._credentials(token, code, last_name, language),
+            "rules_accepted": rules_accepted,
+        }
+        return await self._call("POST", "/v1/visitor-desk/check-in", VisitorBadge, json=body)
+
+    async def desk_check_out(
+        self, *, token: str | None = None, code: str | None = None, last_name: str | None = None
+    ) -> CheckedOut:
+        """`POST /v1/visitor-desk/check-out` with the badge's QR, or the code and last name."""
+        body = self._credentials(token, code, last_name, "fr")
+        return await self._call("POST", "/v1/visitor-desk/check-out", CheckedOut, json=body)
+
+    async def desk_walk_in(
+        self, visitor: VisitorInput, host_full_name: str, solution_code: str | None = None
+    ) -> WalkInCreated:
+        """`POST /v1/visitor-desk/walk-ins`: a visitor asks for their host by full name."""
+        body = {
+            **visitor.model_dump(),
+            "host_full_name": host_full_name,
+            "solution_code": solution_code,
+        }
+        return await self._call("POST", "/v1/visitor-desk/walk-ins", WalkInCreated, json=body)
+
     # Plumbing --------------------------------------------------------------------------------
 
     async def _call(
         self,
-        method: Literal["GET", "POST", "DELETE"],
+        method: Literal["GET", "POST", "PATCH", "DELETE"],
         path: str,
         answer: type[AnswerT],
         *,
         json: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        retry_on: tuple[type[Exception], ...] | None = None,
     ) -> AnswerT:
-        retry_on = _READ_RETRY_ON if method == "GET" else _WRITE_RETRY_ON
-        response = await self._send(method, path, json=json, retry_on=retry_on)
+        headers: dict[str, str] = {}
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+            retry_on = retry_on or _KEYED_RETRY_ON
+        if retry_on is None:
+            retry_on = _READ_RETRY_ON if method == "GET" else _WRITE_RETRY_ON
+        response = await self._send(method, path, json=json, retry_on=retry_on, headers=headers)
         try:
             return answer.model_validate_json(response.content)
         except ValidationError:

@@ -65,6 +65,37 @@ PROBLEM_MESSAGES: dict[str, str] = {
     "device-key-invalid": N_("This terminal is not enrolled. Please call for assistance."),
     "session-invalid": N_("Your session has ended. Please sign in again."),
     "session-missing": N_("Your session has ended. Please sign in again."),
+    "connect-malformed": N_(
+        "This QR code is not a connection code. Scan the QR code of your welcome letter."
+    ),
+    "connect-invalid": N_("This connection QR code is not valid. Please ask the reception desk."),
+    "connect-revoked": N_(
+        "This connection QR code was replaced by a newer one. Please ask the reception desk."
+    ),
+    "connect-other-site": N_(
+        "This QR code is for another site. Scan the QR code of a welcome letter for this site."
+    ),
+    # Money (docs/api.md, "Money", "Orders", "Online top-ups").
+    "insufficient-balance": N_("Your balance is not enough for this. Nothing was charged."),
+    "top-up-out-of-range": N_("This amount is outside the limits for a top-up."),
+    "payments-unavailable": N_("Online top-ups are not available on this site."),
+    "payment-provider-unavailable": N_(
+        "The payment service cannot be reached right now. Try again in a moment."
+    ),
+    "top-up-unknown": N_("This top-up cannot be found."),
+    "ticket-unknown": N_("This ticket cannot be found."),
+    "cursor-invalid": N_("The list changed. Please open it again."),
+    "item-unknown": N_("An item of your basket is no longer sold. Nothing was charged."),
+    "item-sold-out": N_("An item of your basket is sold out. Nothing was charged."),
+    "item-deadline-passed": N_(
+        "The ordering deadline has passed for an item of your basket. Nothing was charged."
+    ),
+    "item-unavailable": N_("An item of your basket is not available now. Nothing was charged."),
+    "order-empty": N_("Your basket is empty."),
+    "order-unknown": N_("This order cannot be found."),
+    "order-not-cancellable": N_("This order can no longer be cancelled."),
+    "idempotency-in-progress": N_("Your request is still being processed. Please wait."),
+    "idempotency-key-reused": N_("This request was already sent with other details. Start again."),
 }
 UNEXPECTED = N_("Something went wrong. Please try again.")
 

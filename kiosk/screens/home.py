@@ -1,21 +1,31 @@
-"""Home: the signed-in person's name and balance, sign-out and the language switch. Later issues
-add tiles (badge, account, services) here, as they deliver what the tiles open."""
+"""Home: the signed-in person's name and balance (refreshed each time home is shown again), what
+the service has to tell them (unread notifications, a top-up left pending), the tiles of what
+they can do (Compte: badge, tickets, orders; Services: top up, place an order), sign-out and the
+language switch."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Static
 
-from kiosk.i18n import _, other_language
+from kiosk.i18n import _, get_language, other_language
+from kiosk.money import format_money
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.welcome import LANGUAGE_NAMES
 from kiosk.text import plain
 from kiosk.widgets.money_label import Money, MoneyLabel
+
+if TYPE_CHECKING:
+    from kiosk.api.models import TopUp
+
+NOTICE_MAX = 70
+MAX_NOTICES = 3
 
 
 class HomeScreen(KioskScreen):
@@ -25,33 +35,130 @@ class HomeScreen(KioskScreen):
         Binding("ctrl+d", "sign_out", "Sign out", show=False, id="home.sign_out"),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.notices: list[str] = []
+        """Notifications shown on this visit (plain text, newest first)."""
+        self.pending_top_up: TopUp | None = None
+        """A top-up left pending (shown at sign-in, leads to its status)."""
+        self._checked_pending = False
+
     def compose(self) -> ComposeResult:
         session = self.kiosk.session
         name = plain(session.name, max_length=60) if session is not None else ""
         site = plain(session.site_name, max_length=60) if session is not None else ""
-        money = (
-            Money(session.balance_cents, session.currency)
-            if session is not None and session.balance_cents is not None
-            else None
-        )
         with Vertical(id="home-body"):
             # The name is data from the service: a template variable, never markup.
             yield Static(Content.from_markup(_("Hello, $name"), name=name), id="home-name")
             yield Static(Content(site), id="home-site")
             with Horizontal(id="home-balance-row"):
                 yield Static(_("Your balance"), id="home-balance-label", markup=False)
-                yield MoneyLabel(money, id="home-balance")
-            # Later issues add the tiles (badge, account, services) here.
+                yield MoneyLabel(self._balance(), id="home-balance")
+            with Vertical(id="home-notices"):
+                for notice in self.notices:
+                    yield Static(Content(notice), classes="home-notice", markup=False)
+                if self.pending_top_up is not None:
+                    yield Button(
+                        Content(self._pending_text(self.pending_top_up)),
+                        id="pending-top-up",
+                        variant="warning",
+                        compact=True,
+                    )
+            with Horizontal(id="home-tiles", classes="home-tiles"):
+                yield Button(_("My badge"), id="badge", variant="primary")
+                yield Button(_("Tickets"), id="tickets", variant="primary")
+                yield Button(_("My orders"), id="orders", variant="primary")
+            with Horizontal(id="home-services", classes="home-tiles"):
+                yield Button(_("Top up"), id="top-up", variant="success")
+                yield Button(_("Place an order"), id="order", variant="success")
+            yield self.message_widget()
             with Horizontal(classes="actions"):
                 yield Button(LANGUAGE_NAMES[other_language()], id="language")
                 yield Button(_("Sign out"), id="sign-out", variant="error")
+
+    def _balance(self) -> Money | None:
+        session = self.kiosk.session
+        if session is None or session.balance_cents is None:
+            return None
+        return Money(session.balance_cents, session.currency)
+
+    @staticmethod
+    def _pending_text(top_up: TopUp) -> str:
+        amount = format_money(top_up.amount.amount_cents, top_up.amount.currency, get_language())
+        return _("A top-up of {amount} is still pending").format(amount=amount)
+
+    # Keeping it current ---------------------------------------------------------------------
+
+    async def on_screen_resume(self) -> None:
+        # Shown first, and back from any screen: what the local session knows at once, then
+        # the service's word (a top-up or an order changed the balance, an order is ready).
+        self._show_balance()
+        self.refresh_from_service()
+
+    def _show_balance(self) -> None:
+        for label in self.query("#home-balance").results(MoneyLabel):
+            label.money = self._balance()
+
+    def refresh_from_service(self) -> None:
+        """Fetch the balance, unread notifications and (at sign-in) pending top-ups."""
+        self._refresh()
+
+    @work(exclusive=True, exit_on_error=False, group="home")
+    async def _refresh(self) -> None:
+        api = self.kiosk.api()
+        me = await api.me()
+        session = self.kiosk.session
+        if session is None:
+            return
+        session.update(me)
+        self._show_balance()
+        changed = False
+        if not self._checked_pending or self.pending_top_up is not None:
+            pending = await api.top_ups(state="pending")
+            self._checked_pending = True
+            latest = pending.items[0] if pending.items else None
+            changed = latest != self.pending_top_up
+            self.pending_top_up = latest
+        notifications = await api.notifications()
+        unread = [item for item in notifications.items if not item.read]
+        for item in unread:
+            self.notices.insert(0, plain(item.title, max_length=NOTICE_MAX))
+        del self.notices[MAX_NOTICES:]
+        if unread or changed:
+            await self.recompose()
+        # Seen: marked read once shown (one request each; a failure leaves it for next time).
+        for item in unread:
+            await api.mark_notification_read(item.id)
+
+    # Buttons --------------------------------------------------------------------------------
 
     def action_sign_out(self) -> None:
         self.kiosk.end_session()
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        if event.button.id == "sign-out":
+        button = event.button.id
+        if button == "sign-out":
             self.kiosk.end_session()
-        elif event.button.id == "language":
+        elif button == "badge":
+            from kiosk.screens.badge import BadgeScreen
+
+            self.app.push_screen(BadgeScreen())
+        elif button == "tickets":
+            from kiosk.screens.tickets import TicketsScreen
+
+            self.app.push_screen(TicketsScreen())
+        elif button == "orders":
+            from kiosk.screens.orders import OrdersScreen
+
+            self.app.push_screen(OrdersScreen())
+        elif button == "order":
+            from kiosk.screens.order_new import OrderNewScreen
+
+            self.app.push_screen(OrderNewScreen())
+        elif button in ("top-up", "pending-top-up"):
+            from kiosk.screens.top_up import TopUpScreen
+
+            self.app.push_screen(TopUpScreen(self.pending_top_up if button != "top-up" else None))
+        elif button == "language":
             await self.kiosk.switch_language()

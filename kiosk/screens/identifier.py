@@ -1,18 +1,38 @@
-"""Signing in: the person's identifier. Its answer routes them to their PIN, to activation, or to
-unlocking their account."""
+"""Signing in: the person's identifier, typed or scanned from their welcome letter's QR. The
+service's answer routes them to their PIN, to activation, or to unlocking their account."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import _
 from kiosk.screens.base import KioskScreen, SignIn
+
+
+def continue_sign_in(
+    app: App[Any], sign_in: SignIn, account_state: str, *, replace: bool = False
+) -> None:
+    """Where a found account goes next, whether its identifier was typed or scanned: its PIN
+    when active, activation when pending, the unlock code when locked. `replace` shows the next
+    screen in place of the current one (the scan screen, whose camera must close)."""
+    from kiosk.screens.pin import PinScreen
+    from kiosk.screens.verification import Reason, VerificationScreen
+
+    if account_state == "active":
+        screen: KioskScreen = PinScreen(sign_in)
+    else:
+        reason: Reason = "activate" if account_state == "pending_activation" else "locked"
+        screen = VerificationScreen(sign_in, reason)
+    if replace:
+        app.switch_screen(screen)
+    else:
+        app.push_screen(screen)
 
 
 class IdentifierScreen(KioskScreen):
@@ -29,7 +49,6 @@ class IdentifierScreen(KioskScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="identifier-body", classes="panel"):
             yield Static(_("Enter your identifier"), classes="title", markup=False)
-            # A later issue adds "Scan my QR" in this row, next to the input.
             with Horizontal(id="identifier-row"):
                 yield Input(
                     id="identifier",
@@ -37,6 +56,7 @@ class IdentifierScreen(KioskScreen):
                     max_length=128,
                     classes="while-idle",
                 )
+                yield Button(_("Scan my QR"), id="scan", classes="while-idle")
             yield self.message_widget()
             with Horizontal(classes="actions"):
                 yield Button(_("Back"), id="back")
@@ -58,6 +78,11 @@ class IdentifierScreen(KioskScreen):
             self.dismiss()
         elif event.button.id == "continue":
             self._continue()
+        elif event.button.id == "scan":
+            from kiosk.screens.scan import ScanScreen
+
+            self.show_message("")
+            self.app.push_screen(ScanScreen(self.sign_in))
 
     def _continue(self) -> None:
         typed = self.query_one("#identifier", Input).value.strip()
@@ -73,14 +98,4 @@ class IdentifierScreen(KioskScreen):
         """Look the account up and go where its state leads."""
         identity = await self.kiosk.api().identify(sign_in.solution_code, sign_in.identifier)
         self.show_message("")
-        if identity.account_state == "active":
-            from kiosk.screens.pin import PinScreen
-
-            self.app.push_screen(PinScreen(sign_in))
-        else:
-            from kiosk.screens.verification import Reason, VerificationScreen
-
-            reason: Reason = (
-                "activate" if identity.account_state == "pending_activation" else "locked"
-            )
-            self.app.push_screen(VerificationScreen(sign_in, reason))
+        continue_sign_in(self.app, sign_in, identity.account_state)

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kiosk_server.admin import AdminError
 from kiosk_server.admin.sites import get_site
 from kiosk_server.models import Account, Site
+from kiosk_server.services import badges, connect
 
 REQUIRED_COLUMNS = ("identifier", "name", "email", "phone")
 OPTIONAL_COLUMNS = ("roles",)
@@ -258,3 +260,60 @@ async def set_roles(
     account.roles = checked
     await session.flush()
     return account
+
+
+async def get_account(session: AsyncSession, *, site_code: str, identifier: str) -> Account:
+    """The account with this identifier on the site, or AdminError."""
+    site = await get_site(session, site_code)
+    account = await session.scalar(
+        select(Account).where(Account.site_id == site.id, Account.identifier == identifier.strip())
+    )
+    if account is None:
+        raise AdminError(f"no account {identifier.strip()!r} on {site.code}")
+    return account
+
+
+async def revoke_connect(session: AsyncSession, *, site_code: str, identifier: str) -> Account:
+    """Void the account's welcome-letter QR; print a new one with `connect-qr` (flushed, not
+    committed)."""
+    account = await get_account(session, site_code=site_code, identifier=identifier)
+    await connect.revoke_connect(session, account)
+    return account
+
+
+async def rotate_badge(session: AsyncSession, *, site_code: str, identifier: str) -> Account:
+    """Give the account a new badge secret, voiding every badge token made before (flushed,
+    not committed)."""
+    account = await get_account(session, site_code=site_code, identifier=identifier)
+    await badges.rotate_badge_secret(session, account)
+    return account
+
+
+@dataclass(frozen=True)
+class ConnectLetter:
+    """What a welcome letter's QR carries for one account."""
+
+    identifier: str
+    name: str
+    token: str
+
+
+async def connect_letters(
+    session: AsyncSession, *, site_code: str, identifiers: Sequence[str] = ()
+) -> list[ConnectLetter]:
+    """The current connect token of every account of the site (or of the listed ones; an
+    unknown identifier is an AdminError), ordered by identifier. Blocked accounts get none."""
+    site = await get_site(session, site_code)
+    query = select(Account).where(Account.site_id == site.id, Account.status != "blocked")
+    wanted = [identifier.strip() for identifier in identifiers]
+    if wanted:
+        query = query.where(Account.identifier.in_(wanted))
+    accounts = {account.identifier: account for account in await session.scalars(query)}
+    missing = [identifier for identifier in wanted if identifier not in accounts]
+    if missing:
+        listed = ", ".join(repr(identifier) for identifier in missing)
+        raise AdminError(f"no account {listed} on {site.code} (blocked accounts get no QR)")
+    return [
+        ConnectLetter(account.identifier, account.name, connect.connect_token_for(site, account))
+        for account in sorted(accounts.values(), key=lambda account: account.identifier)
+    ]

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server import schemas
-from kiosk_server.models import Account, LedgerEntry, Site
+from kiosk_server.models import Account, Site
 
 
 async def balance_cents(session: AsyncSession, account_id: int) -> int:
-    """The sum of the account's ledger entries (0 without any)."""
-    total = await session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
-            LedgerEntry.account_id == account_id
-        )
-    )
-    return int(total or 0)
+    """The account's running balance, which `services.ledger.post_entry` keeps equal to the sum
+    of its ledger entries (0 without any)."""
+    balance = await session.scalar(select(Account.balance_cents).where(Account.id == account_id))
+    return int(balance or 0)
 
 
 async def me(session: AsyncSession, *, account: Account, site: Site) -> schemas.Me:

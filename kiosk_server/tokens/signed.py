@@ -24,7 +24,7 @@ holds the secret, so forging one means guessing 2**80 tags through the API."""
 
 MIN_SECRET_BYTES = 16
 
-KNOWN_MARKERS = ("B1", "C1")
+KNOWN_MARKERS = ("B1", "C1", "V1")
 """Markers this package knows. A scanner tells the kinds apart by this prefix alone."""
 
 _BASE32_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")

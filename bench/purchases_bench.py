@@ -1,0 +1,307 @@
+"""Till purchases per second that `kiosk-server --workers 2` sustains on PostgreSQL, with 20
+concurrent clients in this (separate) process on loopback, and their p50/p95 latency.
+
+    uv run python bench/purchases_bench.py [--server postgresql://postgres@127.0.0.1:5432/test]
+        [--seconds 10] [--clients 20] [--workers 2] [--http httptools|h11]
+
+It also prints what the client side alone manages against a trivial route (`GET /v1/health`,
+same 20 clients, same process): if that is not well above the purchase rate, the bench
+measures itself. And the CPU time that the server's workers and this client spent per
+purchase, which is what bounds the rate on a 2-core machine.
+
+It creates a scratch database on that server (dropped at the end), seeds accounts, starts the
+real server and sends purchases, each with a fresh badge token and idempotency key (one token
+pays once, so each purchase uses an (account, time step) pair of its own). Target from the money
+issue: >= 400 purchases/s with p95 <= 50 ms on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+
+import asyncpg
+import httpx
+from sqlalchemy import insert
+from sqlalchemy.engine import make_url
+
+from kiosk_server.db import make_engine, make_session_factory, upgrade
+from kiosk_server.models import Account, Device, DeviceSite, LedgerEntry, Site
+from kiosk_server.security import new_token, sha256_hex
+from kiosk_server.tokens import current_step, make_badge_token, new_badge_secret
+
+ACCOUNTS = 4000
+"""Two tokens each (this step and the next): enough for 8,000 purchases."""
+
+
+def _plain(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _admin(server: str, statement: str) -> None:
+    connection = await asyncpg.connect(_plain(server))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def _seed(url: str) -> tuple[str, list[tuple[int, int, bytes]]]:
+    engine = make_engine(url)
+    now = dt.datetime.now(dt.UTC)
+    try:
+        async with make_session_factory(engine)() as session, session.begin():
+            site = Site(code="BENCH", name="Bench", settings={}, created_at=now)
+            session.add(site)
+            await session.flush()
+            rows = [
+                {
+                    "site_id": site.id,
+                    "identifier": f"B{index:05d}",
+                    "name": f"Person {index}",
+                    "roles": [],
+                    "status": "active",
+                    "created_at": now,
+                    "badge_secret": new_badge_secret(),
+                    "balance_cents": 100_000,
+                }
+                for index in range(ACCOUNTS)
+            ]
+            await session.execute(insert(Account), rows)
+            result = await session.execute(
+                Account.__table__.select().with_only_columns(
+                    Account.id, Account.badge_secret
+                )
+            )
+            accounts = [(int(row[0]), site.id, bytes(row[1])) for row in result.all()]
+            await session.execute(
+                insert(LedgerEntry),
+                [
+                    {
+                        "site_id": site.id,
+                        "account_id": account_id,
+                        "kind": "top_up",
+                        "amount_cents": 100_000,
+                        "currency": "EUR",
+                        "reason": "bench",
+                        "created_at": now,
+                    }
+                    for account_id, _, _ in accounts
+                ],
+            )
+            key = new_token()
+            device = Device(
+                name="Caisse bench", role="till", key_hash=sha256_hex(key), created_at=now
+            )
+            session.add(device)
+            await session.flush()
+            session.add(DeviceSite(device_id=device.id, site_id=site.id))
+        return key, accounts
+    finally:
+        await engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _cpu_seconds(pids: set[int]) -> float:
+    """User + system CPU seconds of these processes so far (Linux /proc)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _process_tree(root: int) -> set[int]:
+    """The process and its descendants (the server's workers)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii") as stat:
+                    parents[int(entry)] = int(stat.read().rpartition(")")[2].split()[1])
+            except OSError:
+                continue
+    tree = {root}
+    grew = True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return tree
+
+
+async def _probe(base: str, seconds: float, clients: int) -> float:
+    """Requests per second the client side manages against a route that does nothing."""
+    deadline = time.perf_counter() + seconds
+    count = 0
+
+    async def client() -> None:
+        nonlocal count
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            while time.perf_counter() < deadline:
+                await http.get("/v1/health")
+                count += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return count / (time.perf_counter() - started)
+
+
+async def _run(
+    base: str, till_key: str, tokens: list[str], seconds: float, clients: int
+) -> tuple[int, list[float], dict[int, int]]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    queue = list(reversed(tokens))
+    deadline = time.perf_counter() + seconds
+    done = 0
+
+    async def client() -> None:
+        nonlocal done
+        async with httpx.AsyncClient(
+            base_url=base, headers={"X-Device-Key": till_key}, timeout=30
+        ) as http:
+            while queue and time.perf_counter() < deadline:
+                token = queue.pop()
+                body = {
+                    "badge_token": token,
+                    "lines": [
+                        {
+                            "item": "Menu",
+                            "quantity": 1,
+                            "unit_price_cents": 850,
+                            "vat_rate_bp": 1000,
+                        }
+                    ],
+                    "total_cents": 850,
+                }
+                started = time.perf_counter()
+                answer = await http.post(
+                    "/v1/till/purchases", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+                )
+                latencies.append((time.perf_counter() - started) * 1000)
+                statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+                if answer.status_code == 201:
+                    done += 1
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return done, latencies, statuses
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--server",
+        default=os.environ.get(
+            "KIOSK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--http", choices=("httptools", "h11"), default=None)
+    args = parser.parse_args()
+
+    name = f"kiosk_bench_{secrets.token_hex(4)}"
+    asyncio.run(_admin(args.server, f'CREATE DATABASE "{name}"'))
+    url = make_url(args.server).set(database=name).render_as_string(hide_password=False)
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        upgrade(url)
+        till_key, accounts = asyncio.run(_seed(url))
+        port = _free_port()
+        env = {**os.environ, "KIOSK_SERVER_LOG_LEVEL": "WARNING"}
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kiosk_server.cli",
+                "--database-url",
+                url,
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                *(["--http", args.http] if args.http else []),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        step = current_step(dt.datetime.now(dt.UTC))
+        tokens = [
+            make_badge_token(
+                site_id=site_id, account_id=account_id, secret=secret, step=step + offset
+            )
+            for offset in (0, 1)
+            for account_id, site_id, secret in accounts
+        ]
+        # Warm-up: connections, pools, first queries.
+        asyncio.run(_run(base, till_key, tokens[-200:], 2, args.clients))
+        tokens = tokens[:-200]
+        probe_rate = asyncio.run(_probe(base, 3, args.clients))
+        server_pids = _process_tree(process.pid)
+        server_cpu = _cpu_seconds(server_pids)
+        client_cpu = time.process_time()
+        started = time.perf_counter()
+        done, latencies, statuses = asyncio.run(
+            _run(base, till_key, tokens, args.seconds, args.clients)
+        )
+        elapsed = time.perf_counter() - started
+        server_cpu = _cpu_seconds(server_pids) - server_cpu
+        client_cpu = time.process_time() - client_cpu
+        latencies.sort()
+        print(
+            f"workers={args.workers} clients={args.clients} cores={os.cpu_count()} "
+            f"load={os.getloadavg()[0]:.1f}"
+        )
+        print(f"client alone (GET /v1/health): {probe_rate:.0f} requests/s")
+        if done:
+            print(
+                f"CPU per purchase: server {server_cpu / done * 1000:.1f} ms, "
+                f"client {client_cpu / done * 1000:.1f} ms"
+            )
+        print(
+            f"purchases: {done} in {elapsed:.1f} s = {done / elapsed:.0f}/s (answers: {statuses})"
+        )
+        print(
+            f"latency: p50 {statistics.median(latencies):.1f} ms, "
+            f"p95 {latencies[int(len(latencies) * 0.95)]:.1f} ms, max {latencies[-1]:.1f} ms"
+        )
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=15)
+        asyncio.run(_admin(args.server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()

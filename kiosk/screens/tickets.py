@@ -1,0 +1,239 @@
+"""The ticket history ("Historique des tickets"): newest first, grouped by month, loaded a page at
+a time as the person scrolls.
+
+The rows live in one `OptionList`, which draws only the lines in view (options are data, not
+widgets): ten thousand tickets are ten thousand small objects, never ten thousand widgets. The
+next page is fetched when the cursor or the scroll position comes near the end of what is loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Button, OptionList, Static
+from textual.widgets.option_list import Option
+
+from kiosk.i18n import N_, _, get_language
+from kiosk.money import format_money
+from kiosk.screens.base import KioskScreen
+from kiosk.text import plain
+
+if TYPE_CHECKING:
+    from kiosk.api.models import TicketSummary
+
+PAGE_SIZE = 30
+"""Tickets asked for at a time."""
+PREFETCH_ROWS = 12
+"""Fetch the next page when the cursor or the bottom of the view is this close to the end."""
+PLACE_WIDTH = 24
+
+KIND_LABELS: dict[str, str] = {
+    "purchase": "",
+    "top_up": N_("Top-up"),
+    "refund": N_("Refund"),
+    "adjustment": N_("Adjustment"),
+}
+
+
+def site_zone(name: str) -> dt.tzinfo:
+    """The site's time zone (UTC when the name is unknown here: a date is still shown)."""
+    try:
+        return ZoneInfo(name) if name else dt.UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def local_time(moment: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """`moment` (with an offset, or UTC when naive) in the site's time zone."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(zone)
+
+
+def format_when(moment: dt.datetime, zone: dt.tzinfo) -> str:
+    """`12 nov., 12:05` in the current language, in the site's time zone."""
+    from babel.dates import format_datetime
+
+    return format_datetime(local_time(moment, zone), "d MMM, HH:mm", locale=get_language())
+
+
+def format_month(moment: dt.datetime, zone: dt.tzinfo) -> str:
+    """`novembre 2026` / `November 2026`."""
+    from babel.dates import format_date
+
+    return format_date(local_time(moment, zone).date(), "LLLL y", locale=get_language())
+
+
+def signed_money(amount_cents: int, currency: str) -> str:
+    """`+20,00 €` for a credit, `-8,50 €` for a debit."""
+    text = format_money(amount_cents, currency, get_language())
+    return f"+{text}" if amount_cents > 0 else text
+
+
+def ticket_row(ticket: TicketSummary, zone: dt.tzinfo) -> Content:
+    """One line of the history: when, where, what kind, the signed amount, the balance after."""
+    when = format_when(ticket.created_at, zone)
+    place = plain(ticket.place, max_length=PLACE_WIDTH)
+    label = _(KIND_LABELS[ticket.kind]) if KIND_LABELS.get(ticket.kind) else ""
+    amount = signed_money(ticket.amount.amount_cents, ticket.amount.currency)
+    balance = format_money(
+        ticket.balance_after.amount_cents, ticket.balance_after.currency, get_language()
+    )
+    text = f"{when:<15} {place:<{PLACE_WIDTH}} {label:<14} {amount:>12}   " + _(
+        "balance {amount}"
+    ).format(amount=balance)
+    return Content(text)
+
+
+class TicketsScreen(KioskScreen):
+    """The person's tickets; Enter or a click opens one."""
+
+    AUTO_FOCUS = "#ticket-list"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", show=False, id="tickets.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tickets: list[TicketSummary] = []
+        """What is loaded so far, newest first."""
+        self.next_cursor: str | None = None
+        """Where the next page starts; None once the last page is loaded."""
+        self.complete = False
+        """True once the last page is loaded."""
+        self.loading = False
+        """True while a page is being fetched."""
+        self.pages_loaded = 0
+        """Pages fetched so far (the benchmark and the tests read it)."""
+        self._month: str | None = None
+        self._zone: dt.tzinfo = dt.UTC
+
+    def compose(self) -> ComposeResult:
+        session = self.kiosk.session
+        self._zone = site_zone(session.time_zone if session is not None else "")
+        with Vertical(id="tickets-body"):
+            yield Static(_("Ticket history"), classes="title", markup=False)
+            yield OptionList(*self._options_for(self.tickets, reset=True), id="ticket-list")
+            yield Static(Content(self._status_text()), id="tickets-status", markup=False)
+            yield self.message_widget()
+            with Horizontal(classes="actions"):
+                yield Button(_("Back"), id="back", compact=True)
+
+    def on_mount(self) -> None:
+        self._watch_list()
+        if not self.tickets:
+            self.load_more()
+
+    async def relabel(self) -> None:
+        await super().relabel()
+        self._watch_list()
+
+    def _watch_list(self) -> None:
+        self.watch(self.query_one("#ticket-list", OptionList), "scroll_y", self._scrolled)
+
+    # Loading --------------------------------------------------------------------------------
+
+    def load_more(self) -> None:
+        """Fetch the next page, unless one is on its way or the end is reached."""
+        if self.loading or self.complete:
+            return
+        self.loading = True
+        self._show_status()
+        self._fetch_page(self.next_cursor)
+
+    @work(exclusive=True, exit_on_error=False, group="tickets")
+    async def _fetch_page(self, cursor: str | None) -> None:
+        page = await self.kiosk.api().tickets(cursor, limit=PAGE_SIZE)
+        self.loading = False
+        self.pages_loaded += 1
+        self.next_cursor = page.next_cursor
+        self.complete = page.next_cursor is None
+        self.tickets.extend(page.items)
+        ticket_list = self.query_one("#ticket-list", OptionList)
+        ticket_list.add_options(self._options_for(page.items))
+        if ticket_list.highlighted is None and ticket_list.option_count:
+            # The list could not take the focus while empty: give it now, on the newest row.
+            ticket_list.action_first()
+            ticket_list.focus()
+        self._show_status()
+        self.show_message("")
+        # A short first page may not fill the view: keep going until it does.
+        self.call_after_refresh(self._maybe_more)
+
+    def on_problem(self, error: BaseException | None) -> None:
+        self.loading = False
+        self._show_status()
+        super().on_problem(error)
+
+    def _options_for(self, tickets: list[TicketSummary], *, reset: bool = False) -> list[Option]:
+        if reset:
+            self._month = None
+        options: list[Option] = []
+        for ticket in tickets:
+            month = format_month(ticket.created_at, self._zone)
+            if month != self._month:
+                self._month = month
+                options.append(Option(Content.styled(month, "bold"), disabled=True))
+            options.append(Option(ticket_row(ticket, self._zone), id=f"ticket-{ticket.id}"))
+        return options
+
+    def _status_text(self) -> str:
+        if self.loading:
+            return _("Loading…")
+        if self.complete and not self.tickets:
+            return _("No tickets yet.")
+        if self.complete:
+            return _("End of your history.")
+        return ""
+
+    def _show_status(self) -> None:
+        for status in self.query("#tickets-status").results(Static):
+            status.update(Content(self._status_text()))
+
+    def _near_end(self) -> bool:
+        ticket_list = self.query_one("#ticket-list", OptionList)
+        count = ticket_list.option_count
+        highlighted = ticket_list.highlighted
+        if highlighted is not None and highlighted >= count - PREFETCH_ROWS:
+            return True
+        bottom = ticket_list.scroll_y + ticket_list.scrollable_content_region.height
+        return bottom >= ticket_list.virtual_size.height - PREFETCH_ROWS
+
+    def _maybe_more(self) -> None:
+        if self.is_mounted and self._near_end():
+            self.load_more()
+
+    def _scrolled(self, _scroll_y: float) -> None:
+        self._maybe_more()
+
+    @on(OptionList.OptionHighlighted, "#ticket-list")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        self._maybe_more()
+
+    # Opening one ----------------------------------------------------------------------------
+
+    @on(OptionList.OptionSelected, "#ticket-list")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        option_id = event.option.id
+        if option_id is None or not option_id.startswith("ticket-"):
+            return
+        from kiosk.screens.ticket_detail import TicketDetailScreen
+
+        self.app.push_screen(TicketDetailScreen(int(option_id.removeprefix("ticket-"))))
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "back":
+            self.dismiss()

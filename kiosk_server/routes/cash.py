@@ -1,0 +1,64 @@
+"""Reception desks: cash top-ups."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
+
+from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, Terminal
+from kiosk_server.problems import problem_responses
+from kiosk_server.schemas_money import CashTopUpRequest, TopUpReceipt
+from kiosk_server.services import idempotency, tickets
+
+router = APIRouter(tags=["reception"])
+
+
+@router.post(
+    "/cash-top-ups",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TopUpReceipt,
+    responses=problem_responses(
+        "device-key-missing",
+        "device-key-invalid",
+        "device-role-forbidden",
+        "session-missing",
+        "session-invalid",
+        "validation-failed",
+        "idempotency-key-missing",
+        "idempotency-key-invalid",
+        "idempotency-key-reused",
+        "idempotency-in-progress",
+        "role-forbidden",
+        "top-up-out-of-range",
+        "account-unknown",
+        "account-blocked",
+    ),
+)
+async def create_cash_top_up(
+    body: CashTopUpRequest,
+    request: Request,
+    session: DbSession,
+    device: Terminal,
+    staff: CurrentPerson,
+    clock: ClockDep,
+    idempotency_key: idempotency.IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """Credit cash handed to reception (the signed-in person needs the `reception` role) to a
+    person of the same site; the ticket carries a "Cash top-up" line."""
+    now = clock.now()
+    return await idempotency.run_once(
+        request,
+        session,
+        key=idempotency_key,
+        clock=clock,
+        scope=idempotency.person_scope(device.id, staff.account.id),
+        body=body,
+        work=lambda: tickets.cash_top_up(
+            session,
+            device=device,
+            staff=staff,
+            identifier=body.identifier,
+            amount_cents=body.amount_cents,
+            now=now,
+        ),
+    )

@@ -1,0 +1,70 @@
+"""Tills: purchases paid with the badge the till just read."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import JSONResponse
+
+from kiosk_server.deps import ClockDep, DbSession, require_role
+from kiosk_server.models import Device
+from kiosk_server.problems import problem_responses
+from kiosk_server.schemas_money import PurchaseReceipt, TillPurchaseRequest
+from kiosk_server.services import idempotency, tickets
+
+router = APIRouter(prefix="/till", tags=["till"])
+
+Till = Annotated[Device, Depends(require_role("till"))]
+
+
+@router.post(
+    "/purchases",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PurchaseReceipt,
+    responses=problem_responses(
+        "device-key-missing",
+        "device-key-invalid",
+        "device-role-forbidden",
+        "validation-failed",
+        "idempotency-key-missing",
+        "idempotency-key-invalid",
+        "idempotency-key-reused",
+        "idempotency-in-progress",
+        "total-mismatch",
+        "badge-malformed",
+        "badge-tampered",
+        "badge-expired",
+        "badge-other-site",
+        "badge-already-used",
+        "account-blocked",
+        "insufficient-balance",
+    ),
+)
+async def create_purchase(
+    body: TillPurchaseRequest,
+    request: Request,
+    session: DbSession,
+    device: Till,
+    clock: ClockDep,
+    idempotency_key: idempotency.IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """Record a purchase: checks the total, spends the badge token, debits the account and
+    stores the ticket, once per `Idempotency-Key` (a replay has `Idempotency-Replayed: true`)."""
+    now = clock.now()
+    return await idempotency.run_once(
+        request,
+        session,
+        key=idempotency_key,
+        clock=clock,
+        scope=idempotency.device_scope(device.id),
+        body=body,
+        work=lambda: tickets.till_purchase(
+            session,
+            device=device,
+            badge_token=body.badge_token,
+            lines=body.lines,
+            total_cents=body.total_cents,
+            now=now,
+        ),
+    )

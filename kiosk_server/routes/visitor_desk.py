@@ -1,0 +1,89 @@
+"""The visitor desk: a terminal with nobody signed in, where a visitor checks in and out with
+their invitation, or asks for their host."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from kiosk_server.deps import ClockDep, DbSession, Terminal
+from kiosk_server.problems import ProblemError, problem_responses
+from kiosk_server.schemas_visits import (
+    CheckedOut,
+    DeskCheckIn,
+    DeskCredentials,
+    DeskVisit,
+    VisitorBadge,
+    WalkInCreated,
+    WalkInRequest,
+)
+from kiosk_server.services import invitations, reception
+from kiosk_server.services.devices import site_for_code
+
+router = APIRouter(prefix="/visitor-desk", tags=["visitor desk"])
+
+_DEVICE = ("device-key-missing", "device-key-invalid", "device-role-forbidden", "validation-failed")
+_INVITATION = (
+    "terminal-throttled",
+    "invitation-unknown",
+    "invitation-other-site",
+    "invitation-not-today",
+    "invitation-cancelled",
+    "invitation-used",
+    "invitation-expired",
+    "invitation-not-approved",
+)
+
+
+@router.post(
+    "/lookup", responses=problem_responses(*_DEVICE, *_INVITATION, "visitor-not-checked-in")
+)
+async def lookup(
+    body: DeskCredentials, session: DbSession, device: Terminal, clock: ClockDep
+) -> DeskVisit:
+    """The visit behind a scanned invitation (`token`) or a typed `code` and `last_name`:
+    what to show the visitor, the site's rules in `language`, and whether this is a check-in
+    or a check-out. Refuses as the check-in or check-out would."""
+    return await invitations.lookup(session, device=device, body=body, now=clock.now())
+
+
+@router.post("/check-in", responses=problem_responses(*_DEVICE, *_INVITATION, "rules-not-accepted"))
+async def check_in(
+    body: DeskCheckIn, session: DbSession, device: Terminal, clock: ClockDep
+) -> VisitorBadge:
+    """Check the visitor in (rules accepted, with the time); the host is notified. Answers the
+    visitor badge (its QR, `checkout_token`, checks them out)."""
+    return await invitations.desk_check_in(session, device=device, body=body, now=clock.now())
+
+
+@router.post(
+    "/check-out", responses=problem_responses(*_DEVICE, *_INVITATION, "visitor-not-checked-in")
+)
+async def check_out(
+    body: DeskCredentials, session: DbSession, device: Terminal, clock: ClockDep
+) -> CheckedOut:
+    """Check the visitor out with their badge's QR or their code and last name."""
+    return await invitations.desk_check_out(session, device=device, body=body, now=clock.now())
+
+
+@router.post(
+    "/walk-ins",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(
+        *_DEVICE, "solution-unknown", "terminal-throttled", "host-unknown", "host-ambiguous"
+    ),
+)
+async def walk_in(
+    body: WalkInRequest, session: DbSession, device: Terminal, clock: ClockDep
+) -> WalkInCreated:
+    """A visitor without an invitation asks for their host by full name (exact match; names
+    that match nobody count against the terminal). The host is told and approves; the kiosk
+    may keep `invitation_token` to check the visitor in once approved."""
+    if body.solution_code:
+        site = site_for_code(device, body.solution_code)
+    elif len(device.sites) == 1:
+        site = device.sites[0]
+    else:
+        raise ProblemError("solution-unknown", "Say which site (solution_code).")
+    return await reception.walk_in(
+        session, site=site, device=device, staff=None, body=body, now=clock.now()
+    )

@@ -1,0 +1,123 @@
+"""A signed-in person's visit requests: declare, consult, edit, submit, cancel."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, Terminal
+from kiosk_server.problems import problem_responses
+from kiosk_server.schemas_visits import VisitCreate, VisitDetail, VisitList, VisitPatch
+from kiosk_server.services import visits
+
+router = APIRouter(prefix="/me/visits", tags=["visits"])
+
+_PERSON = (
+    "device-key-missing",
+    "device-key-invalid",
+    "device-role-forbidden",
+    "session-missing",
+    "session-invalid",
+    "validation-failed",
+)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(*_PERSON))
+async def create_visit(
+    body: VisitCreate, session: DbSession, device: Terminal, person: CurrentPerson, clock: ClockDep
+) -> VisitDetail:
+    """Declare a visit: saved as a draft, or submitted at once with `submit: true` (approved
+    on submission where the site needs no approval). Wrong fields are listed in `errors`."""
+    return await visits.create_visit(
+        session, site=person.site, host=person.account, device=device, body=body, now=clock.now()
+    )
+
+
+@router.get("", responses=problem_responses(*_PERSON))
+async def list_visits(session: DbSession, person: CurrentPerson, clock: ClockDep) -> VisitList:
+    """The person's visits, upcoming first, with their state."""
+    return await visits.list_visits(session, host=person.account, site=person.site, now=clock.now())
+
+
+@router.get("/{visit_id}", responses=problem_responses(*_PERSON, "visit-unknown"))
+async def get_visit(session: DbSession, person: CurrentPerson, visit_id: int) -> VisitDetail:
+    """One visit with its visitors and its history."""
+    visit = await visits.host_visit(session, host=person.account, visit_id=visit_id)
+    return await visits.detail(session, visit=visit)
+
+
+@router.patch(
+    "/{visit_id}", responses=problem_responses(*_PERSON, "visit-unknown", "visit-not-editable")
+)
+async def edit_visit(
+    visit_id: int,
+    body: VisitPatch,
+    session: DbSession,
+    device: Terminal,
+    person: CurrentPerson,
+    clock: ClockDep,
+) -> VisitDetail:
+    """Change a visit until it is approved; `visitors`, when given, replaces the list."""
+    return await visits.edit_visit(
+        session,
+        site=person.site,
+        host=person.account,
+        device=device,
+        visit_id=visit_id,
+        body=body,
+        now=clock.now(),
+    )
+
+
+@router.post(
+    "/{visit_id}/submit",
+    responses=problem_responses(*_PERSON, "visit-unknown", "visit-transition-forbidden"),
+)
+async def submit_visit(
+    visit_id: int, session: DbSession, device: Terminal, person: CurrentPerson, clock: ClockDep
+) -> VisitDetail:
+    """Validate a draft: requested, or approved at once (invitations sent) by site policy."""
+    return await visits.submit_visit(
+        session,
+        site=person.site,
+        host=person.account,
+        device=device,
+        visit_id=visit_id,
+        now=clock.now(),
+    )
+
+
+@router.post(
+    "/{visit_id}/approve",
+    responses=problem_responses(*_PERSON, "visit-unknown", "visit-transition-forbidden"),
+)
+async def approve_walk_in(
+    visit_id: int, session: DbSession, device: Terminal, person: CurrentPerson, clock: ClockDep
+) -> VisitDetail:
+    """The host approves a walk-in who asked for them at the kiosk (only walk-ins)."""
+    return await visits.host_approves_walk_in(
+        session,
+        site=person.site,
+        host=person.account,
+        device=device,
+        visit_id=visit_id,
+        now=clock.now(),
+    )
+
+
+@router.delete(
+    "/{visit_id}",
+    responses=problem_responses(*_PERSON, "visit-unknown", "visit-transition-forbidden"),
+)
+async def cancel_visit(
+    visit_id: int, session: DbSession, device: Terminal, person: CurrentPerson, clock: ClockDep
+) -> VisitDetail:
+    """Cancel a visit until a visitor has checked in: invitations stop working at once and
+    each invited visitor is told by message."""
+    return await visits.cancel_visit(
+        session,
+        site=person.site,
+        host=person.account,
+        device=device,
+        visit_id=visit_id,
+        now=clock.now(),
+    )

@@ -1,0 +1,71 @@
+"""Payment providers' webhooks: how a payment's outcome reaches the service."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+
+from kiosk_server.deps import ClockDep, DbSession
+from kiosk_server.payments import provider_for
+from kiosk_server.payments.provider import WebhookRejected
+from kiosk_server.problems import ProblemError, problem_responses
+from kiosk_server.schemas_top_ups import WebhookAck
+from kiosk_server.services import top_ups
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/payments/webhooks", tags=["payments"])
+
+
+@router.post(
+    "/sandbox",
+    responses=problem_responses("webhook-signature-invalid"),
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "Kiosk-Signature",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": 't=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>',
+            }
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["event_id", "ref", "state"],
+                        "properties": {
+                            "event_id": {"type": "string"},
+                            "ref": {"type": "string"},
+                            "state": {
+                                "type": "string",
+                                "enum": ["pending", "succeeded", "failed", "cancelled", "expired"],
+                            },
+                        },
+                    }
+                }
+            },
+        },
+    },
+)
+async def sandbox_webhook(request: Request, session: DbSession, clock: ClockDep) -> WebhookAck:
+    """The sandbox provider reports a payment's state. Refused unless signed with the sandbox's
+    secret less than five minutes ago; a payment the service does not know changes nothing."""
+    provider = provider_for(request.app)
+    now = clock.now()
+    # The raw bytes, exactly as signed: parsing first would lose them.
+    raw_body = await request.body()
+    try:
+        event = provider.verify_webhook(request.headers, raw_body, now)
+    except WebhookRejected as rejected:
+        # The reason only: never the body or the signature.
+        log.warning("%s webhook refused: %s", provider.name, rejected.reason)
+        raise ProblemError(
+            "webhook-signature-invalid", "The webhook's signature is missing, wrong or too old."
+        ) from None
+    outcome = await top_ups.on_webhook(session, provider=provider, event=event, now=now)
+    return WebhookAck(outcome=outcome)

@@ -1,0 +1,116 @@
+"""Request and answer bodies of the money routes: till purchases, cash top-ups, tickets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from kiosk_server.schemas import Identifier, Money
+
+TicketKind = Literal["purchase", "top_up", "refund", "adjustment"]
+
+MAX_AMOUNT_CENTS = 10_000_000
+"""100,000.00 in any currency: far above any canteen amount, far below any integer limit."""
+
+
+def _printable(value: str) -> str:
+    value = value.strip()
+    if not value or not value.isprintable():
+        raise ValueError("must be printable text")
+    return value
+
+
+class TillLine(BaseModel):
+    """One line of a till purchase. The unit price includes VAT."""
+
+    item: str = Field(min_length=1, max_length=200)
+    quantity: int = Field(ge=1, le=999)
+    unit_price_cents: int = Field(ge=0, le=MAX_AMOUNT_CENTS)
+    vat_rate_bp: int = Field(ge=0, le=10_000, description="VAT rate in basis points: 5.5 % = 550.")
+
+    _item_printable = field_validator("item")(_printable)
+
+
+class TillPurchaseRequest(BaseModel):
+    """A purchase at a till, paid with the badge token the till just read."""
+
+    badge_token: str = Field(min_length=1, max_length=256)
+    lines: list[TillLine] = Field(min_length=1, max_length=100)
+    total_cents: int = Field(
+        ge=1, le=MAX_AMOUNT_CENTS, description="Must equal the sum of quantity × unit price."
+    )
+
+
+class PurchaseReceipt(BaseModel):
+    """A recorded purchase: who paid, what, and what is left."""
+
+    ticket_id: int
+    name: str
+    total: Money
+    balance_after: Money
+
+
+class CashTopUpRequest(BaseModel):
+    """Cash handed to reception, credited to a person's account."""
+
+    identifier: str = Identifier
+    amount_cents: int = Field(ge=1, le=MAX_AMOUNT_CENTS)
+
+
+class TopUpReceipt(BaseModel):
+    """A recorded top-up."""
+
+    ticket_id: int
+    name: str
+    amount: Money
+    balance_after: Money
+
+
+class TicketSummary(BaseModel):
+    """A ticket in the history list."""
+
+    id: int
+    kind: TicketKind
+    created_at: dt.datetime
+    place: str
+    total: Money
+    """The ticket's total, as printed on it."""
+    amount: Money
+    """Its signed effect on the balance (a purchase is negative)."""
+    balance_after: Money
+
+
+class TicketPage(BaseModel):
+    """Tickets newest first; pass `next_cursor` back as `cursor` for the next page (null: the
+    end)."""
+
+    items: list[TicketSummary]
+    next_cursor: str | None
+
+
+class TicketLineOut(BaseModel):
+    """One line of a ticket (prices include VAT)."""
+
+    item: str
+    quantity: int
+    unit_price: Money
+    vat_rate_bp: int
+    line_total: Money
+
+
+class VatRateSummary(BaseModel):
+    """The ticket's lines at one VAT rate: base (excluding VAT) + VAT = total."""
+
+    rate_bp: int
+    base: Money
+    vat: Money
+    total: Money
+
+
+class TicketDetail(TicketSummary):
+    """A ticket with its lines and VAT summary."""
+
+    lines: list[TicketLineOut]
+    vat: list[VatRateSummary]

@@ -1,0 +1,339 @@
+"""Idempotency keys: a request that moves money is applied at most once, whatever the retries.
+
+Every money route goes through `run_once`:
+
+1. The `Idempotency-Key` header is required (400 `idempotency-key-missing`).
+2. The key is claimed in its **own short transaction**, before the work starts: a new key is
+   recorded `in_progress` with a 60-second lease. A key already recorded answers at once:
+   a different request under the same key (method, path or body) → 422 `idempotency-key-reused`;
+   the same request still running → 409 `idempotency-in-progress`; the same request completed →
+   the stored status and body again, with `Idempotency-Replayed: true`. Because the claim is
+   committed on its own, SQLite and PostgreSQL answer a concurrent duplicate the same way.
+3. The work runs in the request's transaction, and the answer is stored **in that same
+   transaction** (a guarded update that only the claim's owner can make): the ledger entry and
+   the stored answer are committed together or not at all.
+4. A domain refusal (4xx problem) is stored too, so a retry gets the same refusal. A 5xx or an
+   unexpected error is never stored: the claim is deleted so that a retry runs the work again.
+5. A claim left `in_progress` by a crashed worker is taken over once its lease has run out. If
+   the first worker was only slow, its guarded store then finds another owner and its whole
+   transaction is rolled back: the work is still applied once.
+
+Keys are scoped: per device and person for a terminal's person routes, per device for tills
+(whose person comes from the badge). They are kept a day (`purge_keys`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from kiosk_server.clock import Clock
+from kiosk_server.db import as_utc
+from kiosk_server.models import IdempotencyKey
+from kiosk_server.problems import PROBLEM_MEDIA_TYPE, ProblemError, problem_response
+
+KEY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotency-Replayed"
+LEASE = dt.timedelta(seconds=60)
+"""How long a claim stays `in_progress` before another request may take it over (a crash)."""
+KEPT_FOR = dt.timedelta(days=1)
+"""How long a key and its stored answer are kept."""
+MAX_KEY_LENGTH = 255
+WORK_ATTEMPTS = 3
+"""Tries of the work when PostgreSQL reports a serialization failure or a deadlock."""
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=KEY_HEADER,
+        description="One random key per intent (a UUID), reused on every retry of it.",
+    ),
+]
+"""The header parameter of every money route (required; checked by `run_once` so that a
+missing key is a problem document of its own)."""
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """The first answer to a key: replayed to every retry."""
+
+    status_code: int
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The right to do a key's work, held by one request (`owner`) until it stores its answer."""
+
+    id: int
+    owner: str
+
+
+class ClaimLost(Exception):
+    """The claim's lease ran out and another request took the key over."""
+
+
+def person_scope(device_id: int, account_id: int) -> str:
+    """Keys of a person's requests on a terminal."""
+    return f"device:{device_id}:account:{account_id}"
+
+
+def device_scope(device_id: int) -> str:
+    """Keys of a device acting for whoever it serves (a till: the person comes from the badge)."""
+    return f"device:{device_id}"
+
+
+def request_hash(method: str, path: str, body: Mapping[str, Any]) -> str:
+    """SHA-256 of the method, the path and the body as canonical JSON (sorted keys, no spaces),
+    so that the same request hashes the same however its JSON was laid out."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{method.upper()} {path}\n{canonical}".encode()).hexdigest()
+
+
+def check_key(key: str | None) -> str:
+    """The key from the header, or the problem to answer."""
+    if key is None or not key.strip():
+        raise ProblemError(
+            "idempotency-key-missing",
+            f"Send an {KEY_HEADER} header: one random key per intent, reused on every retry.",
+        )
+    key = key.strip()
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise ProblemError(
+            "idempotency-key-invalid",
+            f"An {KEY_HEADER} is at most {MAX_KEY_LENGTH} printable characters.",
+        )
+    return key
+
+
+def _insert(dialect: str) -> Any:
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
+
+
+def _engine(session_factory: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    engine = session_factory.kw.get("bind")
+    if not isinstance(engine, AsyncEngine):  # pragma: no cover - db.make_session_factory binds
+        raise TypeError("the session factory is not bound to an engine")
+    return engine
+
+
+async def claim_key(
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    scope: str,
+    key: str,
+    request_hash: str,
+    now: dt.datetime,
+) -> Claim | StoredAnswer:
+    """Claim the key for this request in a transaction of its own, or say why not.
+
+    Returns a `Claim` (do the work), or the `StoredAnswer` of a completed first request; raises
+    `idempotency-key-reused` or `idempotency-in-progress`."""
+    owner = secrets.token_hex(16)
+
+    def claim_new(dialect: str) -> Any:
+        return (
+            _insert(dialect)(IdempotencyKey)
+            .values(
+                scope=scope,
+                key=key,
+                request_hash=request_hash,
+                state="in_progress",
+                owner=owner,
+                created_at=now,
+                locked_until=now + LEASE,
+            )
+            .on_conflict_do_nothing(index_elements=["scope", "key"])
+            .returning(IdempotencyKey.id)
+        )
+
+    engine = _engine(session_factory)
+    if engine.dialect.name == "postgresql":
+        # A new key (the usual case) is claimed by this one statement in autocommit: it is a
+        # transaction of its own, committed before the work starts, in one round trip instead
+        # of three (BEGIN, INSERT, COMMIT). A key already there is read in a transaction below.
+        async with engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            inserted = await autocommit.scalar(claim_new("postgresql"))
+        if inserted is not None:
+            return Claim(id=int(inserted), owner=owner)
+
+    async with session_factory() as session, session.begin():
+        dialect = session.get_bind().dialect.name
+        if dialect != "postgresql":
+            inserted = await session.scalar(claim_new(dialect))
+            if inserted is not None:
+                return Claim(id=int(inserted), owner=owner)
+
+        row = await session.scalar(
+            select(IdempotencyKey)
+            .where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+            .with_for_update()
+        )
+        if row is None:  # Purged between the two statements: rare enough to ask for a retry.
+            raise ProblemError("idempotency-in-progress", "Try again.", retry_after=1)
+        if as_utc(row.created_at) <= now - KEPT_FOR:
+            # An expired key is forgotten: this request starts afresh under it.
+            row.request_hash = request_hash
+            row.state = "in_progress"
+            row.status_code = None
+            row.response_body = None
+            row.created_at = now
+        elif row.request_hash != request_hash:
+            raise ProblemError(
+                "idempotency-key-reused",
+                "This idempotency key was used for a different request.",
+            )
+        elif row.state == "done":
+            assert row.status_code is not None  # noqa: S101 - stored together with the state
+            return StoredAnswer(status_code=row.status_code, body=dict(row.response_body or {}))
+        elif as_utc(row.locked_until) > now:
+            wait = max(1, int((as_utc(row.locked_until) - now).total_seconds()))
+            raise ProblemError(
+                "idempotency-in-progress",
+                "The first request with this key is still being processed. Retry shortly.",
+                retry_after=min(wait, 5),
+            )
+        # A lease that ran out: the first worker crashed (or is stuck); take the key over.
+        row.owner = owner
+        row.locked_until = now + LEASE
+        await session.flush()
+        return Claim(id=row.id, owner=owner)
+
+
+async def store_answer(
+    session: AsyncSession, claim: Claim, *, status_code: int, body: dict[str, Any]
+) -> None:
+    """Record the answer in the caller's transaction (the one that moved the money). Raises
+    `ClaimLost` when the claim was taken over meanwhile: the caller must roll back."""
+    result = await session.execute(
+        update(IdempotencyKey)
+        .where(
+            IdempotencyKey.id == claim.id,
+            IdempotencyKey.owner == claim.owner,
+            IdempotencyKey.state == "in_progress",
+        )
+        .values(state="done", status_code=status_code, response_body=body)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise ClaimLost
+
+
+async def release_key(session_factory: async_sessionmaker[AsyncSession], claim: Claim) -> None:
+    """Forget a claim whose work failed unexpectedly, so that a retry runs the work again."""
+    async with session_factory() as session, session.begin():
+        await session.execute(
+            delete(IdempotencyKey).where(
+                IdempotencyKey.id == claim.id,
+                IdempotencyKey.owner == claim.owner,
+                IdempotencyKey.state == "in_progress",
+            )
+        )
+
+
+async def purge_keys(session: AsyncSession, *, now: dt.datetime) -> int:
+    """Delete keys older than a day (in the caller's transaction); returns how many."""
+    result = await session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.created_at <= now - KEPT_FOR)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _is_retryable(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return code in _RETRYABLE_SQLSTATES
+
+
+def _answer(answer: StoredAnswer, *, replayed: bool) -> JSONResponse:
+    headers = {REPLAYED_HEADER: "true"} if replayed else None
+    media_type = PROBLEM_MEDIA_TYPE if answer.status_code >= 400 else "application/json"
+    return JSONResponse(
+        answer.body, status_code=answer.status_code, headers=headers, media_type=media_type
+    )
+
+
+async def run_once(
+    request: Request,
+    session: AsyncSession,
+    *,
+    key: str | None,
+    clock: Clock,
+    scope: str,
+    body: BaseModel,
+    work: Callable[[], Awaitable[BaseModel]],
+    status_code: int = 201,
+) -> JSONResponse:
+    """Run a money route's `work` at most once per idempotency key (see the module docstring).
+
+    `key` is the request's `Idempotency-Key` header. `work` runs in `session` and must not
+    commit; this function commits the work together with its stored answer."""
+    key = check_key(key)
+    path = request.url.path
+    digest = request_hash(request.method, path, body.model_dump(mode="json"))
+    session_factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    if _engine(session_factory).dialect.name != "postgresql":
+        # End the transaction the credential checks opened: on SQLite it holds the write lock,
+        # which the claim's own transaction needs. On PostgreSQL it holds no lock (it only
+        # read), so the work simply goes on in it: a COMMIT and a BEGIN fewer.
+        await session.commit()
+    outcome = await claim_key(
+        session_factory, scope=scope, key=key, request_hash=digest, now=clock.now()
+    )
+    if isinstance(outcome, StoredAnswer):
+        return _answer(outcome, replayed=True)
+    claim = outcome
+    try:
+        for attempt in range(1, WORK_ATTEMPTS + 1):
+            try:
+                result = await work()
+                answer = StoredAnswer(status_code, result.model_dump(mode="json"))
+                await store_answer(session, claim, status_code=answer.status_code, body=answer.body)
+                await session.commit()
+                return _answer(answer, replayed=False)
+            except DBAPIError as exc:
+                await session.rollback()
+                if attempt < WORK_ATTEMPTS and _is_retryable(exc):
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+    except ClaimLost:
+        await session.rollback()
+        raise ProblemError(
+            "idempotency-in-progress",
+            "Another request took this idempotency key over. Retry to read its answer.",
+            retry_after=1,
+        ) from None
+    except ProblemError as problem:
+        await session.rollback()
+        if problem.status >= 500:
+            await release_key(session_factory, claim)
+            raise
+        refusal = problem_response(problem, path)
+        stored = StoredAnswer(problem.status, json.loads(bytes(refusal.body)))
+        try:
+            await store_answer(session, claim, status_code=stored.status_code, body=stored.body)
+            await session.commit()
+        except ClaimLost:
+            await session.rollback()
+        return refusal
+    except BaseException:
+        await session.rollback()
+        await release_key(session_factory, claim)
+        raise

@@ -1,0 +1,604 @@
+"""Invitations (sent on approval through the outbox) and the visitor desk: a visitor with no
+account presents the invitation QR, or the short code and their last name, to check in and out.
+
+An invitation works only on its site, only for its visit's days within the arrival window
+(± the site's margin) for checking in, and until the first closing time after check-in for
+checking out; the visit's state is checked on every use, so cancelling voids it at once. Wrong
+codes and unreadable tokens count against the terminal like unknown identifiers do (terminal
+throttle, `services.auth`).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+from dataclasses import dataclass
+from typing import Literal
+
+import segno
+from babel.dates import format_date
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kiosk_server import schemas_visits as sv
+from kiosk_server.db import as_utc
+from kiosk_server.models import Account, Device, DeviceFailure, Site, Visit, VisitVisitor
+from kiosk_server.notify.outbox import enqueue_message
+from kiosk_server.problems import FieldError, ProblemError
+from kiosk_server.schemas import SiteRef
+from kiosk_server.services import audit, auth, notifications
+from kiosk_server.services import visits as visit_rules
+from kiosk_server.services.visits import Actor
+from kiosk_server.site_settings import SiteSettings
+from kiosk_server.tokens import TokenError
+from kiosk_server.tokens.invitation import (
+    make_invitation_token,
+    new_invitation_nonce,
+    new_short_code,
+    normalise_short_code,
+    parse_invitation_token,
+    short_code_hash,
+    verify_invitation_token,
+)
+
+Action = Literal["check_in", "check_out"]
+QR_FILENAME = "invitation.png"
+
+
+def _french(site: Site) -> bool:
+    return site.locale.lower().startswith("fr")
+
+
+def token_for(site: Site, visitor: VisitVisitor, visit: Visit) -> str:
+    """The visitor's invitation token (needs an issued nonce)."""
+    if visitor.invitation_nonce is None:
+        raise ValueError("no invitation issued for this visitor")
+    return make_invitation_token(
+        site_id=site.id,
+        visit_id=visit.id,
+        visitor_id=visitor.id,
+        nonce=visitor.invitation_nonce,
+        secret=site.connect_secret,
+    )
+
+
+async def issue_code(session: AsyncSession, *, site: Site, visitor: VisitVisitor) -> str:
+    """A fresh short code for the visitor (the old one stops working); returns it in clear
+    for the message, stores only its HMAC. Codes are unique per site."""
+    while True:
+        code = new_short_code()
+        hashed = short_code_hash(code, secret=site.connect_secret)
+        taken = await session.scalar(
+            select(VisitVisitor.id).where(VisitVisitor.code_hash == hashed)
+        )
+        if taken is None:
+            visitor.code_hash = hashed
+            return code
+
+
+def qr_png_base64(token: str) -> str:
+    """The token as a QR image (PNG), base64 for an outbox attachment."""
+    buffer = io.BytesIO()
+    segno.make(token, error="m").save(buffer, kind="png", scale=8, border=4)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _days(site: Site, visit: Visit) -> str:
+    locale = site.locale
+    first = format_date(visit.first_day, "long", locale=locale)
+    if visit.first_day == visit.last_day:
+        return first
+    last = format_date(visit.last_day, "long", locale=locale)
+    return f"du {first} au {last}" if _french(site) else f"from {first} to {last}"
+
+
+def _hhmm(value: dt.time) -> str:
+    return value.strftime("%H:%M")
+
+
+def _invitation_email(
+    site: Site, visit: Visit, visitor: VisitVisitor, host: Account, code: str
+) -> tuple[str, str]:
+    days, start, end = _days(site, visit), _hhmm(visit.arrival_from), _hhmm(visit.arrival_until)
+    if _french(site):
+        lines = [
+            f"Bonjour {visitor.first_name},",
+            "",
+            f"{host.name} vous attend à {site.name}, {days}, arrivée entre {start} et {end}.",
+        ]
+        if visit.place:
+            lines.append(f"Lieu : {visit.place}")
+        lines += [
+            "",
+            (
+                "À votre arrivée, présentez le QR code joint à la borne d'accueil, ou tapez le "
+                f"code {code} et votre nom de famille."
+            ),
+            "",
+            "À bientôt !",
+        ]
+        return f"Votre invitation chez {site.name}", "\n".join(lines)
+    lines = [
+        f"Hello {visitor.first_name},",
+        "",
+        f"{host.name} expects you at {site.name}, {days}, arriving between {start} and {end}.",
+    ]
+    if visit.place:
+        lines.append(f"Place: {visit.place}")
+    lines += [
+        "",
+        (
+            "When you arrive, show the attached QR code at the welcome kiosk, or type the code "
+            f"{code} and your last name."
+        ),
+        "",
+        "See you soon!",
+    ]
+    return f"Your invitation to {site.name}", "\n".join(lines)
+
+
+def _invitation_sms(site: Site, visit: Visit, host: Account, code: str) -> str:
+    days, start, end = _days(site, visit), _hhmm(visit.arrival_from), _hhmm(visit.arrival_until)
+    if _french(site):
+        return (
+            f"{site.name} : {host.name} vous attend {days}, arrivée {start}-{end}. "
+            f"À la borne d'accueil, tapez le code {code} et votre nom."
+        )
+    return (
+        f"{site.name}: {host.name} expects you {days}, arriving {start}-{end}. "
+        f"At the welcome kiosk, type the code {code} and your last name."
+    )
+
+
+async def send_invitations(
+    session: AsyncSession, *, site: Site, visit: Visit, actor: Actor, now: dt.datetime
+) -> None:
+    """On approval: a code for each visitor (and a token nonce when none was issued yet), sent
+    by email with the QR as a PNG, else by SMS with the code; visitors with neither contact
+    (walk-ins) check in with the token the kiosk holds, or at reception."""
+    host = await session.get(Account, visit.host_account_id)
+    visitors = (await visit_rules.visitors_of(session, [visit.id]))[visit.id]
+    for visitor in visitors:
+        if visitor.invitation_nonce is None:
+            visitor.invitation_nonce = new_invitation_nonce()
+        code = await issue_code(session, site=site, visitor=visitor)
+        if host is None or (visitor.email is None and visitor.phone is None):
+            continue
+        if visitor.email is not None:
+            subject, body = _invitation_email(site, visit, visitor, host, code)
+            await enqueue_message(
+                session,
+                site=site,
+                account=None,
+                channel="email",
+                recipient=visitor.email,
+                subject=subject,
+                body=body,
+                now=now,
+                attachments={QR_FILENAME: qr_png_base64(token_for(site, visitor, visit))},
+            )
+        else:
+            assert visitor.phone is not None  # noqa: S101 - checked above
+            await enqueue_message(
+                session,
+                site=site,
+                account=None,
+                channel="sms",
+                recipient=visitor.phone,
+                subject="",
+                body=_invitation_sms(site, visit, host, code),
+                now=now,
+            )
+        visitor.invitation_sent_at = now
+        visit_rules.add_event(
+            session,
+            visit=visit,
+            kind="invitation_sent",
+            actor=actor,
+            now=now,
+            visitor=visitor,
+            detail="email" if visitor.email is not None else "sms",
+        )
+    await session.flush()
+
+
+async def send_cancellations(
+    session: AsyncSession, *, site: Site, visit: Visit, host: Account, now: dt.datetime
+) -> None:
+    """Tell each visitor who was sent an invitation that the visit is cancelled."""
+    visitors = (await visit_rules.visitors_of(session, [visit.id]))[visit.id]
+    days = _days(site, visit)
+    for visitor in visitors:
+        if visitor.invitation_sent_at is None:
+            continue
+        if _french(site):
+            subject = f"Visite annulée chez {site.name}"
+            body = (
+                f"Bonjour {visitor.first_name},\n\nVotre visite chez {host.name} ({site.name}), "
+                f"{days}, est annulée. Votre invitation ne fonctionne plus."
+            )
+        else:
+            subject = f"Visit cancelled at {site.name}"
+            body = (
+                f"Hello {visitor.first_name},\n\nYour visit to {host.name} ({site.name}), "
+                f"{days}, is cancelled. Your invitation no longer works."
+            )
+        if visitor.email is not None:
+            await enqueue_message(
+                session,
+                site=site,
+                account=None,
+                channel="email",
+                recipient=visitor.email,
+                subject=subject,
+                body=body,
+                now=now,
+            )
+        elif visitor.phone is not None:
+            await enqueue_message(
+                session,
+                site=site,
+                account=None,
+                channel="sms",
+                recipient=visitor.phone,
+                subject="",
+                body=body.split("\n\n", 1)[-1],
+                now=now,
+            )
+
+
+# --- the visitor desk ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Presented:
+    """The invitation a visitor presented, found and genuine (not yet checked for now)."""
+
+    site: Site
+    visit: Visit
+    visitor: VisitVisitor
+    host: Account
+
+
+def _throttle_settings(device: Device) -> SiteSettings:
+    site = min(device.sites, key=lambda served: served.id, default=None)
+    return auth.site_settings(site) if site is not None else SiteSettings()
+
+
+async def _unknown(
+    session: AsyncSession, device: Device, now: dt.datetime, detail: str
+) -> ProblemError:
+    """Count a failed presentation against the terminal, committed before the error is raised
+    (the request's transaction is rolled back on an error)."""
+    session.add(DeviceFailure(device_id=device.id, kind="invitation", at=now))
+    await session.commit()
+    return ProblemError("invitation-unknown", detail)
+
+
+async def _load(session: AsyncSession, visitor_id: int) -> tuple[Visit, VisitVisitor] | None:
+    row = (
+        await session.execute(
+            select(Visit, VisitVisitor)
+            .join(VisitVisitor, VisitVisitor.visit_id == Visit.id)
+            .where(VisitVisitor.id == visitor_id)
+            .with_for_update()
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def present(
+    session: AsyncSession,
+    *,
+    device: Device,
+    token: str | None,
+    code: str | None,
+    last_name: str | None,
+    now: dt.datetime,
+) -> Presented:
+    """The invitation behind a scanned token or a typed code and last name, on a site this
+    terminal serves. Raises `terminal-throttled`, `invitation-unknown` (counted),
+    `invitation-other-site`, `validation-failed` (neither a token nor a code and a name)."""
+    await auth._check_throttle(session, device=device, settings=_throttle_settings(device), now=now)
+    not_found = "This invitation is not known. Check the code and your last name, or ask reception."
+    if token:
+        try:
+            claims = parse_invitation_token(token.strip())
+        except TokenError:
+            raise await _unknown(session, device, now, "This is not an invitation QR.") from None
+        site = next((s for s in device.sites if s.id == claims.site_id), None)
+        if site is None:
+            # Genuine, but for a site this terminal does not serve? A forgery is only unknown.
+            issuer = await session.get(Site, claims.site_id)
+            try:
+                if issuer is None:
+                    raise TokenError("token-tampered")
+                verify_invitation_token(
+                    claims, secret=issuer.connect_secret, current_nonce=claims.nonce
+                )
+            except TokenError:
+                raise await _unknown(session, device, now, not_found) from None
+            raise ProblemError("invitation-other-site", "This invitation is for another site.")
+        loaded = await _load(session, claims.visitor_id)
+        if loaded is None or loaded[0].site_id != site.id or loaded[0].id != claims.visit_id:
+            raise await _unknown(session, device, now, not_found)
+        visit, visitor = loaded
+        try:
+            verify_invitation_token(
+                claims, secret=site.connect_secret, current_nonce=visitor.invitation_nonce
+            )
+        except TokenError:
+            raise await _unknown(session, device, now, not_found) from None
+    elif code and last_name:
+        normalised = normalise_short_code(code)
+        if normalised is None:
+            raise await _unknown(session, device, now, not_found)
+        hashes = {short_code_hash(normalised, secret=s.connect_secret): s for s in device.sites}
+        visitor_id = await session.scalar(
+            select(VisitVisitor.id).where(VisitVisitor.code_hash.in_(list(hashes)))
+        )
+        loaded = await _load(session, visitor_id) if visitor_id is not None else None
+        if loaded is None or visit_rules.fold_text(loaded[1].last_name) != visit_rules.fold_text(
+            last_name
+        ):
+            raise await _unknown(session, device, now, not_found)
+        visit, visitor = loaded
+        site = next(s for s in device.sites if s.id == visit.site_id)
+    else:
+        raise ProblemError(
+            "validation-failed",
+            "Send the scanned token, or the code and the last name.",
+            errors=[FieldError(field="token", message="send a token, or a code and a last name")],
+        )
+    host = await session.get(Account, visit.host_account_id)
+    if host is None:  # pragma: no cover - the foreign key cascades
+        raise await _unknown(session, device, now, not_found)
+    return Presented(site=site, visit=visit, visitor=visitor, host=host)
+
+
+def _local_day(site: Site, when: dt.datetime) -> dt.date:
+    return as_utc(when).astimezone(visit_rules.zone(site)).date()
+
+
+async def _expire_now(session: AsyncSession, found: Presented, now: dt.datetime) -> ProblemError:
+    await visit_rules.expire_visits(session, site=found.site, now=now)
+    await session.commit()
+    return ProblemError("invitation-expired", "This invitation has expired.")
+
+
+async def check_state(
+    session: AsyncSession,
+    found: Presented,
+    action: Action,
+    now: dt.datetime,
+    *,
+    by_reception: bool = False,
+) -> None:
+    """Refuses, with a specific code, an invitation that cannot do `action` now. Reception may
+    check a visitor in at any time of one of the visit's days (late arrivals)."""
+    site, visit, visitor = found.site, found.visit, found.visitor
+    if visit.state == "cancelled" or visit.state == "rejected":
+        raise ProblemError("invitation-cancelled", "This visit was cancelled.")
+    if visit.state == "expired":
+        raise ProblemError("invitation-expired", "This invitation has expired.")
+    if visit.state in ("draft", "requested"):
+        raise ProblemError(
+            "invitation-not-approved", "This visit is not approved yet. Reception will help you."
+        )
+    today = visit_rules.local_now(site, now).date()
+    if action == "check_out":
+        if visitor.checked_in_at is None:
+            raise ProblemError("visitor-not-checked-in", "This visitor has not checked in.")
+        if visitor.checked_out_at is not None:
+            raise ProblemError("invitation-used", "This visitor has already checked out.")
+        if not visit_rules.is_on_site(site, visitor, now):
+            raise ProblemError(
+                "invitation-not-today", "Checking out closed with the site. Ask reception."
+            )
+        return
+    if visit_rules.is_on_site(site, visitor, now) or (
+        visitor.checked_in_at is not None and _local_day(site, visitor.checked_in_at) == today
+    ):
+        raise ProblemError("invitation-used", "This invitation was already used today.")
+    margin = dt.timedelta(minutes=visit_rules.settings_of(site).invitation_margin_minutes)
+    if by_reception:
+        if today > visit.last_day and visitor.checked_in_at is None:
+            raise await _expire_now(session, found, now)
+        if not visit.first_day <= today <= visit.last_day:
+            raise ProblemError("invitation-not-today", "This visit is not today.")
+        return
+    if now > visit_rules.window_end(site, visit):
+        if visit.state == "approved":
+            raise await _expire_now(session, found, now)
+        raise ProblemError("invitation-expired", "This invitation has expired.")
+    opens = visit_rules.at_local(site, today, visit.arrival_from) - margin
+    closes = visit_rules.at_local(site, today, visit.arrival_until) + margin
+    if not visit.first_day <= today <= visit.last_day or not opens <= now <= closes:
+        raise ProblemError(
+            "invitation-not-today",
+            "This invitation is not valid at this time. Check the day and time of your visit.",
+        )
+
+
+def _rules(site: Site, language: str) -> tuple[str, str]:
+    rules = visit_rules.settings_of(site).visit_rules
+    wanted = language.lower()[:2]
+    for candidate in (wanted, site.locale.lower()[:2], "en", "fr"):
+        if candidate in rules:
+            return candidate, rules[candidate]
+    first = next(iter(rules.items()), ("", ""))
+    return first
+
+
+def _next_action(found: Presented, now: dt.datetime) -> Action:
+    return "check_out" if visit_rules.is_on_site(found.site, found.visitor, now) else "check_in"
+
+
+async def lookup(
+    session: AsyncSession, *, device: Device, body: sv.DeskCredentials, now: dt.datetime
+) -> sv.DeskVisit:
+    """What the visitor sees before confirming: the visit, the rules, and whether this is
+    their arrival or their departure. Refuses as checking in or out would."""
+    found = await present(
+        session, device=device, token=body.token, code=body.code, last_name=body.last_name, now=now
+    )
+    action = _next_action(found, now)
+    await check_state(session, found, action, now)
+    language, rules = _rules(found.site, body.language)
+    visit, visitor = found.visit, found.visitor
+    return sv.DeskVisit(
+        site=SiteRef(code=found.site.code, name=found.site.name),
+        visit_id=visit.id,
+        visitor_id=visitor.id,
+        first_name=visitor.first_name,
+        last_name=visitor.last_name,
+        company=visitor.company,
+        host_name=found.host.name,
+        first_day=visit.first_day,
+        last_day=visit.last_day,
+        arrival_from=visit.arrival_from,
+        arrival_until=visit.arrival_until,
+        place=visit.place,
+        action=action,
+        rules=rules,
+        rules_language=language,
+    )
+
+
+def _arrival_notice(site: Site, visitor: VisitVisitor) -> tuple[str, str]:
+    who = visit_rules.visitor_name(visitor)
+    company = f" ({visitor.company})" if visitor.company else ""
+    if _french(site):
+        return (
+            "Votre visiteur est arrivé",
+            f"{who}{company} vient d'arriver à l'accueil de {site.name}.",
+        )
+    return (
+        "Your visitor has arrived",
+        f"{who}{company} has just arrived at {site.name}'s reception.",
+    )
+
+
+async def record_check_in(
+    session: AsyncSession,
+    found: Presented,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    rules_language: str | None,
+) -> sv.VisitorBadge:
+    """Check a visitor in (state already checked): history, audit, the host's notification,
+    and the badge data."""
+    site, visit, visitor = found.site, found.visit, found.visitor
+    if visitor.invitation_nonce is None:
+        visitor.invitation_nonce = new_invitation_nonce()
+    if rules_language is not None:
+        visitor.rules_accepted_at = now
+        visitor.rules_language = rules_language[:8]
+    visitor.checked_in_at = now
+    visitor.checked_out_at = None
+    visitors = (await visit_rules.visitors_of(session, [visit.id]))[visit.id]
+    visit_rules.refresh_state(site, visit, visitors, now)
+    visit_rules.add_event(
+        session, visit=visit, kind="checked_in", actor=actor, now=now, visitor=visitor
+    )
+    await audit.record(
+        session,
+        site_id=site.id,
+        action="visitor.checked_in",
+        subject=f"visitor:{visitor.id}",
+        now=now,
+        actor_account_id=actor.account.id if actor.account else None,
+        actor_device_id=actor.device.id if actor.device else None,
+        detail={
+            "visit_id": visit.id,
+            "visitor_name": visit_rules.visitor_name(visitor),
+            "company": visitor.company,
+        },
+    )
+    title, body = _arrival_notice(site, visitor)
+    await notifications.notify(
+        session,
+        account=found.host,
+        kind="visitor_arrived",
+        title=title,
+        body=body,
+        now=now,
+        email=True,
+    )
+    await session.flush()
+    return badge(found, now)
+
+
+def badge(found: Presented, now: dt.datetime) -> sv.VisitorBadge:
+    site, visit, visitor = found.site, found.visit, found.visitor
+    checked_in = as_utc(visitor.checked_in_at) if visitor.checked_in_at is not None else now
+    return sv.VisitorBadge(
+        site=SiteRef(code=site.code, name=site.name),
+        visit_id=visit.id,
+        visitor_id=visitor.id,
+        first_name=visitor.first_name,
+        last_name=visitor.last_name,
+        company=visitor.company,
+        host_name=found.host.name,
+        day=_local_day(site, checked_in),
+        place=visit.place,
+        checked_in_at=checked_in,
+        checkout_token=token_for(site, visitor, visit),
+    )
+
+
+async def record_check_out(
+    session: AsyncSession, found: Presented, *, actor: Actor, now: dt.datetime
+) -> sv.CheckedOut:
+    site, visit, visitor = found.site, found.visit, found.visitor
+    visitor.checked_out_at = now
+    visitors = (await visit_rules.visitors_of(session, [visit.id]))[visit.id]
+    visit_rules.refresh_state(site, visit, visitors, now)
+    visit_rules.add_event(
+        session, visit=visit, kind="checked_out", actor=actor, now=now, visitor=visitor
+    )
+    await audit.record(
+        session,
+        site_id=site.id,
+        action="visitor.checked_out",
+        subject=f"visitor:{visitor.id}",
+        now=now,
+        actor_account_id=actor.account.id if actor.account else None,
+        actor_device_id=actor.device.id if actor.device else None,
+        detail={"visit_id": visit.id, "visitor_name": visit_rules.visitor_name(visitor)},
+    )
+    await session.flush()
+    return sv.CheckedOut(
+        visitor_id=visitor.id,
+        first_name=visitor.first_name,
+        last_name=visitor.last_name,
+        checked_out_at=now,
+    )
+
+
+async def desk_check_in(
+    session: AsyncSession, *, device: Device, body: sv.DeskCheckIn, now: dt.datetime
+) -> sv.VisitorBadge:
+    """The visitor checks in alone: the site's rules must be accepted (recorded with the time)."""
+    found = await present(
+        session, device=device, token=body.token, code=body.code, last_name=body.last_name, now=now
+    )
+    await check_state(session, found, "check_in", now)
+    if not body.rules_accepted:
+        raise ProblemError("rules-not-accepted", "Accept the site's rules to check in.")
+    language, _ = _rules(found.site, body.language)
+    return await record_check_in(
+        session, found, actor=Actor(device), now=now, rules_language=language
+    )
+
+
+async def desk_check_out(
+    session: AsyncSession, *, device: Device, body: sv.DeskCredentials, now: dt.datetime
+) -> sv.CheckedOut:
+    found = await present(
+        session, device=device, token=body.token, code=body.code, last_name=body.last_name, now=now
+    )
+    await check_state(session, found, "check_out", now)
+    return await record_check_out(session, found, actor=Actor(device), now=now)

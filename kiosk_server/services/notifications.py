@@ -1,0 +1,122 @@
+"""Notifications: what the service tells a person on their home screen.
+
+`notify` is the one entry point for every feature (order ready, top-up credited, visitor
+arrived...). It stores the in-app notification in the caller's transaction and, when asked,
+also enqueues a message to the person through the outbox, for those who have left the kiosk:
+email when the account has an address, SMS when it only has a phone. Both rows are committed
+with what they announce, or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kiosk_server.models import Account, Notification, Site
+from kiosk_server.notify.outbox import enqueue_message
+from kiosk_server.problems import ProblemError
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+async def notify(
+    session: AsyncSession,
+    *,
+    account: Account,
+    kind: str,
+    title: str,
+    body: str,
+    now: dt.datetime,
+    email: bool = False,
+) -> Notification:
+    """Store a notification for the account (flushed in the caller's transaction, not
+    committed). With `email=True` the same title and body also go to the person through the
+    outbox: to their email, or by SMS when they only have a phone (nothing when they have
+    neither: the in-app notification is still stored)."""
+    notification = Notification(
+        site_id=account.site_id,
+        account_id=account.id,
+        kind=kind[:32],
+        title=title[:200],
+        body=body,
+        created_at=now,
+        read_at=None,
+    )
+    session.add(notification)
+    if email:
+        site = await session.get(Site, account.site_id)
+        if site is None:  # pragma: no cover - the foreign key forbids it
+            raise ValueError("the account's site is gone")
+        if account.email:
+            await enqueue_message(
+                session,
+                site=site,
+                account=account,
+                channel="email",
+                recipient=account.email,
+                subject=title[:200],
+                body=body,
+                now=now,
+            )
+        elif account.phone:
+            await enqueue_message(
+                session,
+                site=site,
+                account=account,
+                channel="sms",
+                recipient=account.phone,
+                subject="",
+                body=f"{title}\n{body}" if body else title,
+                now=now,
+            )
+    await session.flush()
+    return notification
+
+
+async def list_notifications(
+    session: AsyncSession, *, account: Account, limit: int = DEFAULT_LIMIT
+) -> list[Notification]:
+    """The account's notifications: unread first, then newest first, at most `limit`."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    unread_first = case((Notification.read_at.is_(None), 0), else_=1)
+    rows = await session.scalars(
+        select(Notification)
+        .where(Notification.account_id == account.id)
+        .order_by(unread_first, Notification.id.desc())
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def count_unread(session: AsyncSession, *, account: Account) -> int:
+    """How many of the account's notifications are unread."""
+    total = await session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.account_id == account.id, Notification.read_at.is_(None)
+        )
+    )
+    return int(total or 0)
+
+
+async def mark_read(
+    session: AsyncSession, *, account: Account, notification_id: int, now: dt.datetime
+) -> Notification:
+    """Mark one of the account's notifications read (again: no change). Another person's is
+    `notification-unknown`."""
+    notification = await session.scalar(
+        select(Notification).where(
+            Notification.id == notification_id, Notification.account_id == account.id
+        )
+    )
+    if notification is None:
+        raise ProblemError("notification-unknown", "No such notification.")
+    if notification.read_at is None:
+        notification.read_at = now
+        await session.flush()
+    return notification
+
+
+__all__ = ["count_unread", "list_notifications", "mark_read", "notify"]

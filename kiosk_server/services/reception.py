@@ -1,0 +1,348 @@
+"""The reception desk: today's visitors in three lists, the evacuation roll call (also as CSV),
+check-in and out on a visitor's behalf, and walk-ins (a visitor asking for their host by full
+name, which must match exactly: staff are never listed)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from typing import cast
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kiosk_server import schemas_visits as sv
+from kiosk_server.db import as_utc
+from kiosk_server.models import Account, Device, DeviceFailure, Site, Visit, VisitVisitor
+from kiosk_server.problems import ProblemError
+from kiosk_server.schemas import SiteRef
+from kiosk_server.services import auth, invitations, notifications
+from kiosk_server.services import visits as visit_rules
+from kiosk_server.services.auth import SignedInPerson
+from kiosk_server.services.invitations import Presented
+from kiosk_server.services.visits import Actor
+from kiosk_server.tokens.invitation import new_invitation_nonce
+
+LISTED_STATES = ("requested", "approved", "checked_in", "checked_out")
+"""Visit states the reception lists show (drafts, cancelled, rejected and expired ones are
+not expected)."""
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def require_reception(person: SignedInPerson) -> None:
+    if "reception" not in person.account.roles:
+        raise ProblemError("role-forbidden", "Only reception staff use the reception desk.")
+
+
+def _row(
+    site: Site, visit: Visit, visitor: VisitVisitor, host_name: str, now: dt.datetime
+) -> sv.ReceptionRow:
+    return sv.ReceptionRow(
+        visitor_id=visitor.id,
+        visit_id=visit.id,
+        first_name=visitor.first_name,
+        last_name=visitor.last_name,
+        company=visitor.company,
+        host_name=host_name,
+        first_day=visit.first_day,
+        last_day=visit.last_day,
+        arrival_from=visit.arrival_from,
+        arrival_until=visit.arrival_until,
+        place=visit.place,
+        state=cast(sv.VisitState, visit.state),
+        walk_in=visit.walk_in,
+        checked_in_at=as_utc(visitor.checked_in_at) if visitor.checked_in_at else None,
+        checked_out_at=as_utc(visitor.checked_out_at) if visitor.checked_out_at else None,
+        overdue=visit_rules.is_overdue(site, visit, visitor, now),
+    )
+
+
+def _matches(query: str, visitor: VisitVisitor, host_name: str) -> bool:
+    haystack = visit_rules.fold_text(
+        f"{visitor.first_name} {visitor.last_name} {visitor.company} {host_name}"
+    )
+    return all(word in haystack for word in visit_rules.fold_text(query).split())
+
+
+async def day_lists(
+    session: AsyncSession, *, site: Site, day: dt.date | None, query: str, now: dt.datetime
+) -> sv.ReceptionDay:
+    """One row per visitor of the visits that include `day` (today by default), split into
+    expected, on site and left; `query` keeps the rows whose visitor, company or host contains
+    each of its words (case and accents ignored). Expires visits that are over first."""
+    await visit_rules.expire_visits(session, site=site, now=now)
+    today = visit_rules.local_now(site, now).date()
+    day = day or today
+    rows = (
+        await session.execute(
+            select(Visit, VisitVisitor, Account.name)
+            .join(VisitVisitor, VisitVisitor.visit_id == Visit.id)
+            .join(Account, Account.id == Visit.host_account_id)
+            .where(
+                Visit.site_id == site.id,
+                Visit.first_day <= day,
+                Visit.last_day >= day,
+                Visit.state.in_(LISTED_STATES),
+                VisitVisitor.anonymised_at.is_(None),
+            )
+            .order_by(Visit.arrival_from, VisitVisitor.last_name, VisitVisitor.id)
+        )
+    ).all()
+    expected: list[sv.ReceptionRow] = []
+    on_site: list[sv.ReceptionRow] = []
+    left: list[sv.ReceptionRow] = []
+    for visit, visitor, host_name in rows:
+        if query and not _matches(query, visitor, host_name):
+            continue
+        row = _row(site, visit, visitor, host_name, now)
+        came_that_day = (
+            visitor.checked_in_at is not None
+            and as_utc(visitor.checked_in_at).astimezone(visit_rules.zone(site)).date() == day
+        )
+        if not came_that_day:
+            expected.append(row)
+        elif visit_rules.is_on_site(site, visitor, now):
+            on_site.append(row)
+        else:
+            left.append(row)
+    return sv.ReceptionDay(day=day, generated_at=now, expected=expected, on_site=on_site, left=left)
+
+
+async def roll_call(session: AsyncSession, *, site: Site, now: dt.datetime) -> sv.RollCall:
+    """Everyone on site now, earliest arrival first."""
+    since = now - dt.timedelta(days=2)  # Nobody stays past a closing time: bounds the scan.
+    rows = (
+        await session.execute(
+            select(Visit, VisitVisitor, Account.name)
+            .join(VisitVisitor, VisitVisitor.visit_id == Visit.id)
+            .join(Account, Account.id == Visit.host_account_id)
+            .where(
+                Visit.site_id == site.id,
+                VisitVisitor.checked_in_at.is_not(None),
+                VisitVisitor.checked_in_at > since,
+                VisitVisitor.checked_out_at.is_(None),
+            )
+            .order_by(VisitVisitor.checked_in_at, VisitVisitor.id)
+        )
+    ).all()
+    people = [
+        sv.RollCallRow(
+            visitor_id=visitor.id,
+            visit_id=visit.id,
+            first_name=visitor.first_name,
+            last_name=visitor.last_name,
+            company=visitor.company,
+            host_name=host_name,
+            place=visit.place,
+            checked_in_at=as_utc(cast(dt.datetime, visitor.checked_in_at)),
+            arrival_until=visit.arrival_until,
+            overdue=visit_rules.is_overdue(site, visit, visitor, now),
+        )
+        for visit, visitor, host_name in rows
+        if visit_rules.is_on_site(site, visitor, now)
+    ]
+    return sv.RollCall(
+        site=SiteRef(code=site.code, name=site.name), generated_at=now, people=people
+    )
+
+
+def csv_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: control characters stripped, and a leading quote
+    before anything a spreadsheet would read as a formula."""
+    cleaned = _CONTROL.sub("", value)
+    if cleaned.startswith(_FORMULA_START):
+        return "'" + cleaned
+    return cleaned
+
+
+def roll_call_csv(site: Site, call: sv.RollCall) -> str:
+    """The roll call as CSV (times in the site's time zone)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    local = call.generated_at.astimezone(visit_rules.zone(site))
+    writer.writerow([csv_cell(f"Roll call {site.name}"), local.strftime("%Y-%m-%d %H:%M")])
+    writer.writerow(["last_name", "first_name", "company", "host", "checked_in_at", "overdue"])
+    for person in call.people:
+        arrived = person.checked_in_at.astimezone(visit_rules.zone(site))
+        writer.writerow(
+            [
+                csv_cell(person.last_name),
+                csv_cell(person.first_name),
+                csv_cell(person.company),
+                csv_cell(person.host_name),
+                arrived.strftime("%Y-%m-%d %H:%M"),
+                "yes" if person.overdue else "no",
+            ]
+        )
+    return buffer.getvalue()
+
+
+async def _presented(session: AsyncSession, *, site: Site, visitor_id: int) -> Presented:
+    row = (
+        await session.execute(
+            select(Visit, VisitVisitor, Account)
+            .join(VisitVisitor, VisitVisitor.visit_id == Visit.id)
+            .join(Account, Account.id == Visit.host_account_id)
+            .where(VisitVisitor.id == visitor_id, Visit.site_id == site.id)
+            .with_for_update(of=[Visit, VisitVisitor])
+        )
+    ).first()
+    if row is None:
+        raise ProblemError("visitor-unknown", "No such visitor on this site.")
+    return Presented(site=site, visit=row[0], visitor=row[1], host=row[2])
+
+
+async def check_in(
+    session: AsyncSession,
+    *,
+    staff: SignedInPerson,
+    device: Device,
+    visitor_id: int,
+    now: dt.datetime,
+) -> sv.VisitorBadge:
+    found = await _presented(session, site=staff.site, visitor_id=visitor_id)
+    await invitations.check_state(session, found, "check_in", now, by_reception=True)
+    return await invitations.record_check_in(
+        session, found, actor=Actor(device, staff.account), now=now, rules_language=None
+    )
+
+
+async def check_out(
+    session: AsyncSession,
+    *,
+    staff: SignedInPerson,
+    device: Device,
+    visitor_id: int,
+    now: dt.datetime,
+) -> sv.CheckedOut:
+    found = await _presented(session, site=staff.site, visitor_id=visitor_id)
+    if found.visitor.checked_in_at is None:
+        raise ProblemError("visitor-not-checked-in", "This visitor has not checked in.")
+    if found.visitor.checked_out_at is not None:
+        raise ProblemError("invitation-used", "This visitor has already checked out.")
+    # Reception may check out a visitor past closing time (to close the record).
+    return await invitations.record_check_out(
+        session, found, actor=Actor(device, staff.account), now=now
+    )
+
+
+async def reprint_badge(
+    session: AsyncSession, *, staff: SignedInPerson, visitor_id: int, now: dt.datetime
+) -> sv.VisitorBadge:
+    found = await _presented(session, site=staff.site, visitor_id=visitor_id)
+    if not visit_rules.is_on_site(staff.site, found.visitor, now):
+        raise ProblemError("visitor-not-checked-in", "This visitor is not on site.")
+    return invitations.badge(found, now)
+
+
+async def _find_host(session: AsyncSession, *, site: Site, full_name: str) -> list[Account]:
+    wanted = visit_rules.fold_text(full_name)
+    candidates = (
+        await session.scalars(
+            select(Account).where(Account.site_id == site.id, Account.status != "blocked")
+        )
+    ).all()
+    return [a for a in candidates if wanted and visit_rules.fold_text(a.name) == wanted]
+
+
+def _walk_in_notice(site: Site, visitor: VisitVisitor) -> tuple[str, str]:
+    who = visit_rules.visitor_name(visitor)
+    company = f" ({visitor.company})" if visitor.company else ""
+    if site.locale.lower().startswith("fr"):
+        return (
+            "Un visiteur vous demande",
+            (
+                f"{who}{company} vous demande à l'accueil de {site.name}. Approuvez sa visite "
+                "dans vos demandes de visite, ou appelez l'accueil."
+            ),
+        )
+    return (
+        "A visitor is asking for you",
+        (
+            f"{who}{company} is asking for you at {site.name}'s reception. Approve the visit in "
+            "your visit requests, or call reception."
+        ),
+    )
+
+
+async def walk_in(
+    session: AsyncSession,
+    *,
+    site: Site,
+    device: Device,
+    staff: Account | None,
+    body: sv.WalkInRequest,
+    now: dt.datetime,
+) -> sv.WalkInCreated:
+    """A requested visit for today for a visitor without an invitation, once the host's full
+    name matches exactly one person of the site. From the visitor desk (`staff` None), a name
+    that matches nobody counts against the terminal, so guessing names is throttled."""
+    if staff is None:
+        settings = auth.site_settings(site)
+        await auth._check_throttle(session, device=device, settings=settings, now=now)
+    errors = visit_rules.FieldErrors()
+    visitor_fields = body.model_dump(
+        include={"first_name", "last_name", "company", "email", "phone"}
+    )
+    fields = visit_rules.check_visitor(errors, "", sv.VisitorIn(**visitor_fields), contact=False)
+    host_name = errors.text("host_full_name", body.host_full_name, required=True)
+    errors.raise_if_any()
+    hosts = await _find_host(session, site=site, full_name=host_name)
+    if not hosts:
+        if staff is None:
+            session.add(DeviceFailure(device_id=device.id, kind="host", at=now))
+            await session.commit()
+        raise ProblemError(
+            "host-unknown",
+            "Nobody here has exactly this name. Check the spelling, or ask reception.",
+        )
+    if len(hosts) > 1:
+        raise ProblemError("host-ambiguous", "Several people have this name. Ask reception.")
+    host = hosts[0]
+    local = visit_rules.local_now(site, now)
+    closing = visit_rules.settings_of(site).site_closing_time
+    start = local.time().replace(second=0, microsecond=0)
+    until = closing if closing > start else dt.time(23, 59)
+    visit = Visit(
+        site_id=site.id,
+        host_account_id=host.id,
+        state="requested",
+        first_day=local.date(),
+        last_day=local.date(),
+        arrival_from=start,
+        arrival_until=until,
+        reason="Walk-in" if not site.locale.lower().startswith("fr") else "Visite sans rendez-vous",
+        place="",
+        walk_in=True,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(visit)
+    await session.flush()
+    visitor = VisitVisitor(visit_id=visit.id, invitation_nonce=new_invitation_nonce(), **fields)
+    session.add(visitor)
+    await session.flush()
+    visit_rules.add_event(
+        session,
+        visit=visit,
+        kind="submitted",
+        actor=Actor(device, staff),
+        now=now,
+        visitor=visitor,
+        detail="walk-in",
+    )
+    title, text = _walk_in_notice(site, visitor)
+    await notifications.notify(
+        session, account=host, kind="visit_request", title=title, body=text, now=now, email=True
+    )
+    await session.flush()
+    return sv.WalkInCreated(
+        visit_id=visit.id,
+        visitor_id=visitor.id,
+        state="requested",
+        host_name=host.name,
+        invitation_token=invitations.token_for(site, visitor, visit),
+    )

@@ -1,0 +1,351 @@
+"""Tickets: what a person sees of each movement of their money, and the operations that make
+them (a purchase at a till, a cash top-up at reception, an admin's adjustment).
+
+Each operation debits or credits through `ledger.post_entry` and stores its ticket in the same
+transaction; the routes wrap them in `idempotency.run_once`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from kiosk_server.models import Account, Device, Site, Ticket, TicketLine
+from kiosk_server.problems import ProblemError
+from kiosk_server.schemas import Money
+from kiosk_server.schemas_money import (
+    PurchaseReceipt,
+    TicketDetail,
+    TicketLineOut,
+    TicketPage,
+    TicketSummary,
+    TillLine,
+    TopUpReceipt,
+    VatRateSummary,
+)
+from kiosk_server.services import ledger
+from kiosk_server.services.auth import SignedInPerson, site_settings
+from kiosk_server.services.badges import consume_badge
+
+DEFAULT_PAGE = 30
+MAX_PAGE = 100
+ADJUSTMENT_PLACE = "Administration"
+
+
+@dataclass(frozen=True)
+class Line:
+    """A ticket line to record."""
+
+    item: str
+    quantity: int
+    unit_price_cents: int
+    vat_rate_bp: int
+
+    @property
+    def total_cents(self) -> int:
+        return self.quantity * self.unit_price_cents
+
+
+def _money(cents: int, currency: str) -> Money:
+    return Money(amount_cents=cents, currency=currency)
+
+
+async def _record_ticket(
+    session: AsyncSession,
+    *,
+    site: Site,
+    account: Account,
+    device: Device | None,
+    place: str,
+    kind: ledger.EntryKind,
+    amount_cents: int,
+    total_cents: int,
+    reason: str,
+    lines: Sequence[Line],
+    now: dt.datetime,
+) -> Ticket:
+    """Move the money and store the ticket for it, in the caller's transaction."""
+    entry = await ledger.post_entry(
+        session,
+        account=account,
+        site=site,
+        kind=kind,
+        amount_cents=amount_cents,
+        reason=reason,
+        now=now,
+    )
+    ticket = Ticket(
+        site_id=site.id,
+        account_id=account.id,
+        device_id=device.id if device is not None else None,
+        ledger_entry_id=entry.id,
+        kind=kind,
+        place=place[:100],
+        total_cents=total_cents,
+        amount_cents=amount_cents,
+        balance_after_cents=account.balance_cents,
+        currency=site.currency,
+        created_at=now,
+    )
+    ticket.lines = [
+        TicketLine(
+            position=position,
+            item=line.item,
+            quantity=line.quantity,
+            unit_price_cents=line.unit_price_cents,
+            vat_rate_bp=line.vat_rate_bp,
+            line_total_cents=line.total_cents,
+        )
+        for position, line in enumerate(lines)
+    ]
+    session.add(ticket)
+    await session.flush()
+    return ticket
+
+
+# --- operations ------------------------------------------------------------------------------
+
+
+async def till_purchase(
+    session: AsyncSession,
+    *,
+    device: Device,
+    badge_token: str,
+    lines: Sequence[TillLine],
+    total_cents: int,
+    now: dt.datetime,
+) -> PurchaseReceipt:
+    """A till's purchase for the person whose badge it read: checks the total, spends the
+    token, debits the account and stores the ticket."""
+    ticket_lines = [
+        Line(line.item, line.quantity, line.unit_price_cents, line.vat_rate_bp) for line in lines
+    ]
+    lines_total = sum(line.total_cents for line in ticket_lines)
+    if lines_total != total_cents:
+        raise ProblemError(
+            "total-mismatch",
+            f"The lines add up to {lines_total} cents, not {total_cents}.",
+        )
+    account, site = await consume_badge(session, device=device, token=badge_token, now=now)
+    ticket = await _record_ticket(
+        session,
+        site=site,
+        account=account,
+        device=device,
+        place=device.name,
+        kind="purchase",
+        amount_cents=-total_cents,
+        total_cents=total_cents,
+        reason=f"purchase at {device.name}",
+        lines=ticket_lines,
+        now=now,
+    )
+    return PurchaseReceipt(
+        ticket_id=ticket.id,
+        name=account.name,
+        total=_money(total_cents, site.currency),
+        balance_after=_money(ticket.balance_after_cents, site.currency),
+    )
+
+
+def _format_cents(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def cash_top_up_label(site: Site) -> str:
+    """The receipt line of a cash top-up, in the site's language."""
+    return "Rechargement espèces" if site.locale.lower().startswith("fr") else "Cash top-up"
+
+
+async def cash_top_up(
+    session: AsyncSession,
+    *,
+    device: Device,
+    staff: SignedInPerson,
+    identifier: str,
+    amount_cents: int,
+    now: dt.datetime,
+) -> TopUpReceipt:
+    """Cash handed to a reception desk, credited to a person of the staff member's site."""
+    if "reception" not in staff.account.roles:
+        raise ProblemError("role-forbidden", "Only reception staff record cash top-ups.")
+    site = staff.site
+    settings = site_settings(site)
+    if not settings.top_up_min_cents <= amount_cents <= settings.top_up_max_cents:
+        raise ProblemError(
+            "top-up-out-of-range",
+            f"A top-up is between {_format_cents(settings.top_up_min_cents)} and "
+            f"{_format_cents(settings.top_up_max_cents)} {site.currency}.",
+        )
+    account = await session.scalar(
+        select(Account).where(Account.site_id == site.id, Account.identifier == identifier.strip())
+    )
+    if account is None:
+        raise ProblemError("account-unknown", "No account with this identifier here.")
+    if account.status == "blocked":
+        raise ProblemError("account-blocked", "This account is blocked. Ask the site's staff.")
+    label = cash_top_up_label(site)
+    ticket = await _record_ticket(
+        session,
+        site=site,
+        account=account,
+        device=device,
+        place=device.name,
+        kind="top_up",
+        amount_cents=amount_cents,
+        total_cents=amount_cents,
+        reason=f"cash at {device.name} by {staff.account.identifier}",
+        lines=[Line(label, 1, amount_cents, 0)],
+        now=now,
+    )
+    return TopUpReceipt(
+        ticket_id=ticket.id,
+        name=account.name,
+        amount=_money(amount_cents, site.currency),
+        balance_after=_money(ticket.balance_after_cents, site.currency),
+    )
+
+
+async def adjust(
+    session: AsyncSession,
+    *,
+    site: Site,
+    account: Account,
+    amount_cents: int,
+    reason: str,
+    now: dt.datetime,
+) -> Ticket:
+    """An admin's correction (positive: credit, negative: debit), with its reason on the
+    ticket's line. A debit follows the site's overdraft policy like any other."""
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("an adjustment needs a reason")
+    if amount_cents == 0:
+        raise ValueError("an adjustment moves a non-zero amount")
+    return await _record_ticket(
+        session,
+        site=site,
+        account=account,
+        device=None,
+        place=ADJUSTMENT_PLACE,
+        kind="adjustment",
+        amount_cents=amount_cents,
+        total_cents=amount_cents,
+        reason=reason,
+        lines=[Line(reason[:200], 1, amount_cents, 0)],
+        now=now,
+    )
+
+
+# --- history ---------------------------------------------------------------------------------
+
+
+def encode_cursor(ticket_id: int) -> str:
+    return base64.urlsafe_b64encode(str(ticket_id).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = int(raw.decode("ascii"))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ProblemError("cursor-invalid", "Start again from the first page.") from None
+    if value < 1:
+        raise ProblemError("cursor-invalid", "Start again from the first page.")
+    return value
+
+
+def _summary_fields(ticket: Ticket) -> dict[str, object]:
+    return {
+        "id": ticket.id,
+        "kind": ticket.kind,
+        "created_at": ticket.created_at.replace(tzinfo=dt.UTC)
+        if ticket.created_at.tzinfo is None
+        else ticket.created_at,
+        "place": ticket.place,
+        "total": _money(ticket.total_cents, ticket.currency),
+        "amount": _money(ticket.amount_cents, ticket.currency),
+        "balance_after": _money(ticket.balance_after_cents, ticket.currency),
+    }
+
+
+async def list_tickets(
+    session: AsyncSession, *, account: Account, cursor: str | None, limit: int
+) -> TicketPage:
+    """The account's tickets, newest first, `limit` at a time after `cursor`."""
+    limit = max(1, min(limit, MAX_PAGE))
+    query = select(Ticket).where(Ticket.account_id == account.id)
+    if cursor:
+        query = query.where(Ticket.id < decode_cursor(cursor))
+    rows = list((await session.scalars(query.order_by(Ticket.id.desc()).limit(limit + 1))).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return TicketPage(
+        items=[TicketSummary.model_validate(_summary_fields(row)) for row in rows],
+        next_cursor=encode_cursor(rows[-1].id) if more and rows else None,
+    )
+
+
+def vat_summary(lines: Sequence[Line], currency: str) -> list[VatRateSummary]:
+    """Per VAT rate, from prices that include VAT: total = sum of the lines at that rate;
+    base = total / (1 + rate), rounded to the cent half away from zero; VAT = total - base
+    (so base + VAT is always exactly the total)."""
+    totals: dict[int, int] = {}
+    for line in lines:
+        totals[line.vat_rate_bp] = totals.get(line.vat_rate_bp, 0) + line.total_cents
+    summary = []
+    for rate, total in sorted(totals.items()):
+        base = int(
+            (Decimal(total) * 10_000 / Decimal(10_000 + rate)).quantize(
+                Decimal(1), rounding=ROUND_HALF_UP
+            )
+        )
+        summary.append(
+            VatRateSummary(
+                rate_bp=rate,
+                base=_money(base, currency),
+                vat=_money(total - base, currency),
+                total=_money(total, currency),
+            )
+        )
+    return summary
+
+
+async def ticket_detail(session: AsyncSession, *, account: Account, ticket_id: int) -> TicketDetail:
+    """One of the account's tickets with its lines; another person's is `ticket-unknown`."""
+    ticket = await session.scalar(
+        select(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.account_id == account.id)
+        .options(selectinload(Ticket.lines))
+    )
+    if ticket is None:
+        raise ProblemError("ticket-unknown", "No such ticket in your history.")
+    lines = [
+        Line(line.item, line.quantity, line.unit_price_cents, line.vat_rate_bp)
+        for line in ticket.lines
+    ]
+    currency = ticket.currency
+    return TicketDetail.model_validate(
+        {
+            **_summary_fields(ticket),
+            "lines": [
+                TicketLineOut(
+                    item=line.item,
+                    quantity=line.quantity,
+                    unit_price=_money(line.unit_price_cents, currency),
+                    vat_rate_bp=line.vat_rate_bp,
+                    line_total=_money(line.total_cents, currency),
+                )
+                for line in lines
+            ],
+            "vat": vat_summary(lines, currency),
+        }
+    )
