@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -219,12 +219,67 @@ def bench_fixtures() -> None:
         print(f"  {name:<22} {'  '.join(row)}  chain:{'yes' if chain_ok else 'no'}")
 
 
+def bench_photos(folder: Path) -> None:
+    """Real photos of QR codes: every image under `folder` that has a `.txt` beside it with the
+    payload it holds (the layout of zxing's "blackbox" sample sets). Not shipped with the project:
+    point this at a folder of photos you are allowed to use."""
+    import cv2
+
+    cases: list[tuple[str, str | None, Any]] = []
+    for text_file in sorted(folder.rglob("*.txt")):
+        if text_file.name.endswith(".result.txt"):
+            continue
+        for suffix in (".jpg", ".jpeg", ".png", ".webp"):
+            image_path = text_file.with_suffix(suffix)
+            if image_path.exists():
+                image = cv2.imread(str(image_path), cv2.IMREAD_GRAYSCALE)
+                if image is not None:
+                    payload = text_file.read_text(encoding="utf-8", errors="replace")
+                    cases.append((image_path.name, _lines(payload), image))
+                break
+    if not cases:
+        print(f"\nno photos with a payload .txt under {folder}")
+        return
+    chain = build_chain()
+    print(f"\n{len(cases)} real photos under {folder}:")
+    per_decoder = {}
+    for decoder in chain.decoders:
+        per_decoder[decoder.name] = measure(
+            f"{decoder.name} alone", _newlines_folded(decoder.decode), cases
+        )
+    live = measure("live policy", _newlines_folded(_live_decoder(LivePolicy(chain))), cases)
+    whole = measure("whole chain", _newlines_folded(lambda f: decode_thoroughly(f, chain)), cases)
+    zx = per_decoder.get("zxing", set())
+    print(f"  read by the live policy, missed by zxing-cpp alone: {len(live - zx)}")
+    print(f"  read by the whole chain, missed by zxing-cpp alone: {len(whole - zx)}")
+
+
+def _lines(text: str) -> str:
+    """Sample sets store payloads in text files whose line ends git may have changed."""
+    return text.replace("\r\n", "\n")
+
+
+def _newlines_folded(decode: Callable[[Any], list[Any]]) -> Callable[[Any], list[Any]]:
+    def folded(frame: Any) -> list[Any]:
+        return [SimpleNamespace(text=_lines(code.text)) for code in decode(frame)]
+
+    return folded
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--frames", type=int, default=320)
     parser.add_argument("--video-seconds", type=float, default=12.0)
+    parser.add_argument(
+        "--photos",
+        type=Path,
+        help="a folder of real photos, each with a .txt holding its payload (only this part runs)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if args.photos is not None:
+        bench_photos(args.photos)
+        return 0
     bench_fixtures()
     bench_decoding(args.frames)
     bench_live_loop(args.video_seconds)
