@@ -82,7 +82,7 @@ async def send_money(
     call: Callable[[], Awaitable[T]],
     *,
     on_retry: Callable[[int], None],
-    delays: Sequence[float] = RETRY_DELAYS,
+    delays: Sequence[float] | None = None,
 ) -> T:
     """Run `call` (a money request with its idempotency key already bound) and retry it after
     each delay while its outcome is unknown. `on_retry(n)` is told before the n-th retry. The
@@ -90,6 +90,8 @@ async def send_money(
     and offers to retry with the same key; a refusal (`ProblemError`) is raised at once."""
     from kiosk.api.errors import ProblemError
 
+    if delays is None:
+        delays = RETRY_DELAYS
     attempt = 0
     while True:
         try:

@@ -17,7 +17,7 @@ from kiosk.api.errors import ApiError
 from kiosk.i18n import N_, _, get_language
 from kiosk.money import format_money
 from kiosk.screens.base import KioskScreen, describe_error, problem_code
-from kiosk.screens.confirm_money import RETRY_DELAYS, ConfirmMoneyScreen, is_retryable, send_money
+from kiosk.screens.confirm_money import ConfirmMoneyScreen, is_retryable, send_money
 from kiosk.text import plain
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class OrdersScreen(KioskScreen):
         Binding("escape", "back", "Back", show=False, id="orders.back"),
     ]
 
-    def __init__(self, *, retry_delays: tuple[float, ...] = RETRY_DELAYS) -> None:
+    def __init__(self, *, retry_delays: tuple[float, ...] | None = None) -> None:
         super().__init__()
         self.retry_delays = retry_delays
         self.active: list[OrderSummary] | None = None

@@ -108,8 +108,8 @@ class TicketsScreen(KioskScreen):
         """Where the next page starts; None once the last page is loaded."""
         self.complete = False
         """True once the last page is loaded."""
-        self.loading = False
-        """True while a page is being fetched."""
+        self.fetching = False
+        """True while a page is being fetched (not `loading`: that is Textual's own reactive)."""
         self.pages_loaded = 0
         """Pages fetched so far (the benchmark and the tests read it)."""
         self._month: str | None = None
@@ -142,16 +142,16 @@ class TicketsScreen(KioskScreen):
 
     def load_more(self) -> None:
         """Fetch the next page, unless one is on its way or the end is reached."""
-        if self.loading or self.complete:
+        if self.fetching or self.complete:
             return
-        self.loading = True
+        self.fetching = True
         self._show_status()
         self._fetch_page(self.next_cursor)
 
     @work(exclusive=True, exit_on_error=False, group="tickets")
     async def _fetch_page(self, cursor: str | None) -> None:
         page = await self.kiosk.api().tickets(cursor, limit=PAGE_SIZE)
-        self.loading = False
+        self.fetching = False
         self.pages_loaded += 1
         self.next_cursor = page.next_cursor
         self.complete = page.next_cursor is None
@@ -168,7 +168,7 @@ class TicketsScreen(KioskScreen):
         self.call_after_refresh(self._maybe_more)
 
     def on_problem(self, error: BaseException | None) -> None:
-        self.loading = False
+        self.fetching = False
         self._show_status()
         super().on_problem(error)
 
@@ -185,7 +185,7 @@ class TicketsScreen(KioskScreen):
         return options
 
     def _status_text(self) -> str:
-        if self.loading:
+        if self.fetching:
             return _("Loading…")
         if self.complete and not self.tickets:
             return _("No tickets yet.")

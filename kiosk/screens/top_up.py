@@ -24,7 +24,7 @@ from kiosk.api.errors import ApiError
 from kiosk.i18n import N_, _, get_language
 from kiosk.money import AmountError, format_money, parse_amount
 from kiosk.screens.base import IdleKind, KioskScreen, describe_error
-from kiosk.screens.confirm_money import RETRY_DELAYS, ConfirmMoneyScreen, send_money
+from kiosk.screens.confirm_money import ConfirmMoneyScreen, send_money
 from kiosk.text import plain
 from kiosk.widgets.qr_view import QrView
 
@@ -72,11 +72,11 @@ class TopUpScreen(KioskScreen):
         self,
         top_up: TopUp | None = None,
         *,
-        poll_seconds: float = POLL_SECONDS,
-        retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        poll_seconds: float | None = None,
+        retry_delays: tuple[float, ...] | None = None,
     ) -> None:
         super().__init__()
-        self.poll_seconds = poll_seconds
+        self.poll_seconds = POLL_SECONDS if poll_seconds is None else poll_seconds
         self.retry_delays = retry_delays
         self.options: TopUpOptions | None = None
         """The site's presets and limits, once loaded."""

@@ -96,7 +96,9 @@ async def test_history_pages_months_and_detail(
         assert isinstance(app.screen, TicketsScreen)
 
 
-async def test_empty_history_says_so(make_kiosk: KioskFactory, factory: Factory, site: Site) -> None:
+async def test_empty_history_says_so(
+    make_kiosk: KioskFactory, factory: Factory, site: Site
+) -> None:
     await factory.account(site, "jeanne", pin=PIN)
     app = make_kiosk(language="en")
     async with app.run_test(size=SIZE) as pilot:
