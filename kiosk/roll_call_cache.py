@@ -1,0 +1,107 @@
+"""The reception terminal's local copy of the evacuation roll call, for when the service is down.
+
+The copy names people on site, so it is readable only by the user the terminal runs as: a file
+of mode 0600 in a directory of mode 0700 under the terminal's data directory. It is written
+atomically (a temporary file in the same directory, then a rename), so that a reader, or a
+power cut, never sees half a roll call. It keeps the service's `generated_at`, which says how
+old the copy is.
+
+No Textual here (import-linter contract): the reception screen calls it from a thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kiosk.api.models import RollCall
+
+logger = logging.getLogger(__name__)
+
+DIRECTORY_NAME = "reception"
+"""The sub-directory of the data directory that holds the copies (mode 0700)."""
+REFRESH_SECONDS = 60
+"""How often the reception desk refreshes the copy while it is open."""
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+class RollCallCache:
+    """The last roll call of one site, kept in `data_dir`."""
+
+    def __init__(self, data_dir: Path, site_code: str) -> None:
+        self.directory = data_dir / DIRECTORY_NAME
+        """Where the copy lives (created with mode 0700)."""
+        safe = _UNSAFE.sub("_", site_code) or "site"
+        self.path = self.directory / f"roll-call-{safe}.json"
+        """The copy (mode 0600)."""
+
+    def _prepare_directory(self) -> None:
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # mkdir's mode goes through the umask, and an existing directory keeps its own.
+        os.chmod(self.directory, 0o700)
+
+    def save(self, roll_call: RollCall) -> None:
+        """Replace the copy with `roll_call`, atomically."""
+        self._prepare_directory()
+        data = roll_call.model_dump_json().encode("utf-8")
+        # mkstemp creates the file with mode 0600 whatever the umask.
+        handle, temporary = tempfile.mkstemp(
+            dir=self.directory, prefix=".roll-call-", suffix=".tmp"
+        )
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def load(self) -> RollCall | None:
+        """The copy, or None when there is none or it cannot be read."""
+        from pydantic import ValidationError
+
+        from kiosk.api.models import RollCall
+
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            logger.warning("roll call copy cannot be read: %s", exc.strerror)
+            return None
+        try:
+            return RollCall.model_validate_json(data)
+        except ValidationError:
+            logger.warning("roll call copy is damaged; ignored")
+            return None
+
+    def write_export(self, text: str, now: dt.datetime) -> Path:
+        """Write a CSV export beside the copy (mode 0600) and return its path."""
+        self._prepare_directory()
+        path = self.directory / f"roll-call-{now:%Y%m%d-%H%M%S}.csv"
+        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".export-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+                stream.write(text)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return path
+
+
+def age(roll_call: RollCall, now: dt.datetime) -> dt.timedelta:
+    """How old the roll call is at `now` (never negative)."""
+    generated = roll_call.generated_at
+    if generated.tzinfo is None:
+        generated = generated.replace(tzinfo=dt.UTC)
+    return max(dt.timedelta(0), now - generated)

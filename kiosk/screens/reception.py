@@ -1,0 +1,410 @@
+"""The reception desk ("Accueil"): today's visitors in three lists (expected, on site, left),
+refreshed every few seconds, searched as the receptionist types; check a visitor in or out,
+reprint a badge, approve or reject a pending request, register a walk-in, open the roll call.
+
+The day is fetched whole and searched here, on pre-folded text, so that a keystroke costs a scan
+of the rows and a redraw of the lines in view (`VisitorTable`), never a request. The desk keeps
+the local copy of the roll call fresh (every minute) while it is open, and it locks when idle
+(`IDLE = "lock"`): its user's PIN brings it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Button, Input, Static
+
+from kiosk.i18n import _
+from kiosk.screens.base import IdleKind, KioskScreen
+from kiosk.screens.tickets import local_time, site_zone
+from kiosk.text import plain
+from kiosk.widgets.visitor_table import Column, TableRow, VisitorTable
+
+if TYPE_CHECKING:
+    from kiosk.api.models import ReceptionDay, ReceptionRow, VisitorBadge
+    from kiosk.roll_call_cache import RollCallCache
+
+ListName = Literal["expected", "on_site", "left"]
+LISTS: tuple[ListName, ...] = ("expected", "on_site", "left")
+
+REFRESH_SECONDS = 10.0
+"""How often the lists are fetched again while the desk is shown."""
+NAME_WIDTH = 40
+
+
+def visitor_label(row: ReceptionRow) -> str:
+    """`Léa DUPONT`-like display name, as plain text."""
+    return plain(f"{row.first_name} {row.last_name}", max_length=NAME_WIDTH)
+
+
+class ReceptionScreen(KioskScreen):
+    """The reception desk of a person with the reception role."""
+
+    IDLE: ClassVar[IdleKind] = "lock"
+    AUTO_FOCUS = "#reception-search"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", show=False, id="reception.back"),
+        Binding("f5", "refresh", "Refresh", show=False, id="reception.refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.day: ReceptionDay | None = None
+        """The last answer of the service (None until the first arrives)."""
+        self.current: ListName = "expected"
+        """The list on show."""
+        self.query_text = ""
+        """What is typed in the search box."""
+        self.refreshes = 0
+        """Answers received so far (tests and the benchmark read it)."""
+        self._rows: dict[int, ReceptionRow] = {}
+        self._table_rows: dict[ListName, list[TableRow]] = {name: [] for name in LISTS}
+        self._cache: RollCallCache | None = None
+
+    # Drawing ----------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        session = self.kiosk.session
+        site = plain(session.site_name, max_length=50) if session is not None else ""
+        with Vertical(id="reception-body"):
+            with Horizontal(id="reception-head"):
+                yield Static(
+                    Content.from_markup(_("Reception desk — $site"), site=site),
+                    id="reception-title",
+                )
+                yield Static(Content(self._status_text()), id="reception-status")
+            yield Input(
+                self.query_text,
+                placeholder=_("Search a visitor, a company or a host"),
+                id="reception-search",
+            )
+            with Horizontal(id="reception-lists"):
+                for name in LISTS:
+                    yield Button(
+                        self._list_label(name),
+                        id=f"list-{name}",
+                        compact=True,
+                        classes="-active" if name == self.current else "",
+                    )
+            yield VisitorTable(
+                self._columns(),
+                empty_text=_("Nobody in this list."),
+                id="reception-table",
+            )
+            yield self.message_widget()
+            with Horizontal(id="reception-actions", classes="actions"):
+                yield Button(_("Check in"), id="check-in", variant="success", compact=True)
+                yield Button(_("Check out"), id="check-out", variant="warning", compact=True)
+                yield Button(_("Reprint badge"), id="reprint", compact=True)
+                yield Button(_("Approve"), id="approve", variant="success", compact=True)
+                yield Button(_("Reject"), id="reject", variant="error", compact=True)
+            with Horizontal(id="reception-more", classes="actions"):
+                yield Button(_("Walk-in"), id="walk-in", compact=True)
+                yield Button(_("Roll call"), id="roll-call", variant="primary", compact=True)
+                yield Button(_("Back"), id="back", compact=True)
+
+    def _columns(self) -> list[Column]:
+        return [
+            Column(_("Visitor")),
+            Column(_("Company")),
+            Column(_("Host")),
+            Column(_("Time"), 11),
+            Column(_("Status"), 16),
+        ]
+
+    def _list_label(self, name: ListName) -> str:
+        count = len(self._table_rows[name])
+        label = {
+            "expected": _("Expected ({n})"),
+            "on_site": _("On site ({n})"),
+            "left": _("Left ({n})"),
+        }[name]
+        return label.format(n=count)
+
+    def _status_text(self) -> str:
+        if self.day is None:
+            return _("Loading…")
+        zone = self._zone()
+        return _("Updated at {time}").format(
+            time=local_time(self.day.generated_at, zone).strftime("%H:%M:%S")
+        )
+
+    def _zone(self) -> dt.tzinfo:
+        session = self.kiosk.session
+        return site_zone(session.time_zone if session is not None else "")
+
+    def on_mount(self) -> None:
+        self._show_table()
+        self.set_interval(REFRESH_SECONDS, self._tick)
+        self.refresh_day()
+        if self._cache_for_session() is not None:
+            from kiosk.roll_call_cache import REFRESH_SECONDS as CACHE_SECONDS
+
+            self.set_interval(CACHE_SECONDS, self._keep_roll_call)
+            self._keep_roll_call()
+
+    async def relabel(self) -> None:
+        await super().relabel()
+        self._show_table()
+
+    # Loading ----------------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        self.refresh_day()
+
+    def _tick(self) -> None:
+        # Only while the desk is on top: a locked desk shows nothing, so it needs no update.
+        if self.is_current:
+            self.refresh_day()
+
+    def refresh_day(self) -> None:
+        """Fetch today's lists (in a worker; an older fetch under way is dropped)."""
+        self._fetch_day()
+
+    @work(exclusive=True, exit_on_error=False, group="reception-day")
+    async def _fetch_day(self) -> None:
+        day = await self.kiosk.api().reception_day()
+        self.show_day(day)
+
+    def show_day(self, day: ReceptionDay) -> None:
+        """Show a fresh answer of the service (the search and the selection are kept)."""
+        self.day = day
+        self.refreshes += 1
+        zone = self._zone()
+        self._rows = {}
+        for name in LISTS:
+            rows: list[ReceptionRow] = getattr(day, name)
+            self._table_rows[name] = [self._table_row(row, name, zone) for row in rows]
+            for row in rows:
+                self._rows[row.visitor_id] = row
+        self._show_table()
+        for name in LISTS:
+            self.query_one(f"#list-{name}", Button).label = self._list_label(name)
+        self.query_one("#reception-status", Static).update(Content(self._status_text()))
+
+    def _table_row(self, row: ReceptionRow, name: ListName, zone: dt.tzinfo) -> TableRow:
+        window = f"{row.arrival_from:%H:%M}–{row.arrival_until:%H:%M}"
+        if name == "expected":
+            time = window
+            if row.state == "requested":
+                status = _("Walk-in, to approve") if row.walk_in else _("To approve")
+            else:
+                status = _("Approved")
+        elif name == "on_site":
+            arrived = local_time(row.checked_in_at, zone) if row.checked_in_at else None
+            time = _("in {time}").format(time=f"{arrived:%H:%M}") if arrived else ""
+            status = _("Overdue") if row.overdue else _("On site")
+        else:
+            arrived = local_time(row.checked_in_at, zone) if row.checked_in_at else None
+            left = local_time(row.checked_out_at, zone) if row.checked_out_at else None
+            time = f"{arrived:%H:%M}–{left:%H:%M}" if arrived and left else ""
+            status = _("Left")
+        cells = (
+            visitor_label(row),
+            plain(row.company, max_length=NAME_WIDTH),
+            plain(row.host_name, max_length=NAME_WIDTH),
+            time,
+            status,
+        )
+        return TableRow(row.visitor_id, cells, marked=row.overdue or row.state == "requested")
+
+    def _table(self) -> VisitorTable:
+        return self.query_one("#reception-table", VisitorTable)
+
+    def _show_table(self) -> None:
+        table = self._table()
+        table.set_rows(self._table_rows[self.current])
+        table.filter(self.query_text)
+        self._update_actions()
+
+    # Search and lists -------------------------------------------------------------------------
+
+    @on(Input.Changed, "#reception-search")
+    def _search(self, event: Input.Changed) -> None:
+        event.stop()
+        self.query_text = event.value
+        self._table().filter(event.value)
+        self._update_actions()
+
+    @on(Input.Submitted, "#reception-search")
+    def _search_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._table().focus()
+
+    def show_list(self, name: ListName) -> None:
+        """Show the list `name` (expected, on_site, left)."""
+        self.current = name
+        for button in self.query("#reception-lists Button").results(Button):
+            button.set_class(button.id == f"list-{name}", "-active")
+        self._show_table()
+
+    @on(VisitorTable.Highlighted, "#reception-table")
+    def _highlighted(self, event: VisitorTable.Highlighted) -> None:
+        event.stop()
+        self._update_actions()
+
+    @on(VisitorTable.Selected, "#reception-table")
+    def _selected(self, event: VisitorTable.Selected) -> None:
+        event.stop()
+        self._update_actions()
+
+    def selected_row(self) -> ReceptionRow | None:
+        """The visitor under the cursor."""
+        key = self._table().highlighted_key
+        return self._rows.get(key) if key is not None else None
+
+    def _update_actions(self) -> None:
+        row = self.selected_row()
+        state = row.state if row is not None else None
+        allowed = {
+            "check-in": self.current == "expected" and state == "approved",
+            "check-out": self.current == "on_site",
+            "reprint": self.current == "on_site",
+            "approve": self.current == "expected" and state == "requested",
+            "reject": self.current == "expected" and state == "requested",
+        }
+        for button_id, enabled in allowed.items():
+            for button in self.query(f"#{button_id}").results(Button):
+                button.disabled = row is None or not enabled
+
+    # Actions ----------------------------------------------------------------------------------
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        button = event.button.id or ""
+        row = self.selected_row()
+        if button.startswith("list-"):
+            for name in LISTS:
+                if button == f"list-{name}":
+                    self.show_list(name)
+        elif button == "back":
+            self.action_back()
+        elif button == "walk-in":
+            from kiosk.screens.walk_in_desk import WalkInDeskScreen
+
+            self.app.push_screen(WalkInDeskScreen(), self._walk_in_done)
+        elif button == "roll-call":
+            from kiosk.screens.roll_call import RollCallScreen
+
+            self.app.push_screen(RollCallScreen())
+        elif row is None:
+            return
+        elif button == "check-in":
+            self._act("check-in", row)
+        elif button == "check-out":
+            self._act("check-out", row)
+        elif button == "reprint":
+            self._act("reprint", row)
+        elif button == "approve":
+            self._act("approve", row)
+        elif button == "reject":
+            from kiosk.screens.reject_visit import RejectVisitScreen
+
+            visit_id = row.visit_id
+            self.app.push_screen(
+                RejectVisitScreen(visitor_label(row)),
+                lambda reason: self._rejected(visit_id, reason),
+            )
+
+    def _rejected(self, visit_id: int, reason: str | None) -> None:
+        if reason:
+            self._reject(visit_id, reason)
+
+    def _walk_in_done(self, name: str | None) -> None:
+        if name:
+            self.show_message(
+                _("{name} is registered. The visit waits for approval.").format(name=name)
+            )
+            self.refresh_day()
+
+    @work(exclusive=True, exit_on_error=False, group="reception-action")
+    async def _reject(self, visit_id: int, reason: str) -> None:
+        await self.kiosk.api().reject_visit(visit_id, reason)
+        self.show_message(_("The request is rejected."))
+        self.refresh_day()
+
+    def _act(self, action: str, row: ReceptionRow) -> None:
+        self.set_busy(True)
+        self._run_action(action, row.visitor_id, row.visit_id, visitor_label(row))
+
+    @work(exclusive=True, exit_on_error=False, group="reception-action")
+    async def _run_action(self, action: str, visitor_id: int, visit_id: int, name: str) -> None:
+        api = self.kiosk.api()
+        if action == "check-in":
+            badge = await api.reception_check_in(visitor_id)
+            printed = await self._print(badge)
+            self.show_message(_("{name} is checked in.").format(name=name) + printed)
+        elif action == "check-out":
+            await api.reception_check_out(visitor_id)
+            self.show_message(_("{name} is checked out.").format(name=name))
+        elif action == "reprint":
+            badge = await api.visitor_badge(visitor_id)
+            self.show_message((await self._print(badge)).strip())
+        elif action == "approve":
+            await api.approve_visit(visit_id)
+            self.show_message(_("The visit is approved; the invitations are sent."))
+        self.refresh_day()
+
+    async def _print(self, badge: VisitorBadge) -> str:
+        """Print the visitor's badge when a printer is set; the sentence to add to the
+        message."""
+        from babel.dates import format_date
+
+        from kiosk.i18n import get_language
+        from kiosk.printing import VisitorBadgePrint, print_badge
+
+        printer = self.kiosk.settings.printer
+        if printer.kind == "none":
+            return " " + _("No printer is set: the badge is not printed.")
+        job = VisitorBadgePrint(
+            name=f"{badge.first_name} {badge.last_name}",
+            host=badge.host_name,
+            date_text=format_date(badge.day, "long", locale=get_language()),
+            checkout_token=badge.checkout_token,
+            site_name=badge.site.name,
+            company=badge.company,
+        )
+        outcome = await asyncio.to_thread(print_badge, printer, job)
+        if outcome.printed:
+            return " " + _("The badge is printed.")
+        return " " + _("The printer is not available: the badge is not printed.")
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    # The roll call's local copy ---------------------------------------------------------------
+
+    def _cache_for_session(self) -> RollCallCache | None:
+        if self._cache is None:
+            session = self.kiosk.session
+            if session is None:
+                return None
+            from kiosk.roll_call_cache import RollCallCache
+
+            self._cache = RollCallCache(self.kiosk.settings.resolved_data_dir(), session.site_code)
+        return self._cache
+
+    def _keep_roll_call(self) -> None:
+        self.run_worker(
+            self._save_roll_call(), group="roll-call-cache", exclusive=True, exit_on_error=False
+        )
+
+    async def _save_roll_call(self) -> None:
+        cache = self._cache_for_session()
+        if cache is None:
+            return
+        from kiosk.api.errors import ApiError
+
+        try:
+            roll_call = await self.kiosk.api().roll_call()
+        except ApiError:
+            # The copy stays as it was: it is what the roll call shows while the service is down.
+            return
+        await asyncio.to_thread(cache.save, roll_call)
