@@ -73,6 +73,18 @@ class KioskApp(App[None], inherit_bindings=False):
         "screens/top_up.tcss",
         "screens/orders.tcss",
         "screens/order_new.tcss",
+        "screens/visits.tcss",
+        "screens/visit_form.tcss",
+        "screens/visit_detail.tcss",
+        "screens/reception.tcss",
+        "screens/roll_call.tcss",
+        "screens/desk_lock.tcss",
+        "screens/visitor_start.tcss",
+        "screens/visitor_scan.tcss",
+        "screens/visitor_code.tcss",
+        "screens/visitor_visit.tcss",
+        "screens/visitor_badge.tcss",
+        "screens/visitor_walk_in.tcss",
     ]
     TITLE = "Badge kiosk"
     ENABLE_COMMAND_PALETTE = False
@@ -278,6 +290,8 @@ class KioskApp(App[None], inherit_bindings=False):
         if kind == "none":
             return None
         idle = self.settings.idle
+        if kind == "visitor":
+            return float(idle.visitor_seconds)
         return float(idle.typing_seconds if kind == "typing" else idle.default_seconds)
 
     def _check_idle(self) -> None:
@@ -285,6 +299,13 @@ class KioskApp(App[None], inherit_bindings=False):
             return
         limit = self.idle_limit(self.screen)
         if limit is None or time.monotonic() - self._last_activity < limit:
+            return
+        if getattr(self.screen, "IDLE", None) == "lock":
+            # A reception desk locks instead of signing out: its user's PIN opens it again.
+            from kiosk.screens.desk_lock import DeskLockScreen
+
+            self.note_activity()
+            self.push_screen(DeskLockScreen())
             return
         self._countdown = IdleCountdownScreen(self.settings.idle.countdown_seconds)
         self.push_screen(self._countdown, self._countdown_done)

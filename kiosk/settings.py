@@ -39,6 +39,9 @@ class IdleSettings:
     """How long the "still there?" countdown lasts before the session ends (at least 20 s)."""
     typing_seconds: int = 180
     """Idle time of screens where a person types at length or waits (the verification code)."""
+    visitor_seconds: int = 45
+    """Idle time of the visitor screens (check-in, badge, walk-in): shorter, so that the next
+    visitor never finds the last one's visit on screen."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,37 @@ class CameraSettings:
     skipped."""
     preview_fps: float = 8.0
     """How many times a second the preview on screen is redrawn (decoding runs on every frame)."""
+
+
+PrinterKind = Literal["none", "usb", "network", "file"]
+PRINTER_KINDS: tuple[PrinterKind, ...] = ("none", "usb", "network", "file")
+
+
+@dataclass(frozen=True, slots=True)
+class PrinterSettings:
+    """The receipt printer (ESC/POS) that prints visitor badges; `none`: badges are shown on
+    screen only."""
+
+    kind: PrinterKind = "none"
+    """`none`, `usb` (vendor and product ids), `network` (host and port, raw TCP "JetDirect")
+    or `file` (a device file such as `/dev/usb/lp0`)."""
+    usb_vendor_id: int = 0
+    """USB vendor id (`0x04b8` for Epson), for `usb`."""
+    usb_product_id: int = 0
+    """USB product id (`0x0e15` for a TM-T20II), for `usb`."""
+    host: str = ""
+    """The printer's host name or address, for `network`."""
+    port: int = 9100
+    """The printer's raw TCP port, for `network`."""
+    path: Path | None = None
+    """The device file, for `file`."""
+    timeout_seconds: float = 5.0
+    """How long to wait for a network printer before giving up and showing the badge."""
+    profile: str | None = None
+    """python-escpos printer profile (`TM-T20II`...); None: the generic profile."""
+    native_qr: bool = True
+    """True: the printer draws the QR itself (ESC/POS `GS ( k`); False: it is sent as a
+    raster image, for printers without QR support."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +118,8 @@ class KioskSettings:
     """Where to write the terminal's log; None: no log file."""
     camera: CameraSettings = field(default_factory=CameraSettings)
     """The camera of the scan screen."""
+    printer: PrinterSettings = field(default_factory=PrinterSettings)
+    """The receipt printer of the visitor badges."""
     source: Path | None = None
     """The file these settings were read from (None when built from defaults only)."""
 
@@ -130,15 +166,31 @@ _TOP_KEYS = frozenset(
         "request_timeout_seconds",
         "log_file",
         "camera",
+        "printer",
     }
 )
 # The encoded form argon2-cffi produces: $argon2id$v=19$m=65536,t=3,p=4$<salt>$<hash>.
 _ARGON2_HASH = re.compile(
     r"\$argon2(?:id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+"
 )
-_IDLE_KEYS = frozenset({"default_seconds", "countdown_seconds", "typing_seconds"})
+_IDLE_KEYS = frozenset(
+    {"default_seconds", "countdown_seconds", "typing_seconds", "visitor_seconds"}
+)
 _CAMERA_KEYS = frozenset({"source", "decoders", "preview_fps"})
 _DECODERS = frozenset({"zxing", "zbar", "opencv"})
+_PRINTER_KEYS = frozenset(
+    {
+        "kind",
+        "usb_vendor_id",
+        "usb_product_id",
+        "host",
+        "port",
+        "path",
+        "timeout_seconds",
+        "profile",
+        "native_qr",
+    }
+)
 
 
 def load_settings(
@@ -215,6 +267,7 @@ def _build(raw: Mapping[str, object], *, where: str, base: Path) -> KioskSetting
         request_timeout_seconds=float(timeout),
         log_file=_optional_path(raw, "log_file", where, base),
         camera=_build_camera(raw.get("camera", {}), where, base),
+        printer=_build_printer(raw.get("printer", {}), where, base),
     )
 
 
@@ -290,6 +343,57 @@ def _build_camera(raw: object, where: str, base: Path) -> CameraSettings:
     if isinstance(fps, bool) or not isinstance(fps, int | float) or not 0 < fps <= 30:
         raise SettingsError(f"{where}: camera.preview_fps must be a number above 0, at most 30")
     return CameraSettings(source=text, decoders=tuple(decoders), preview_fps=float(fps))
+
+
+def _build_printer(raw: object, where: str, base: Path) -> PrinterSettings:
+    if not isinstance(raw, Mapping):
+        raise SettingsError(f"{where}: [printer] must be a table")
+    unknown = sorted(set(raw) - _PRINTER_KEYS)
+    if unknown:
+        raise SettingsError(f"{where}: unknown key 'printer.{unknown[0]}'")
+    defaults = PrinterSettings()
+    kind = raw.get("kind", defaults.kind)
+    if kind not in PRINTER_KINDS:
+        raise SettingsError(f"{where}: printer.kind must be one of {', '.join(PRINTER_KINDS)}")
+    ids: dict[str, int] = {}
+    for key in ("usb_vendor_id", "usb_product_id"):
+        value = raw.get(key, 0)
+        if isinstance(value, str):
+            try:
+                value = int(value, 0)  # "0x04b8" as the printer's manual writes it
+            except ValueError:
+                raise SettingsError(f"{where}: printer.{key} must be a number") from None
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFF:
+            raise SettingsError(f"{where}: printer.{key} must be a number from 0 to 0xFFFF")
+        ids[key] = value
+    host = _optional_str(raw, "host", where) or ""
+    port = raw.get("port", defaults.port)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise SettingsError(f"{where}: printer.port must be a TCP port number")
+    timeout = raw.get("timeout_seconds", defaults.timeout_seconds)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise SettingsError(f"{where}: printer.timeout_seconds must be a positive number")
+    native_qr = raw.get("native_qr", defaults.native_qr)
+    if not isinstance(native_qr, bool):
+        raise SettingsError(f"{where}: printer.native_qr must be true or false")
+    path = _optional_path(raw, "path", where, base)
+    if kind == "usb" and not (ids["usb_vendor_id"] and ids["usb_product_id"]):
+        raise SettingsError(f'{where}: printer.kind = "usb" needs usb_vendor_id and usb_product_id')
+    if kind == "network" and not host:
+        raise SettingsError(f'{where}: printer.kind = "network" needs a host')
+    if kind == "file" and path is None:
+        raise SettingsError(f'{where}: printer.kind = "file" needs a path')
+    return PrinterSettings(
+        kind=kind,
+        usb_vendor_id=ids["usb_vendor_id"],
+        usb_product_id=ids["usb_product_id"],
+        host=host,
+        port=port,
+        path=path,
+        timeout_seconds=float(timeout),
+        profile=_optional_str(raw, "profile", where),
+        native_qr=native_qr,
+    )
 
 
 def _optional_str(raw: Mapping[str, object], key: str, where: str) -> str | None:

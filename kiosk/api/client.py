@@ -231,9 +231,7 @@ class KioskClient:
     async def tickets(self, cursor: str | None = None, limit: int | None = None) -> TicketPage:
         """`GET /v1/me/tickets`: the person's tickets (purchases, top-ups, refunds,
         adjustments), newest first, a page at a time; pass `next_cursor` back as `cursor`."""
-        query = {
-            key: str(value) for key, value in (("cursor", cursor), ("limit", limit)) if value
-        }
+        query = {key: str(value) for key, value in (("cursor", cursor), ("limit", limit)) if value}
         path = "/v1/me/tickets" + (f"?{urlencode(query)}" if query else "")
         return await self._call("GET", path, TicketPage)
 

@@ -14,12 +14,15 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from kiosk.i18n import N_, _, get_language
+from kiosk.i18n import N_, _, get_language, ngettext
 
 if TYPE_CHECKING:
     from kiosk.app import KioskApp
 
-IdleKind = Literal["default", "typing", "none"]
+IdleKind = Literal["default", "typing", "visitor", "none", "lock"]
+"""`visitor`: the visitor screens' own, shorter idle time (`idle.visitor_seconds`). `lock`: the
+screen is a reception desk, which locks (asks its user's PIN again) instead of
+signing out when idle."""
 VerificationPurpose = Literal["activate", "reset_pin"]
 
 logger = logging.getLogger(__name__)
@@ -96,7 +99,53 @@ PROBLEM_MESSAGES: dict[str, str] = {
     "order-not-cancellable": N_("This order can no longer be cancelled."),
     "idempotency-in-progress": N_("Your request is still being processed. Please wait."),
     "idempotency-key-reused": N_("This request was already sent with other details. Start again."),
+    # Visits (docs/api.md, "Visits").
+    "validation-failed": N_("Some fields are missing or wrong. See the messages next to them."),
+    "visit-unknown": N_("This visit cannot be found."),
+    "visit-not-editable": N_("This visit can no longer be changed."),
+    "visit-transition-forbidden": N_("This cannot be done with the visit as it is now."),
+    "visitor-unknown": N_("This visitor cannot be found."),
+    "visitor-not-checked-in": N_("This visitor is not on site."),
+    "host-unknown": N_("Nobody of this site has exactly that name. Check the spelling."),
+    "host-ambiguous": N_("Several people have this name. Please ask the host directly."),
+    "role-forbidden": N_("You do not have access to this."),
+    # Visitors at the kiosk (docs/api.md, "Visits": the visitor desk).
+    "invitation-unknown": N_(
+        "This invitation was not recognised. Check the code and your last name, "
+        "or ask the reception desk."
+    ),
+    "invitation-other-site": N_(
+        "This invitation is for another site. Please ask the reception desk."
+    ),
+    "invitation-not-today": N_(
+        "Your visit is not expected at this time. Check the day and time of your invitation, "
+        "or ask the reception desk."
+    ),
+    "invitation-cancelled": N_("This visit was cancelled. Please ask the reception desk."),
+    "invitation-used": N_("This invitation was already used. Please ask the reception desk."),
+    "invitation-expired": N_("This invitation has expired. Please ask the reception desk."),
+    "invitation-not-approved": N_(
+        "Your visit has not been confirmed yet. Please ask the reception desk."
+    ),
+    "rules-not-accepted": N_("Please read and accept the site's rules first."),
 }
+
+# What the service says of a wrong field (`errors[].message`, English) → what a person reads.
+FIELD_MESSAGES: dict[str, str] = {
+    "is required": N_("Required."),
+    "must not contain control characters": N_("Contains characters that are not allowed."),
+    "is not an email address": N_("This is not an email address."),
+    "is not a phone number": N_("This is not a phone number."),
+    "give an email or a phone to send the invitation to": N_(
+        "Give an email or a phone number for the invitation."
+    ),
+    "is in the past": N_("This date is in the past."),
+    "is before the first day": N_("The last day is before the first day."),
+    "is not after the start of the arrival window": N_("The end must be after the start."),
+    "the arrival window is already over": N_("This arrival window is already over."),
+    "add at least one visitor": N_("Add at least one visitor."),
+}
+FIELD_INVALID = N_("This value is not valid.")
 UNEXPECTED = N_("Something went wrong. Please try again.")
 
 
@@ -117,9 +166,37 @@ def describe_error(error: BaseException | None) -> str:
     return _(UNEXPECTED)
 
 
+def throttled_text(error: BaseException | None) -> str:
+    """`terminal-throttled` with the wait it asks for, in whole minutes or seconds."""
+    from kiosk.api.errors import ProblemError
+
+    seconds = error.retry_after if isinstance(error, ProblemError) else None
+    if not seconds:
+        return problem_text("terminal-throttled")
+    if seconds >= 90:
+        minutes = -(-seconds // 60)
+        return ngettext(
+            "Too many attempts on this terminal. Try again in %(n)d minute.",
+            "Too many attempts on this terminal. Try again in %(n)d minutes.",
+            minutes,
+        ) % {"n": minutes}
+    return ngettext(
+        "Too many attempts on this terminal. Try again in %(n)d second.",
+        "Too many attempts on this terminal. Try again in %(n)d seconds.",
+        seconds,
+    ) % {"n": seconds}
+
+
 def problem_text(code: str) -> str:
     """The translated sentence for a problem `code` (docs/api.md)."""
     return _(PROBLEM_MESSAGES.get(code, UNEXPECTED))
+
+
+def field_message(message: str) -> str:
+    """The translated sentence for what the service said of a wrong field."""
+    if message.startswith("a visit lasts at most"):
+        return _("The visit is too long.")
+    return _(FIELD_MESSAGES.get(message, FIELD_INVALID))
 
 
 def problem_code(error: BaseException | None) -> str | None:

@@ -71,6 +71,9 @@ class HomeScreen(KioskScreen):
             with Horizontal(id="home-services", classes="home-tiles"):
                 yield Button(_("Top up"), id="top-up", variant="success")
                 yield Button(_("Place an order"), id="order", variant="success")
+                yield Button(_("My visit requests"), id="visits", variant="success")
+                if session is not None and session.has_role("reception"):
+                    yield Button(_("Reception desk"), id="reception", variant="warning")
             yield self.message_widget()
             with Horizontal(classes="actions"):
                 yield Button(LANGUAGE_NAMES[other_language()], id="language")
@@ -160,5 +163,13 @@ class HomeScreen(KioskScreen):
             from kiosk.screens.top_up import TopUpScreen
 
             self.app.push_screen(TopUpScreen(self.pending_top_up if button != "top-up" else None))
+        elif button == "visits":
+            from kiosk.screens.visits import VisitsScreen
+
+            self.app.push_screen(VisitsScreen())
+        elif button == "reception":
+            from kiosk.screens.reception import ReceptionScreen
+
+            self.app.push_screen(ReceptionScreen())
         elif button == "language":
             await self.kiosk.switch_language()

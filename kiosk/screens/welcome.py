@@ -45,8 +45,9 @@ class WelcomeScreen(KioskScreen):
             else:
                 self.message = ""
             yield self.message_widget()
-            # Later issues add "I am a visitor" (visitor check-in) in this row.
             with Horizontal(id="welcome-actions"):
+                if state == "ready":
+                    yield Button(_("I am a visitor"), id="visitor")
                 yield Button(LANGUAGE_NAMES[other_language()], id="language")
 
     def on_mount(self) -> None:
@@ -71,6 +72,14 @@ class WelcomeScreen(KioskScreen):
         for clock in self.query("#welcome-clock").results(Static):
             clock.update(self._clock_text())
 
+    def start_visitor(self) -> None:
+        """A visitor: their own screens, with nobody signed in."""
+        if self.kiosk.connection != "ready":
+            return
+        from kiosk.screens.visitor_start import VisitorStartScreen
+
+        self.app.push_screen(VisitorStartScreen())
+
     def action_start(self) -> None:
         self.kiosk.start_sign_in()
 
@@ -80,5 +89,7 @@ class WelcomeScreen(KioskScreen):
             self.kiosk.start_sign_in()
         elif event.button.id == "retry":
             self.kiosk.connect()
+        elif event.button.id == "visitor":
+            self.start_visitor()
         elif event.button.id == "language":
             await self.kiosk.switch_language()

@@ -1,0 +1,103 @@
+"""The visitor badge after check-in: printed when the kiosk has a printer, else (or when the
+printer failed) shown on screen with the QR code the visitor scans when leaving."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Button, Static
+
+from kiosk.i18n import _
+from kiosk.screens.base import IdleKind, KioskScreen
+from kiosk.screens.visitor_visit import NAME_MAX, format_day, visitor_name
+from kiosk.text import plain
+from kiosk.widgets.qr_view import QrView
+
+if TYPE_CHECKING:
+    from kiosk.api.models import VisitorBadge
+    from kiosk.printing import PrintOutcome
+
+
+class VisitorBadgeScreen(KioskScreen):
+    """The checked-in visitor's badge: name, company, host, date and, unless it was printed,
+    the check-out QR."""
+
+    IDLE: ClassVar[IdleKind] = "visitor"
+    AUTO_FOCUS = "#finish"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "finish", "Finish", show=False, id="visitor_badge.finish"),
+    ]
+
+    def __init__(self, badge: VisitorBadge, printed: PrintOutcome) -> None:
+        super().__init__()
+        self.badge = badge
+        self.printed = printed
+        """What became of the printout."""
+
+    @property
+    def shows_qr(self) -> bool:
+        """The QR is on screen when no printed badge carries it."""
+        return not self.printed.printed
+
+    def compose(self) -> ComposeResult:
+        badge = self.badge
+        self.set_class(self.shows_qr, "-on-screen")
+        if self.printed.status == "unavailable":
+            self.message = _(
+                "The badge could not be printed. Take a photo of this QR code, or ask the "
+                "reception desk for a printed badge."
+            )
+        with Vertical(id="visitor-badge-body", classes="panel"):
+            yield Static(_("Welcome! You are checked in."), classes="title", markup=False)
+            with Horizontal(id="visitor-badge-card"):
+                with Vertical(id="visitor-badge-details"):
+                    yield Static(_("VISITOR"), id="visitor-badge-kind", markup=False)
+                    yield Static(
+                        Content(visitor_name(badge.first_name, badge.last_name)),
+                        id="visitor-badge-name",
+                        markup=False,
+                    )
+                    if badge.company.strip():
+                        yield Static(
+                            Content(plain(badge.company, max_length=NAME_MAX)),
+                            id="visitor-badge-company",
+                            markup=False,
+                        )
+                    yield Static(
+                        Content(
+                            _("Host: %(host)s")
+                            % {"host": plain(badge.host_name, max_length=NAME_MAX)}
+                        ),
+                        id="visitor-badge-host",
+                        markup=False,
+                    )
+                    yield Static(
+                        Content(format_day(badge.day)), id="visitor-badge-day", markup=False
+                    )
+                    yield Static(
+                        Content(plain(badge.site.name, max_length=NAME_MAX)),
+                        id="visitor-badge-site",
+                        markup=False,
+                    )
+                if self.shows_qr:
+                    yield QrView(badge.checkout_token, id="visitor-badge-qr")
+            if self.shows_qr:
+                hint = _("Scan this QR code when you leave (or type your invitation code).")
+            else:
+                hint = _("Your badge is printing. Keep it with you and scan it when you leave.")
+            yield Static(hint, id="visitor-badge-hint", classes="hint", markup=False)
+            yield self.message_widget()
+            with Horizontal(classes="actions"):
+                yield Button(_("Finish"), id="finish", variant="primary")
+
+    def action_finish(self) -> None:
+        self.kiosk.end_session()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "finish":
+            self.kiosk.end_session()

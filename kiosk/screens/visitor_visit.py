@@ -1,0 +1,280 @@
+"""The visit a visitor presented (scanned or typed): who they are, their host, when and where;
+the site's rules to accept; then check-in (and the visitor badge) or check-out (goodbye).
+
+Everything shown came from the service and is shown as plain text. The visitor's credentials
+and visit live on this screen only: leaving it for welcome drops them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Button, Checkbox, Static
+
+from kiosk.i18n import N_, _, get_language
+from kiosk.screens.base import IdleKind, KioskScreen, describe_error, problem_code, throttled_text
+from kiosk.text import plain
+
+if TYPE_CHECKING:
+    from kiosk.api.models import DeskVisit
+
+NAME_MAX = 60
+"""Longest name, company, host or place shown (the rest ends with …)."""
+RULES_MAX = 4000
+GOODBYE_SECONDS = 10.0
+"""How long "goodbye" stays before the kiosk is back at welcome."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeskCredentials:
+    """What the visitor presented: a scanned token, or a typed code and last name. Never
+    shown, never logged."""
+
+    token: str | None = field(default=None, repr=False)
+    code: str | None = field(default=None, repr=False)
+    last_name: str | None = field(default=None, repr=False)
+
+    def as_arguments(self) -> dict[str, Any]:
+        """Keyword arguments of the client's `desk_*` calls."""
+        return {"token": self.token, "code": self.code, "last_name": self.last_name}
+
+
+# Codes whose general wording (kiosk.screens.base) speaks to staff: a visitor reads these.
+VISITOR_MESSAGES: dict[str, str] = {
+    "host-unknown": N_(
+        "Nobody with this name was found. Type your host's first and last name as they are "
+        "written, or ask the reception desk."
+    ),
+    "host-ambiguous": N_("Several people have this name. Please ask the reception desk."),
+    "visitor-not-checked-in": N_("You are not checked in. Please ask the reception desk."),
+}
+
+
+def visitor_error_text(error: BaseException | None) -> str:
+    """The calm sentence for a failed visitor-desk call (a throttled terminal says how long to
+    wait)."""
+    code = problem_code(error)
+    if code == "terminal-throttled":
+        return throttled_text(error)
+    if code in VISITOR_MESSAGES:
+        return _(VISITOR_MESSAGES[code])
+    return describe_error(error)
+
+
+def format_day(day: dt.date) -> str:
+    """`day` in words, in the current language ("lundi 2 novembre 2026")."""
+    from babel.dates import format_date
+
+    return format_date(day, format="full", locale=get_language())
+
+
+def _time(value: dt.time) -> str:
+    return value.strftime("%H:%M")
+
+
+def visit_day_text(visit: DeskVisit) -> str:
+    """The visit's day or days."""
+    if visit.first_day == visit.last_day:
+        return format_day(visit.first_day)
+    return _("from %(first)s to %(last)s") % {
+        "first": format_day(visit.first_day),
+        "last": format_day(visit.last_day),
+    }
+
+
+def visitor_name(first_name: str, last_name: str) -> str:
+    """The visitor's name as shown and printed: plain, bounded."""
+    return plain(f"{first_name} {last_name}".strip(), max_length=NAME_MAX)
+
+
+def rules_content(rules: str) -> Content:
+    """The site's rules as plain text, their line breaks kept."""
+    lines = [plain(line) for line in rules[:RULES_MAX].splitlines()]
+    return Content("\n".join(lines))
+
+
+Stage = Literal["visit", "checking", "goodbye"]
+
+
+class VisitorVisitScreen(KioskScreen):
+    """Shows the visit, asks for the rules, and checks the visitor in or out."""
+
+    IDLE: ClassVar[IdleKind] = "visitor"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "finish", "Cancel", show=False, id="visitor_visit.cancel"),
+    ]
+
+    def __init__(self, credentials: DeskCredentials, visit: DeskVisit) -> None:
+        super().__init__()
+        self.credentials = credentials
+        self.visit = visit
+        self.rules_accepted = False
+        """The visitor ticked "I accept the rules"."""
+        self.stage: Stage = "visit"
+        """Where the visitor stands: reading, being checked in or out, or gone."""
+
+    def compose(self) -> ComposeResult:
+        visit = self.visit
+        leaving = visit.action == "check_out"
+        with Vertical(id="visitor-visit-body", classes="panel"):
+            if self.stage == "goodbye":
+                yield Static(_("Goodbye, thank you for your visit!"), classes="title", markup=False)
+                yield Static(
+                    Content(visitor_name(visit.first_name, visit.last_name)),
+                    id="visitor-name",
+                    markup=False,
+                )
+                yield self.message_widget()
+                with Horizontal(classes="actions"):
+                    yield Button(_("Finish"), id="finish", variant="primary")
+                return
+            title = _("Leaving?") if leaving else _("Your visit")
+            yield Static(title, classes="title", markup=False)
+            yield Static(
+                Content(visitor_name(visit.first_name, visit.last_name)),
+                id="visitor-name",
+                markup=False,
+            )
+            if visit.company.strip():
+                yield Static(
+                    Content(plain(visit.company, max_length=NAME_MAX)),
+                    id="visitor-company",
+                    markup=False,
+                )
+            yield Static(
+                Content(
+                    _("Host: %(host)s") % {"host": plain(visit.host_name, max_length=NAME_MAX)}
+                ),
+                id="visitor-host",
+                markup=False,
+            )
+            yield Static(
+                Content(
+                    _("%(day)s, arrival between %(start)s and %(end)s")
+                    % {
+                        "day": visit_day_text(visit),
+                        "start": _time(visit.arrival_from),
+                        "end": _time(visit.arrival_until),
+                    }
+                ),
+                id="visitor-when",
+                markup=False,
+            )
+            if visit.place.strip():
+                yield Static(
+                    Content(
+                        _("Place: %(place)s") % {"place": plain(visit.place, max_length=NAME_MAX)}
+                    ),
+                    id="visitor-place",
+                    markup=False,
+                )
+            if not leaving:
+                yield Static(_("The site's rules"), classes="subtitle", markup=False)
+                with VerticalScroll(id="visitor-rules"):
+                    yield Static(rules_content(visit.rules), markup=False)
+                yield Checkbox(
+                    _("I have read and accept the site's rules"),
+                    self.rules_accepted,
+                    id="visitor-accept",
+                    classes="while-idle",
+                )
+            yield self.message_widget()
+            with Horizontal(classes="actions"):
+                yield Button(_("Cancel"), id="finish", classes="while-idle")
+                if leaving:
+                    yield Button(
+                        _("Check out"),
+                        id="visitor-check-out",
+                        variant="primary",
+                        classes="while-idle",
+                    )
+                else:
+                    yield Button(
+                        _("Check in"),
+                        id="visitor-check-in",
+                        variant="primary",
+                        classes="while-idle",
+                        disabled=not self.rules_accepted,
+                    )
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        self.rules_accepted = event.value
+        for button in self.query("#visitor-check-in").results(Button):
+            button.disabled = not self.rules_accepted
+
+    def set_busy(self, busy: bool) -> None:
+        super().set_busy(busy)
+        # Re-enabling everything would enable Check in without the rules.
+        for button in self.query("#visitor-check-in").results(Button):
+            button.disabled = busy or not self.rules_accepted
+
+    def action_finish(self) -> None:
+        self.kiosk.end_session()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        button = event.button.id
+        if button == "finish":
+            self.kiosk.end_session()
+        elif button == "visitor-check-in":
+            if not self.rules_accepted:
+                self.show_message(_("Please read and accept the site's rules first."))
+                return
+            self.stage = "checking"
+            self.show_message(_("Checking you in…"))
+            self.set_busy(True)
+            self.check_in()
+        elif button == "visitor-check-out":
+            self.stage = "checking"
+            self.show_message(_("Checking you out…"))
+            self.set_busy(True)
+            self.check_out()
+
+    # The service ---------------------------------------------------------------------------
+
+    @work(exclusive=True, exit_on_error=False, group="api")
+    async def check_in(self) -> None:
+        """Check in, print the badge if the kiosk has a printer, then show the badge."""
+        from kiosk.printing import VisitorBadgePrint, print_badge
+        from kiosk.screens.visitor_badge import VisitorBadgeScreen
+
+        badge = await self.kiosk.api().desk_check_in(
+            rules_accepted=True, language=get_language(), **self.credentials.as_arguments()
+        )
+        printout = VisitorBadgePrint(
+            name=visitor_name(badge.first_name, badge.last_name),
+            host=badge.host_name,
+            date_text=format_day(badge.day),
+            checkout_token=badge.checkout_token,
+            site_name=badge.site.name,
+            company=badge.company,
+        )
+        # Printing blocks on the device (a network printer may take seconds to refuse).
+        outcome = await asyncio.to_thread(print_badge, self.kiosk.settings.printer, printout)
+        self.app.switch_screen(VisitorBadgeScreen(badge, outcome))
+
+    @work(exclusive=True, exit_on_error=False, group="api")
+    async def check_out(self) -> None:
+        """Check out, then say goodbye and go back to welcome a little later."""
+        await self.kiosk.api().desk_check_out(**self.credentials.as_arguments())
+        self.stage = "goodbye"
+        self.message = ""
+        await self.recompose()
+        self.set_timer(GOODBYE_SECONDS, self._goodbye_done)
+
+    def _goodbye_done(self) -> None:
+        if self.is_current:
+            self.kiosk.end_session()
+
+    def on_problem(self, error: BaseException | None) -> None:
+        self.stage = "visit"
+        self.show_message(visitor_error_text(error))

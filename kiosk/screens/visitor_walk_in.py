@@ -1,0 +1,250 @@
+"""A visitor without an invitation asks for their host by full name (an exact match: the kiosk
+never lists staff). The host (or reception) is asked to confirm; the visitor waits here while
+the kiosk asks the service every few seconds, then goes on to the visit and its rules."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Button, Input, Static
+
+from kiosk.i18n import _, get_language
+from kiosk.screens.base import IdleKind, KioskScreen
+from kiosk.screens.visitor_visit import (
+    NAME_MAX,
+    DeskCredentials,
+    VisitorVisitScreen,
+    visitor_error_text,
+)
+from kiosk.text import plain
+
+if TYPE_CHECKING:
+    from kiosk.api.models import DeskVisit
+
+Stage = Literal["form", "waiting", "declined", "timed-out"]
+
+# Answers that mean "not yet": the host has not confirmed.
+_NOT_YET = frozenset({"invitation-not-approved"})
+# Answers that mean the host (or reception) said no, or the request is over.
+_DECLINED = frozenset({"invitation-cancelled", "invitation-expired", "invitation-unknown"})
+
+
+class VisitorWalkInScreen(KioskScreen):
+    """The walk-in's name, company and host; then waiting for the host's answer."""
+
+    IDLE: ClassVar[IdleKind] = "visitor"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", show=False, id="visitor_walk_in.back"),
+    ]
+    POLL_SECONDS: ClassVar[float] = 3.0
+    """How often the kiosk asks whether the host confirmed."""
+    WAIT_LIMIT_SECONDS: ClassVar[float] = 300.0
+    """How long the visitor waits before being sent to the reception desk."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stage: Stage = "form"
+        """Filling the form, waiting for the host, or told to ask reception."""
+        self.host_name = ""
+        """The host's name as the service knows it (once the request is made)."""
+        self._credentials: DeskCredentials | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="visitor-walk-in-body", classes="panel"):
+            if self.stage == "form":
+                yield from self._compose_form()
+            else:
+                yield from self._compose_waiting()
+
+    def _compose_form(self) -> ComposeResult:
+        yield Static(_("No invitation? Ask for your host"), classes="title", markup=False)
+        yield Static(
+            _("Type your name and your host's first and last name, as they are written."),
+            classes="hint",
+            markup=False,
+        )
+        yield Input(
+            id="walk-in-first-name",
+            placeholder=_("Your first name"),
+            max_length=100,
+            classes="while-idle",
+        )
+        yield Input(
+            id="walk-in-last-name",
+            placeholder=_("Your last name"),
+            max_length=100,
+            classes="while-idle",
+        )
+        yield Input(
+            id="walk-in-company",
+            placeholder=_("Your company (optional)"),
+            max_length=100,
+            classes="while-idle",
+        )
+        yield Input(
+            id="walk-in-host",
+            placeholder=_("Your host's first and last name"),
+            max_length=200,
+            classes="while-idle",
+        )
+        if len(self.kiosk.sites) > 1:
+            yield Input(
+                id="walk-in-site",
+                placeholder=_("Solution code of the site"),
+                max_length=32,
+                classes="while-idle",
+            )
+        yield self.message_widget()
+        with Horizontal(classes="actions"):
+            yield Button(_("Back"), id="back")
+            yield Button(
+                _("Ask my host"), id="walk-in-send", variant="primary", classes="while-idle"
+            )
+
+    def _compose_waiting(self) -> ComposeResult:
+        host = plain(self.host_name, max_length=NAME_MAX)
+        if self.stage == "waiting":
+            yield Static(_("Please wait"), classes="title", markup=False)
+            yield Static(
+                Content(
+                    _("%(host)s has been asked to confirm your visit. Please wait here.")
+                    % {"host": host}
+                ),
+                id="walk-in-waiting",
+                markup=False,
+            )
+        else:
+            yield Static(_("Please ask the reception desk"), classes="title", markup=False)
+            if self.stage == "declined":
+                text = _("Your visit could not be confirmed. Please ask the reception desk.")
+            else:
+                text = _("%(host)s has not answered yet. Please ask the reception desk.") % {
+                    "host": host
+                }
+            yield Static(Content(text), id="walk-in-waiting", markup=False)
+        yield self.message_widget()
+        with Horizontal(classes="actions"):
+            yield Button(_("Finish") if self.stage != "waiting" else _("Cancel"), id="finish")
+
+    def on_mount(self) -> None:
+        for first in self.query("#walk-in-first-name").results(Input):
+            first.focus()
+
+    # The form ------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        if self.stage == "form":
+            self.dismiss()
+        else:
+            self.kiosk.end_session()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+        if event.input.id in ("walk-in-host", "walk-in-site") and self._last_input(event.input):
+            self._send()
+
+    def _last_input(self, widget: Input) -> bool:
+        inputs = list(self.query(Input).results(Input))
+        return bool(inputs) and inputs[-1] is widget
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        button = event.button.id
+        if button == "back":
+            self.dismiss()
+        elif button == "finish":
+            self.kiosk.end_session()
+        elif button == "walk-in-send":
+            self._send()
+
+    def _value(self, selector: str) -> str:
+        for widget in self.query(selector).results(Input):
+            return widget.value.strip()
+        return ""
+
+    def _send(self) -> None:
+        first, last = self._value("#walk-in-first-name"), self._value("#walk-in-last-name")
+        host = self._value("#walk-in-host")
+        if not first or not last:
+            self.show_message(_("Type your first and last name."))
+            return
+        if not host:
+            self.show_message(_("Type your host's first and last name."))
+            return
+        solution: str | None = None
+        if len(self.kiosk.sites) > 1:
+            solution = self.kiosk.site_for_code(self._value("#walk-in-site"))
+            if solution is None:
+                self.show_message(_("Type the solution code of the site you are visiting."))
+                return
+        self.show_message(_("Asking your host…"))
+        self.set_busy(True)
+        self.ask_host(first, last, self._value("#walk-in-company"), host, solution)
+
+    # The service ---------------------------------------------------------------------------
+
+    @work(exclusive=True, exit_on_error=False, group="api")
+    async def ask_host(
+        self, first: str, last: str, company: str, host: str, solution: str | None
+    ) -> None:
+        """Create the walk-in's request, then wait for the host's answer."""
+        from kiosk.api.models import VisitorInput
+
+        created = await self.kiosk.api().desk_walk_in(
+            VisitorInput(first_name=first, last_name=last, company=company), host, solution
+        )
+        self._credentials = DeskCredentials(token=created.invitation_token)
+        self.host_name = created.host_name
+        self.stage = "waiting"
+        self.message = ""
+        await self.recompose()
+        self.wait_for_host()
+
+    @work(exclusive=True, exit_on_error=False, group="wait")
+    async def wait_for_host(self) -> None:
+        """Ask every `POLL_SECONDS` whether the visit was approved, up to `WAIT_LIMIT_SECONDS`."""
+        from kiosk.api.errors import ProblemError, ServiceUnavailable
+
+        credentials = self._credentials
+        if credentials is None:
+            return
+        deadline = time.monotonic() + self.WAIT_LIMIT_SECONDS
+        visit: DeskVisit | None = None
+        while time.monotonic() < deadline:
+            # Waiting for the host is being there: the visitor screens' idle time must not end
+            # the wait (the wait has its own limit).
+            self.kiosk.note_activity()
+            try:
+                visit = await self.kiosk.api().desk_lookup(
+                    language=get_language(), **credentials.as_arguments()
+                )
+                break
+            except ServiceUnavailable:
+                pass  # the next round will tell
+            except ProblemError as error:
+                if error.code in _DECLINED:
+                    await self._stop_waiting("declined")
+                    return
+                if error.code not in _NOT_YET:
+                    raise
+            await asyncio.sleep(self.POLL_SECONDS)
+        if visit is None:
+            await self._stop_waiting("timed-out")
+            return
+        self.app.switch_screen(VisitorVisitScreen(credentials, visit))
+
+    async def _stop_waiting(self, stage: Stage) -> None:
+        self.stage = stage
+        self._credentials = None
+        await self.recompose()
+
+    def on_problem(self, error: BaseException | None) -> None:
+        self.show_message(visitor_error_text(error))
