@@ -47,6 +47,9 @@ ConnectionState = Literal["connecting", "ready", "failed"]
 # What says a person is there (clicks that pilots send straight to a screen are seen there).
 _ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 
+# Below this many rows, screens switch to their compact layout.
+SHORT_TERMINAL_ROWS = 30
+
 # Seconds the app may take to notice that a screen's idle time is over.
 _IDLE_TICK_SECONDS = 0.25
 
@@ -124,12 +127,21 @@ class KioskApp(App[None], inherit_bindings=False):
     # Start-up and connection ---------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self._fit_to_size()
         # The bottom of the stack is Textual's blank default screen: every screen above it,
         # welcome included, can then be replaced by a fresh one.
         self.push_screen(WelcomeScreen())
         self.set_interval(_IDLE_TICK_SECONDS, self._check_idle)
         # Connect after the welcome screen is on the terminal, so that it is drawn first.
         self.call_after_refresh(self.connect)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_to_size()
+
+    def _fit_to_size(self) -> None:
+        """A terminal as small as 80×24 gets flat one-line buttons and tighter panels (the
+        `-short` rules of app.tcss), so that every screen fits without scrolling."""
+        self.set_class(self.size.height < SHORT_TERMINAL_ROWS, "-short")
 
     def connect(self) -> None:
         """Connect to the service (again), in a worker; Start waits for it."""

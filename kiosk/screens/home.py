@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Static
 
@@ -64,14 +64,17 @@ class HomeScreen(KioskScreen):
                         variant="warning",
                         compact=True,
                     )
-            with Horizontal(id="home-tiles", classes="home-tiles"):
+            # The portal's words and grouping: Compte (what I have), Services (what I do).
+            yield Static(_("Account"), classes="home-group", markup=False)
+            with Grid(id="home-tiles", classes="home-tiles"):
                 yield Button(_("My badge"), id="badge", variant="primary")
                 yield Button(_("Tickets"), id="tickets", variant="primary")
                 yield Button(_("My orders"), id="orders", variant="primary")
-            with Horizontal(id="home-services", classes="home-tiles"):
+            yield Static(_("Services"), classes="home-group", markup=False)
+            with Grid(id="home-services", classes="home-tiles"):
                 yield Button(_("Top up"), id="top-up", variant="success")
                 yield Button(_("Place an order"), id="order", variant="success")
-                yield Button(_("My visit requests"), id="visits", variant="success")
+                yield Button(_("Visit requests"), id="visits", variant="success")
                 if session is not None and session.has_role("reception"):
                     yield Button(_("Reception desk"), id="reception", variant="warning")
             yield self.message_widget()

@@ -163,14 +163,16 @@ async def test_other_codes_get_calm_messages_and_the_scan_goes_on(
     video = make_video(
         tmp_path / "codes.avi",
         [
+            # Each message stays until the next code replaces it: long enough for a test
+            # that shares a busy machine to look at each one.
             (None, 0.2),
-            (badge, 0.7),
+            (badge, 1.5),
             (None, 0.2),
-            (foreign, 0.7),
+            (foreign, 1.5),
             (None, 0.2),
-            (URL, 0.7),
+            (URL, 1.5),
             (None, 0.2),
-            ("V1INVITE42", 0.7),
+            ("V1INVITE42", 1.5),
             (None, 0.2),
         ],
     )
