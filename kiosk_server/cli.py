@@ -124,15 +124,20 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["KIOSK_SERVER_PUBLIC_BASE_URL"] = f"http://{host}:{args.port}"
     import uvicorn
 
-    from kiosk_server.http_protocol import NoDelayH11Protocol
+    from kiosk_server.http_protocol import best_protocol
 
+    try:
+        protocol = best_protocol(args.http)
+    except ImportError as missing:
+        raise CommandError(f"--http {args.http}: {missing}") from None
     uvicorn.run(
         "kiosk_server.app:create_app_from_env",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        http=NoDelayH11Protocol,
+        http=protocol,
+        access_log=not args.no_access_log,
     )
     return 0
 
@@ -554,6 +559,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    parser.add_argument(
+        "--http",
+        choices=("auto", "httptools", "h11"),
+        default="auto",
+        help="HTTP parser (auto: httptools where installed, else h11)",
+    )
+    parser.add_argument(
+        "--no-access-log", action="store_true", help="do not log a line per request"
+    )
     parser.add_argument(
         "--public-base-url", help="URL people's phones reach the service at (links in messages)"
     )

@@ -29,7 +29,7 @@ async def me(session: AsyncSession, *, account: Account, site: Site) -> schemas.
             locale=site.locale,
             time_zone=site.time_zone,
         ),
-        balance=schemas.Money(
-            amount_cents=await balance_cents(session, account.id), currency=site.currency
-        ),
+        # The account was read in this request's transaction (signing in checks it): its
+        # running balance is already here, no second query needed.
+        balance=schemas.Money(amount_cents=account.balance_cents, currency=site.currency),
     )

@@ -16,12 +16,16 @@ async def device_by_key(session: AsyncSession, key: str) -> Device | None:
     """The enrolled, unrevoked device with this key, its sites loaded; None otherwise."""
     # One round trip (a join) rather than `selectinload`'s two: this runs on every request.
     device = (
-        await session.scalars(
-            select(Device)
-            .where(Device.key_hash == sha256_hex(key))
-            .options(joinedload(Device.sites))
+        (
+            await session.scalars(
+                select(Device)
+                .where(Device.key_hash == sha256_hex(key))
+                .options(joinedload(Device.sites))
+            )
         )
-    ).unique().one_or_none()
+        .unique()
+        .one_or_none()
+    )
     if device is None or device.revoked_at is not None:
         return None
     return device

@@ -4,7 +4,8 @@ Every money route goes through `run_once`:
 
 1. The `Idempotency-Key` header is required (400 `idempotency-key-missing`).
 2. The key is claimed in its **own short transaction**, before the work starts: a new key is
-   recorded `in_progress` with a 60-second lease. A key already recorded answers at once:
+   recorded `in_progress` with a 60-second lease (on PostgreSQL, one autocommitted
+   `INSERT ... ON CONFLICT DO NOTHING`). A key already recorded answers at once:
    a different request under the same key (method, path or body) → 422 `idempotency-key-reused`;
    the same request still running → 409 `idempotency-in-progress`; the same request completed →
    the stored status and body again, with `Idempotency-Replayed: true`. Because the claim is
@@ -287,12 +288,12 @@ async def run_once(
     key = check_key(key)
     path = request.url.path
     digest = request_hash(request.method, path, body.model_dump(mode="json"))
+    # End the transaction the credential checks opened, if any (on PostgreSQL they ran in
+    # autocommit, see `deps.current_device`): on SQLite it holds the write lock, which the
+    # claim's own transaction needs, and a connection held here while the claim waits for
+    # another could exhaust the pool.
+    await session.commit()
     session_factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
-    if _engine(session_factory).dialect.name != "postgresql":
-        # End the transaction the credential checks opened: on SQLite it holds the write lock,
-        # which the claim's own transaction needs. On PostgreSQL it holds no lock (it only
-        # read), so the work simply goes on in it: a COMMIT and a BEGIN fewer.
-        await session.commit()
     outcome = await claim_key(
         session_factory, scope=scope, key=key, request_hash=digest, now=clock.now()
     )

@@ -17,10 +17,12 @@ write transaction takes the database lock up front (`BEGIN IMMEDIATE`), which se
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+import functools
+from typing import Any, Literal, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kiosk_server.models import Account, LedgerEntry, Site
@@ -58,28 +60,10 @@ async def post_entry(
     if amount_cents == 0:
         raise ValueError("a ledger entry moves a non-zero amount")
 
-    statement = update(Account).where(Account.id == account.id)
-    if amount_cents < 0:
-        limit = overdraft_limit_cents(site)
-        # The account's copy of the site's limit is refreshed on each debit, in the same
-        # statement, so that the CHECK constraint always holds: a credit never lowers the
-        # balance, and a debit passes the guard with the very limit it writes.
-        statement = statement.where(Account.balance_cents + amount_cents + limit >= 0).values(
-            balance_cents=Account.balance_cents + amount_cents,
-            overdraft_limit_cents=limit,
-        )
-    else:
-        statement = statement.values(balance_cents=Account.balance_cents + amount_cents)
-    new_balance = await session.scalar(
-        statement.returning(Account.balance_cents).execution_options(synchronize_session=False)
-    )
-    if new_balance is None:
-        raise ProblemError(
-            "insufficient-balance",
-            "The balance is too low for this amount. Top up the account first.",
-        )
-    set_committed_value(account, "balance_cents", int(new_balance))
-
+    # The account's copy of the site's limit is refreshed on each debit, in the same statement,
+    # so that the CHECK constraint always holds: a credit never lowers the balance, and a debit
+    # passes the guard with the very limit it writes.
+    limit = overdraft_limit_cents(site) if amount_cents < 0 else 0
     entry = LedgerEntry(
         site_id=site.id,
         account_id=account.id,
@@ -89,9 +73,95 @@ async def post_entry(
         reason=reason[:200],
         created_at=now,
     )
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip for both: the guarded update and the insert of the entry, which
+        # takes its row from the update's, so no update means no entry.
+        await session.flush()
+        parameters: dict[str, object] = {
+            f"e_{name}": getattr(entry, name) for name in _ENTRY_COLUMNS
+        }
+        parameters["account_id"] = account.id
+        if amount_cents < 0:
+            parameters["limit"] = limit
+        statement = _move_and_record(debit=amount_cents < 0)
+        row = (await session.execute(statement, parameters)).first()
+        if row is None:
+            raise _insufficient()
+        entry.id = int(row.id)
+        # The entry is in the table: attach it to the session as loaded, not as new.
+        make_transient_to_detached(entry)
+        session.add(entry)
+        set_committed_value(account, "balance_cents", int(row.balance_cents))
+        return entry
+
+    moved = update(Account).where(Account.id == account.id)
+    if amount_cents < 0:
+        moved = moved.where(Account.balance_cents + amount_cents + limit >= 0).values(
+            balance_cents=Account.balance_cents + amount_cents, overdraft_limit_cents=limit
+        )
+    else:
+        moved = moved.values(balance_cents=Account.balance_cents + amount_cents)
+    moved = moved.returning(Account.balance_cents)
+    new_balance = await session.scalar(moved.execution_options(synchronize_session=False))
+    if new_balance is None:
+        raise _insufficient()
+    set_committed_value(account, "balance_cents", int(new_balance))
     session.add(entry)
     await session.flush()
     return entry
+
+
+def _insufficient() -> ProblemError:
+    return ProblemError(
+        "insufficient-balance",
+        "The balance is too low for this amount. Top up the account first.",
+    )
+
+
+_ENTRY_COLUMNS = (
+    "site_id",
+    "account_id",
+    "kind",
+    "amount_cents",
+    "currency",
+    "reason",
+    "created_at",
+)
+
+
+@functools.cache
+def _move_and_record(*, debit: bool) -> Any:
+    """`WITH moved AS (UPDATE accounts ... RETURNING balance_cents), recorded AS (INSERT INTO
+    ledger_entries ... SELECT ... FROM moved RETURNING id) SELECT id, (SELECT balance_cents FROM
+    moved)` (PostgreSQL: data-modifying CTEs), with bound parameters `account_id`, `limit` (a
+    debit's) and `e_<column>` (the entry's). The same guard as the SQLite path's `update`.
+
+    Built once: building CTEs costs more CPU than running them."""
+    accounts = cast(Table, Account.__table__)
+    entries = cast(Table, LedgerEntry.__table__)
+    amount = bindparam("e_amount_cents", type_=entries.c.amount_cents.type)
+    moved = update(accounts).where(accounts.c.id == bindparam("account_id", type_=Integer))
+    if debit:
+        limit = bindparam("limit", type_=accounts.c.overdraft_limit_cents.type)
+        moved = moved.where(accounts.c.balance_cents + amount + limit >= 0).values(
+            balance_cents=accounts.c.balance_cents + amount, overdraft_limit_cents=limit
+        )
+    else:
+        moved = moved.values(balance_cents=accounts.c.balance_cents + amount)
+    moved_cte = moved.returning(accounts.c.balance_cents).cte("moved")
+    recorded = (
+        insert(entries)
+        .from_select(
+            list(_ENTRY_COLUMNS),
+            select(
+                *(bindparam(f"e_{name}", type_=entries.c[name].type) for name in _ENTRY_COLUMNS)
+            ).select_from(moved_cte),
+        )
+        .returning(entries.c.id)
+        .cte("recorded")
+    )
+    balance = select(moved_cte.c.balance_cents).scalar_subquery().label("balance_cents")
+    return select(recorded.c.id, balance)
 
 
 async def sum_of_entries(session: AsyncSession, account_id: int) -> int:

@@ -10,13 +10,16 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kiosk_server.models import Account, Device, Site, Ticket, TicketLine
 from kiosk_server.problems import ProblemError
@@ -95,7 +98,7 @@ async def _record_ticket(
         currency=site.currency,
         created_at=now,
     )
-    ticket.lines = [
+    ticket_lines = [
         TicketLine(
             position=position,
             item=line.item,
@@ -106,9 +109,90 @@ async def _record_ticket(
         )
         for position, line in enumerate(lines)
     ]
+    if ticket_lines and session.get_bind().dialect.name == "postgresql":
+        # The ticket and its lines in one round trip instead of two (a purchase's hot path).
+        statement = _ticket_and_lines_statement(len(ticket_lines))
+        parameters = {f"t_{name}": getattr(ticket, name) for name in _TICKET_COLUMNS}
+        for index, ticket_line in enumerate(ticket_lines):
+            for name in _LINE_COLUMNS:
+                parameters[f"l{index}_{name}"] = getattr(ticket_line, name)
+        rows = (await session.execute(statement, parameters)).all()
+        ticket.id = int(rows[0].ticket_id)
+        line_ids = {int(row.position): int(row.id) for row in rows}
+        for ticket_line in ticket_lines:
+            ticket_line.id = line_ids[ticket_line.position]
+            ticket_line.ticket_id = ticket.id
+            # Already in the tables: attach them as loaded, not as new.
+            make_transient_to_detached(ticket_line)
+            session.add(ticket_line)
+        make_transient_to_detached(ticket)
+        session.add(ticket)
+        set_committed_value(ticket, "lines", ticket_lines)
+        return ticket
+    ticket.lines = ticket_lines
     session.add(ticket)
     await session.flush()
     return ticket
+
+
+_TICKET_COLUMNS = (
+    "site_id",
+    "account_id",
+    "device_id",
+    "ledger_entry_id",
+    "kind",
+    "place",
+    "total_cents",
+    "amount_cents",
+    "balance_after_cents",
+    "currency",
+    "created_at",
+)
+_LINE_COLUMNS = (
+    "position",
+    "item",
+    "quantity",
+    "unit_price_cents",
+    "vat_rate_bp",
+    "line_total_cents",
+)
+
+
+@functools.lru_cache(maxsize=32)
+def _ticket_and_lines_statement(line_count: int) -> Any:
+    """`WITH recorded AS (INSERT INTO tickets ... RETURNING id), lined AS (INSERT INTO
+    ticket_lines SELECT (SELECT id FROM recorded), ... UNION ALL ... RETURNING ...)
+    SELECT ticket_id, id, position FROM lined` (PostgreSQL: data-modifying CTEs), with bound
+    parameters `t_<column>` and `l<index>_<column>`.
+
+    Built once per number of lines: building CTEs costs more CPU than running them."""
+    tickets = cast(Table, Ticket.__table__)
+    lines = cast(Table, TicketLine.__table__)
+    recorded = (
+        insert(tickets)
+        .values(
+            {name: bindparam(f"t_{name}", type_=tickets.c[name].type) for name in _TICKET_COLUMNS}
+        )
+        .returning(tickets.c.id)
+        .cte("recorded")
+    )
+    ticket_id = select(recorded.c.id).scalar_subquery()
+    given = [
+        select(
+            ticket_id,
+            *(bindparam(f"l{index}_{name}", type_=lines.c[name].type) for name in _LINE_COLUMNS),
+        )
+        for index in range(line_count)
+    ]
+    lined = (
+        insert(lines)
+        .from_select(
+            ["ticket_id", *_LINE_COLUMNS], given[0] if len(given) == 1 else union_all(*given)
+        )
+        .returning(lines.c.ticket_id, lines.c.id, lines.c.position)
+        .cte("lined")
+    )
+    return select(lined.c.ticket_id, lined.c.id, lined.c.position)
 
 
 # --- operations ------------------------------------------------------------------------------

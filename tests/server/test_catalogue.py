@@ -136,7 +136,7 @@ def test_the_example_is_what_the_demo_loads_and_it_loads(
     assert main(["site", "create", "acme", "--name", "Acme", "--database-url", database_url]) == 0
     status = main(["catalogue", "load", "ACME", str(EXAMPLE), "--database-url", database_url])
     assert status == 0, capsys.readouterr().err
-    assert "6 created, 0 updated" in capsys.readouterr().out
+    assert "7 created, 0 updated" in capsys.readouterr().out
 
     async def stored(session: AsyncSession) -> dict[str, CatalogueItem]:
         rows = await session.scalars(select(CatalogueItem))
