@@ -8,11 +8,13 @@ screen is drawn first, and the connection worker imports them afterwards.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 import time
 import traceback
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from textual import events, work
@@ -43,6 +45,15 @@ ClientFactory = Callable[[], "KioskClient"]
 """Builds the API client instead of the settings (tests: a client on an in-process transport)."""
 
 ConnectionState = Literal["connecting", "ready", "failed"]
+
+WallClock = Callable[[], datetime]
+"""The terminal's time of day, timezone-aware, in the time zone the kiosk shows."""
+
+
+def local_now() -> datetime:
+    """The real time, in the machine's time zone."""
+    return datetime.now().astimezone()
+
 
 # What says a person is there (clicks that pilots send straight to a screen are seen there).
 _ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
@@ -103,11 +114,18 @@ class KioskApp(App[None], inherit_bindings=False):
     """Whether the service answers: Start waits for "ready"."""
 
     def __init__(
-        self, settings: KioskSettings, *, client_factory: ClientFactory | None = None
+        self,
+        settings: KioskSettings,
+        *,
+        client_factory: ClientFactory | None = None,
+        clock: WallClock = local_now,
     ) -> None:
         super().__init__()
         self.settings = settings
         """The terminal's configuration."""
+        self.clock = clock
+        """The terminal's wall clock: the welcome screen's time, the badge's countdown (tests
+        freeze it)."""
         self._client_factory = client_factory
         self.client: KioskClient | None = None
         """The API client, once connected."""
@@ -155,6 +173,10 @@ class KioskApp(App[None], inherit_bindings=False):
         device = await self.client.device()
         self.sites = [(site.code, plain(site.name)) for site in device.sites]
         self.connection = "ready"
+        # Everything imported and built so far (Textual, the client, the embedded service) lives
+        # as long as the kiosk: out of the garbage collector's full passes, which otherwise
+        # stall the screen for hundreds of milliseconds on a busy desk (bench/reception_bench).
+        gc.freeze()
 
     async def _build_client(self) -> KioskClient:
         if self._client_factory is not None:
@@ -387,16 +409,22 @@ def _describe(error: BaseException | None) -> str:
     return "".join(exception.format())
 
 
-def create_app(settings: KioskSettings, *, client_factory: ClientFactory | None = None) -> KioskApp:
+def create_app(
+    settings: KioskSettings,
+    *,
+    client_factory: ClientFactory | None = None,
+    clock: WallClock = local_now,
+) -> KioskApp:
     """The kiosk app for `settings`, as the command line and the tests build it.
 
     `client_factory` replaces the client the settings describe (tests pass one whose transport
-    goes straight into the service's ASGI app).
+    goes straight into the service's ASGI app); `clock` replaces the wall clock (tests freeze
+    it).
     """
-    return KioskApp(settings, client_factory=client_factory)
+    return KioskApp(settings, client_factory=client_factory, clock=clock)
 
 
-__all__ = ["ClientFactory", "KioskApp", "create_app", "get_language"]
+__all__ = ["ClientFactory", "KioskApp", "WallClock", "create_app", "get_language", "local_now"]
 
 
 def _import_connection_modules(embedded: bool) -> None:

@@ -1,6 +1,8 @@
 """The locked reception desk: after its idle time the desk hides everything and asks its user's
 PIN again. The PIN is checked by the service, as at sign-in (a new session for the same
-identifier), so wrong PINs count there as usual; the right one shows the desk again."""
+identifier), so wrong PINs count there as usual; the right one shows the desk again, on the new
+session, and the session the desk had before locking is ended on the service: a desk that was
+locked and unlocked holds one live session, not one more per unlock."""
 
 from __future__ import annotations
 
@@ -29,6 +31,9 @@ class DeskLockScreen(KioskScreen):
         super().__init__()
         self.unlocks = 0
         """Right PINs typed (tests read it)."""
+        self._locked_token: str | None = None
+        """The desk's session from before the lock, taken from the client at the first PIN
+        typed, until a right PIN replaces it (then it is ended on the service)."""
 
     def compose(self) -> ComposeResult:
         session = self.kiosk.session
@@ -59,7 +64,15 @@ class DeskLockScreen(KioskScreen):
         if session is None:
             self.kiosk.end_session()
             return
-        me = await self.kiosk.api().sign_in(session.site_code, session.identifier, pin)
+        api = self.kiosk.api()
+        if self._locked_token is None:
+            # Taken before signing in again, which replaces the client's token; kept here (not
+            # ended) while PINs are wrong, so that a wrong PIN costs nothing but the try.
+            self._locked_token = api.detach_session()
+        me = await api.sign_in(session.site_code, session.identifier, pin)
+        old, self._locked_token = self._locked_token, None
+        if old is not None:
+            await api.sign_out(old)
         if me.identifier != session.identifier:
             # Cannot happen with the same identifier; never hand a desk to someone else.
             self.kiosk.end_session()
@@ -73,3 +86,13 @@ class DeskLockScreen(KioskScreen):
         event.stop()
         if event.button.id == "sign-out":
             self.kiosk.end_session()
+
+    def on_unmount(self) -> None:
+        # Signed out from here, or the session ended otherwise (an account locked by wrong
+        # PINs...) after a PIN was typed: the desk's old session is still held here.
+        token, self._locked_token = self._locked_token, None
+        client = self.kiosk.client
+        if token is not None and client is not None:
+            self.app.run_worker(
+                client.sign_out(token), group="sign-out", exit_on_error=False, exclusive=False
+            )

@@ -6,12 +6,17 @@ The day is fetched whole and searched here, on pre-folded text, so that a keystr
 of the rows and a redraw of the lines in view (`VisitorTable`), never a request. The desk keeps
 the local copy of the roll call fresh (every minute) while it is open, and it locks when idle
 (`IDLE = "lock"`): its user's PIN brings it back.
+
+A refresh never gets in the way of typing: while the receptionist types in the search box, the
+periodic fetches wait until they pause (`TYPING_PAUSE_SECONDS`), and an answer that changes
+nothing redraws nothing but the time of the update.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual import on, work
@@ -25,9 +30,11 @@ from kiosk.i18n import _
 from kiosk.screens.base import IdleKind, KioskScreen
 from kiosk.screens.tickets import local_time, site_zone
 from kiosk.text import plain
-from kiosk.widgets.visitor_table import Column, TableRow, VisitorTable
+from kiosk.widgets.visitor_table import Column, TableRow, VisitorTable, fold
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from kiosk.api.models import ReceptionDay, ReceptionRow, VisitorBadge
     from kiosk.roll_call_cache import RollCallCache
 
@@ -36,6 +43,8 @@ LISTS: tuple[ListName, ...] = ("expected", "on_site", "left")
 
 REFRESH_SECONDS = 10.0
 """How often the lists are fetched again while the desk is shown."""
+TYPING_PAUSE_SECONDS = 1.5
+"""The periodic refreshes wait until the search box has had no keystroke for this long."""
 NAME_WIDTH = 40
 
 
@@ -65,8 +74,12 @@ class ReceptionScreen(KioskScreen):
         self.refreshes = 0
         """Answers received so far (tests and the benchmark read it)."""
         self._rows: dict[int, ReceptionRow] = {}
-        self._table_rows: dict[ListName, list[TableRow]] = {name: [] for name in LISTS}
+        self._table_rows: dict[ListName, list[TableRow]] = {}
+        """The rows of each list, built when the list is first shown."""
         self._cache: RollCallCache | None = None
+        self._last_keystroke = float("-inf")
+        self._missed: set[Literal["day", "roll-call"]] = set()
+        self._catch_up: Timer | None = None
 
     # Drawing ----------------------------------------------------------------------------------
 
@@ -120,7 +133,7 @@ class ReceptionScreen(KioskScreen):
         ]
 
     def _list_label(self, name: ListName) -> str:
-        count = len(self._table_rows[name])
+        count = len(getattr(self.day, name)) if self.day is not None else 0
         label = {
             "expected": _("Expected ({n})"),
             "on_site": _("On site ({n})"),
@@ -147,11 +160,14 @@ class ReceptionScreen(KioskScreen):
         if self._cache_for_session() is not None:
             from kiosk.roll_call_cache import REFRESH_SECONDS as CACHE_SECONDS
 
+            # The first copy is fetched once the lists are drawn (`show_day`), so as not to
+            # compete with them for the service and the terminal.
             self.set_interval(CACHE_SECONDS, self._keep_roll_call)
-            self._keep_roll_call()
 
     async def relabel(self) -> None:
         await super().relabel()
+        # The status column is translated text: build the rows again in the new language.
+        self._build_rows()
         self._show_table()
 
     # Loading ----------------------------------------------------------------------------------
@@ -161,35 +177,83 @@ class ReceptionScreen(KioskScreen):
 
     def _tick(self) -> None:
         # Only while the desk is on top: a locked desk shows nothing, so it needs no update.
-        if self.is_current:
-            self.refresh_day()
+        if not self.is_current:
+            return
+        if self.typing():
+            self._miss("day")
+        else:
+            self._fetch_day(periodic=True)
+
+    def typing(self) -> bool:
+        """True while the search box had a keystroke in the last `TYPING_PAUSE_SECONDS`."""
+        return time.monotonic() - self._last_keystroke < TYPING_PAUSE_SECONDS
+
+    def _miss(self, what: Literal["day", "roll-call"]) -> None:
+        """Put a periodic refresh off until typing pauses."""
+        self._missed.add(what)
+        if self._catch_up is None:
+            self._catch_up = self.set_timer(TYPING_PAUSE_SECONDS, self._typing_paused)
+
+    def _typing_paused(self) -> None:
+        self._catch_up = None
+        if self.typing():
+            wait = TYPING_PAUSE_SECONDS - (time.monotonic() - self._last_keystroke)
+            self._catch_up = self.set_timer(max(0.05, wait), self._typing_paused)
+            return
+        missed, self._missed = self._missed, set()
+        if "day" in missed and self.is_current:
+            self._fetch_day(periodic=True)
+        if "roll-call" in missed:
+            self._keep_roll_call()
 
     def refresh_day(self) -> None:
         """Fetch today's lists (in a worker; an older fetch under way is dropped)."""
         self._fetch_day()
 
     @work(exclusive=True, exit_on_error=False, group="reception-day")
-    async def _fetch_day(self) -> None:
+    async def _fetch_day(self, periodic: bool = False) -> None:
         day = await self.kiosk.api().reception_day()
+        if periodic and self.typing():
+            # Typing started while the answer was on its way: fetch again once it pauses.
+            self._miss("day")
+            return
         self.show_day(day)
 
     def show_day(self, day: ReceptionDay) -> None:
-        """Show a fresh answer of the service (the search and the selection are kept)."""
-        self.day = day
+        """Show a fresh answer of the service (the search and the selection are kept). An
+        answer whose lists are those on show only updates the time of the update."""
+        previous, self.day = self.day, day
         self.refreshes += 1
-        zone = self._zone()
-        self._rows = {}
-        for name in LISTS:
-            rows: list[ReceptionRow] = getattr(day, name)
-            self._table_rows[name] = [self._table_row(row, name, zone) for row in rows]
-            for row in rows:
-                self._rows[row.visitor_id] = row
-        self._show_table()
-        for name in LISTS:
-            self.query_one(f"#list-{name}", Button).label = self._list_label(name)
+        if previous is None or any(getattr(previous, n) != getattr(day, n) for n in LISTS):
+            self._build_rows()
+            self._show_table()
+            for name in LISTS:
+                self.query_one(f"#list-{name}", Button).label = self._list_label(name)
         self.query_one("#reception-status", Static).update(Content(self._status_text()))
+        if previous is None and self._cache is not None:
+            self.call_after_refresh(self._keep_roll_call)
 
-    def _table_row(self, row: ReceptionRow, name: ListName, zone: dt.tzinfo) -> TableRow:
+    def _build_rows(self) -> None:
+        # Only the list on show is turned into table rows now; the others when shown.
+        self._table_rows = {}
+        day = self.day
+        if day is not None:
+            self._rows = {row.visitor_id: row for name in LISTS for row in getattr(day, name)}
+
+    def _rows_of(self, name: ListName) -> list[TableRow]:
+        built = self._table_rows.get(name)
+        if built is None:
+            rows: list[ReceptionRow] = getattr(self.day, name) if self.day is not None else []
+            zone = self._zone()
+            # Companies and hosts repeat from row to row: each is cleaned once.
+            cleaned: dict[str, str] = {}
+            built = [self._table_row(row, name, zone, cleaned) for row in rows]
+            self._table_rows[name] = built
+        return built
+
+    def _table_row(
+        self, row: ReceptionRow, name: ListName, zone: dt.tzinfo, cleaned: dict[str, str]
+    ) -> TableRow:
         window = f"{row.arrival_from:%H:%M}–{row.arrival_until:%H:%M}"
         if name == "expected":
             time = window
@@ -206,21 +270,26 @@ class ReceptionScreen(KioskScreen):
             left = local_time(row.checked_out_at, zone) if row.checked_out_at else None
             time = f"{arrived:%H:%M}–{left:%H:%M}" if arrived and left else ""
             status = _("Left")
-        cells = (
-            visitor_label(row),
-            plain(row.company, max_length=NAME_WIDTH),
-            plain(row.host_name, max_length=NAME_WIDTH),
-            time,
-            status,
+        company = cleaned.get(row.company)
+        if company is None:
+            company = cleaned[row.company] = plain(row.company, max_length=NAME_WIDTH)
+        host = cleaned.get(row.host_name)
+        if host is None:
+            host = cleaned[row.host_name] = plain(row.host_name, max_length=NAME_WIDTH)
+        cells = (visitor_label(row), company, host, time, status)
+        return TableRow(
+            row.visitor_id,
+            cells,
+            marked=row.overdue or row.state == "requested",
+            search=fold(" ".join(cells)),
         )
-        return TableRow(row.visitor_id, cells, marked=row.overdue or row.state == "requested")
 
     def _table(self) -> VisitorTable:
         return self.query_one("#reception-table", VisitorTable)
 
     def _show_table(self) -> None:
         table = self._table()
-        table.set_rows(self._table_rows[self.current])
+        table.set_rows(self._rows_of(self.current))
         table.filter(self.query_text)
         self._update_actions()
 
@@ -229,6 +298,7 @@ class ReceptionScreen(KioskScreen):
     @on(Input.Changed, "#reception-search")
     def _search(self, event: Input.Changed) -> None:
         event.stop()
+        self._last_keystroke = time.monotonic()
         self.query_text = event.value
         self._table().filter(event.value)
         self._update_actions()
@@ -392,6 +462,9 @@ class ReceptionScreen(KioskScreen):
         return self._cache
 
     def _keep_roll_call(self) -> None:
+        if self.typing():
+            self._miss("roll-call")
+            return
         self.run_worker(
             self._save_roll_call(), group="roll-call-cache", exclusive=True, exit_on_error=False
         )

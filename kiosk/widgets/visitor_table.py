@@ -26,10 +26,24 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 
+class _WithoutMarks(dict[int, int | None]):
+    """A `str.translate` table that drops combining marks (accents once decomposed), filled in
+    as characters are met: a table of every mark would take a scan of all of Unicode."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_WITHOUT_MARKS = _WithoutMarks()
+
+
 def fold(text: str) -> str:
     """`text` for matching: accents removed, case folded (as the service's search does)."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    if text.isascii():
+        return text.casefold()  # Decomposing plain ASCII changes nothing.
+    return unicodedata.normalize("NFKD", text).translate(_WITHOUT_MARKS).casefold()
 
 
 @dataclass(frozen=True, slots=True)

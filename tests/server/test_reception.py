@@ -167,6 +167,29 @@ async def test_search_by_visitor_company_and_host(
     assert (await lists(people, q="nobody"))["expected"] == []
 
 
+async def test_listing_expires_visits_whose_window_is_over(
+    people: People, clock: ManualClock
+) -> None:
+    set_local(clock, DAY, "08:00")
+    morning = await people.approved(
+        visitors=[visitor("Anne", "Martin")], arrival_from="09:00", arrival_until="10:00"
+    )
+    afternoon = await people.approved(
+        visitors=[visitor("Bruno", "Roy")], arrival_from="13:00", arrival_until="14:00"
+    )
+    # The site's margin (30 minutes by default) keeps the morning visit until 10:30.
+    set_local(clock, DAY, "10:29")
+    assert names((await lists(people))["expected"]) == ["Martin", "Roy"]
+    set_local(clock, DAY, "10:31")
+    assert names((await lists(people))["expected"]) == ["Roy"]
+    states = {}
+    for visit in (morning, afternoon):
+        detail = await people.host.get(f"/v1/me/visits/{visit['id']}", headers=people.host_headers)
+        assert detail.status_code == 200, detail.text
+        states[visit["visitors"][0]["last_name"]] = detail.json()["state"]
+    assert states == {"Martin": "expired", "Roy": "approved"}
+
+
 async def test_reception_check_in_refusals_and_badge(
     people: People, factory: Factory, site: Site, clock: ManualClock
 ) -> None:

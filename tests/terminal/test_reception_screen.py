@@ -1,21 +1,37 @@
 """The reception desk on the terminal, against the real service: today's lists change as
 visitors are approved, checked in and out through it; search by company; untrusted text stays
-plain; the desk locks when idle and its user's PIN opens it again."""
+plain; the desk locks when idle and its user's PIN opens it again, ending the session it had
+before on the service; a periodic refresh waits while the receptionist types."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
 
+import httpx
+import pytest
+from fastapi import FastAPI
 from textual.pilot import Pilot
 
-from kiosk.app import KioskApp
+from kiosk.api.client import KioskClient
+from kiosk.app import KioskApp, create_app
+from kiosk.screens import reception as reception_screen
 from kiosk.screens.desk_lock import DeskLockScreen
 from kiosk.screens.home import HomeScreen
 from kiosk.screens.reception import ReceptionScreen
-from kiosk.settings import IdleSettings
+from kiosk.settings import IdleSettings, KioskSettings
 from kiosk.widgets.visitor_table import VisitorTable
-from tests.terminal.conftest import PIN, SIZE, KioskFactory, screen_text, settle, type_text
+from tests.conftest import BASE_URL
+from tests.factories import EnrolledDevice
+from tests.terminal.conftest import (
+    CALM_IDLE,
+    PIN,
+    SIZE,
+    KioskFactory,
+    screen_text,
+    settle,
+    type_text,
+)
 from tests.terminal.visits_ui_support import Staff, sign_in, staff
 
 __all__ = ["staff"]
@@ -186,3 +202,125 @@ async def test_the_desk_locks_when_idle_and_the_pin_opens_it(
         assert "Léa Dupont" in [row.cells[0] for row in app.screen.query_one(VisitorTable).shown]
         # Locking is not signing out: the person is still signed in, home is under the desk.
         assert any(isinstance(screen, HomeScreen) for screen in app.screen_stack)
+
+
+class TokenRecorder(httpx.ASGITransport):
+    """The transport into the service, noting each person's token the terminal sends (as
+    anyone watching the wire could)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        super().__init__(app=app, raise_app_exceptions=False)
+        self.tokens: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token and token not in self.tokens:
+            self.tokens.append(token)
+        return await super().handle_async_request(request)
+
+
+async def desk_answer(service_app: FastAPI, terminal: EnrolledDevice, token: str) -> httpx.Response:
+    """`GET /v1/reception/visits` with `token`, as another program would send it."""
+    transport = httpx.ASGITransport(app=service_app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+        return await http.get(
+            "/v1/reception/visits",
+            headers={"X-Device-Key": terminal.key, "Authorization": f"Bearer {token}"},
+        )
+
+
+async def test_unlocking_the_desk_ends_its_previous_session(
+    service_app: FastAPI, terminal: EnrolledDevice, staff: Staff
+) -> None:
+    await staff.visit("Léa", "Dupont", approve=True)
+    recorder = TokenRecorder(service_app)
+    settings = KioskSettings(
+        server_url=BASE_URL, device_key=terminal.key, language="fr", idle=CALM_IDLE
+    )
+    app = create_app(
+        settings, client_factory=lambda: KioskClient(BASE_URL, terminal.key, transport=recorder)
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await open_desk(pilot)
+        (before_lock,) = recorder.tokens
+        app.settings = replace(
+            app.settings, idle=IdleSettings(default_seconds=1, countdown_seconds=20)
+        )
+        app.note_activity()
+        for _ in range(40):
+            if isinstance(app.screen, DeskLockScreen):
+                break
+            await pilot.pause(0.1)
+        assert isinstance(app.screen, DeskLockScreen)
+
+        # A wrong PIN ends nothing: the desk's session is still the one it had.
+        await type_text(pilot, "000000")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DeskLockScreen)
+        assert (await desk_answer(service_app, terminal, before_lock)).status_code == 200
+
+        await type_text(pilot, PIN)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReceptionScreen)
+        refused = await desk_answer(service_app, terminal, before_lock)
+        assert refused.status_code == 401
+        assert refused.json()["code"] == "session-invalid"
+
+        # The desk works on its new session: a refresh shows a visitor declared meanwhile.
+        await staff.visit("Marc", "Durand", approve=True)
+        await pilot.press("f5")
+        await settle(pilot)
+        assert sorted(shown_names(app.screen)) == ["Léa Dupont", "Marc Durand"]
+        assert len(recorder.tokens) == 2
+        after_unlock = recorder.tokens[-1]
+        assert (await desk_answer(service_app, terminal, after_unlock)).status_code == 200
+
+
+async def test_signing_out_of_a_locked_desk_ends_its_session(
+    service_app: FastAPI, terminal: EnrolledDevice, staff: Staff
+) -> None:
+    recorder = TokenRecorder(service_app)
+    settings = KioskSettings(
+        server_url=BASE_URL, device_key=terminal.key, language="fr", idle=CALM_IDLE
+    )
+    app = create_app(
+        settings, client_factory=lambda: KioskClient(BASE_URL, terminal.key, transport=recorder)
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await open_desk(pilot)
+        (token,) = recorder.tokens
+        await app.push_screen(DeskLockScreen())
+        await type_text(pilot, "000000")  # A wrong PIN first: the lock holds the session.
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.click("#sign-out")
+        await settle(pilot)
+        assert not isinstance(app.screen, (DeskLockScreen, ReceptionScreen))
+        assert app.session is None
+        refused = await desk_answer(service_app, terminal, token)
+        assert refused.status_code == 401
+
+
+async def test_a_periodic_refresh_waits_while_the_receptionist_types(
+    make_kiosk: KioskFactory, staff: Staff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reception_screen, "TYPING_PAUSE_SECONDS", 0.5)
+    await staff.visit("Léa", "Dupont", "ACME", approve=True)
+    app = make_kiosk()
+    async with app.run_test(size=SIZE) as pilot:
+        desk = await open_desk(pilot)
+        await staff.visit("Marc", "Durand", "ACME", approve=True)
+        await search(pilot, "acm")
+        desk._tick()  # The refresh timer fires while she types.
+        await settle(pilot)
+        assert shown_names(desk) == ["Léa Dupont"]
+        await type_text(pilot, "e")
+        for _ in range(40):  # She stops typing: the refresh comes.
+            if len(shown_names(desk)) == 2:
+                break
+            await pilot.pause(0.1)
+        await settle(pilot)
+        assert sorted(shown_names(desk)) == ["Léa Dupont", "Marc Durand"]
+        assert "Attendus (2)" in screen_text(app)
