@@ -20,8 +20,9 @@ from kiosk_server.admin.catalogue import demo_catalogue_text, load_catalogue
 from kiosk_server.admin.devices import enrol_device
 from kiosk_server.admin.sites import create_site
 from kiosk_server.clock import Clock, SystemClock
-from kiosk_server.models import Account, Device, LedgerEntry, Site
+from kiosk_server.models import Account, Device, Site
 from kiosk_server.security import Argon2, sha256_hex
+from kiosk_server.services.tickets import adjust
 
 DEMO_TERMINAL_NAME = "Borne démo"
 
@@ -149,21 +150,19 @@ async def seed_demo(
                     status=demo.status,
                     pin_hash=pin_hashes.get((demo_site.code, demo.identifier)),
                     created_at=now,
-                    balance_cents=demo.balance_cents,  # the running balance of the entry below
                 )
                 session.add(account)
                 await session.flush()
                 if demo.balance_cents:
-                    session.add(
-                        LedgerEntry(
-                            site_id=site.id,
-                            account_id=account.id,
-                            kind="adjustment",
-                            amount_cents=demo.balance_cents,
-                            currency=site.currency,
-                            reason=OPENING_BALANCE_REASON,
-                            created_at=now,
-                        )
+                    # Through the admin adjustment, so that the opening balance is a ticket in
+                    # the person's history like any other movement.
+                    await adjust(
+                        session,
+                        site=site,
+                        account=account,
+                        amount_cents=demo.balance_cents,
+                        reason=OPENING_BALANCE_REASON,
+                        now=now,
                     )
         terminal = await enrol_device(
             session,
