@@ -15,7 +15,6 @@ service's time.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
@@ -52,10 +51,11 @@ class BadgeScreen(KioskScreen):
         Binding("escape", "back", "Back", show=False, id="badge.back"),
     ]
 
-    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, *, clock: Callable[[], float] | None = None) -> None:
         super().__init__()
         self.clock = clock
-        """The terminal's clock, in seconds since the epoch (tests control it)."""
+        """The terminal's clock, in seconds since the epoch (tests control it); None: the app's
+        wall clock."""
         self.badge: BadgeToken | None = None
         """The last token the service gave, with its times."""
         self.showing = False
@@ -80,6 +80,11 @@ class BadgeScreen(KioskScreen):
             with Horizontal(classes="actions"):
                 yield Button(_("Back"), id="back", compact=True)
 
+    def _now(self) -> float:
+        if self.clock is not None:
+            return self.clock()
+        return self.kiosk.clock().timestamp()
+
     def _holder_name(self) -> str:
         if self.badge is not None:
             name = self.badge.name
@@ -102,7 +107,7 @@ class BadgeScreen(KioskScreen):
 
     def _countdown_text(self) -> Content:
         if self.showing:
-            seconds = max(0, math.ceil(self._next_fetch - self.clock()))
+            seconds = max(0, math.ceil(self._next_fetch - self._now()))
             if self.fetching or seconds == 0:
                 return Content(_("Refreshing…"))
             return Content(_("Refreshing in {seconds} s").format(seconds=seconds))
@@ -126,7 +131,7 @@ class BadgeScreen(KioskScreen):
         self._tick()
 
     def _tick(self) -> None:
-        now = self.clock()
+        now = self._now()
         if self.showing and now >= self._valid_until:
             # The service no longer accepts it: a QR that fails at the door is worse than none.
             self.showing = False
@@ -145,7 +150,7 @@ class BadgeScreen(KioskScreen):
     @work(exclusive=True, exit_on_error=False, group="badge")
     async def _fetch(self) -> None:
         badge = await self.kiosk.api().badge()
-        self._apply(badge, self.clock())
+        self._apply(badge, self._now())
 
     def _apply(self, badge: BadgeToken, now: float) -> None:
         """Plan the next fetch and the end of validity on the service's time."""
@@ -165,7 +170,7 @@ class BadgeScreen(KioskScreen):
 
     def on_problem(self, error: BaseException | None) -> None:
         self.fetching = False
-        now = self.clock()
+        now = self._now()
         if problem_code(error) in ("session-invalid", "session-missing"):
             # Nobody is signed in any more: nothing to show, nothing to retry.
             self.showing = False

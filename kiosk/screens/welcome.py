@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -64,9 +63,8 @@ class WelcomeScreen(KioskScreen):
         for button in self.query("#start, #retry").results(Button):
             button.focus()
 
-    @staticmethod
-    def _clock_text() -> str:
-        return datetime.now().astimezone().strftime("%H:%M")
+    def _clock_text(self) -> str:
+        return self.kiosk.clock().strftime("%H:%M")
 
     def _tick(self) -> None:
         for clock in self.query("#welcome-clock").results(Static):
