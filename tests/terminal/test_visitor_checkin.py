@@ -172,7 +172,8 @@ async def test_other_codes_at_the_visitor_scan_get_calm_messages(
 ) -> None:
     video = make_video(
         tmp_path / "codes.avi",
-        [(None, 0.2), ("C1" + "A" * 36, 0.7), (None, 0.2), ("V1NOTAREALTOKEN", 0.7), (None, 5)],
+        # Each message stays until the next code replaces it: long enough for a busy machine.
+        [(None, 0.2), ("C1" + "A" * 36, 1.5), (None, 0.2), ("V1NOTAREALTOKEN", 1.5), (None, 5)],
     )
     app = make_kiosk(camera=camera(video))
     async with app.run_test(size=SIZE) as pilot:
@@ -377,14 +378,18 @@ async def test_idle_on_a_visitor_screen_returns_to_welcome_and_forgets_the_visit
     await people.approved()
     code = await invitation_code(factory, "lea@example.com")
     set_local(clock, DAY, "14:05")
-    app: KioskApp = make_kiosk(
-        idle=IdleSettings(
-            default_seconds=600, countdown_seconds=1, typing_seconds=600, visitor_seconds=1
-        )
-    )
+    app: KioskApp = make_kiosk()
     async with app.run_test(size=SIZE) as pilot:
         await type_code(pilot, code, "Dupont")
         assert isinstance(app.screen, VisitorVisitScreen)
+        # Tiny idle times only now: typing on a busy machine must not time out first.
+        app.settings = replace(
+            app.settings,
+            idle=IdleSettings(
+                default_seconds=600, countdown_seconds=1, typing_seconds=600, visitor_seconds=1
+            ),
+        )
+        app.note_activity()
         await wait_until(pilot, lambda: isinstance(app.screen, WelcomeScreen), seconds=6)
         await settle(pilot)
         everything = all_text(app)
