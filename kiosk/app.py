@@ -176,6 +176,9 @@ class KioskApp(App[None], inherit_bindings=False):
         # Everything imported and built so far (Textual, the client, the embedded service) lives
         # as long as the kiosk: out of the garbage collector's full passes, which otherwise
         # stall the screen for hundreds of milliseconds on a busy desk (bench/reception_bench).
+        # Nobody is signed in yet (connecting happens at the welcome screen), so nothing frozen
+        # holds a person's data; the garbage is collected first so that it is not kept.
+        gc.collect()
         gc.freeze()
 
     async def _build_client(self) -> KioskClient:

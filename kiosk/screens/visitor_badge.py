@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.geometry import Size
 from textual.widgets import Button, Static
 
 from kiosk.i18n import _
@@ -20,6 +22,12 @@ from kiosk.widgets.qr_view import QrView
 if TYPE_CHECKING:
     from kiosk.api.models import VisitorBadge
     from kiosk.printing import PrintOutcome
+
+
+COMPACT_WIDTH = 100
+"""Narrower terminals get the compact layout (`-compact`)."""
+COMPACT_HEIGHT = 30
+"""So do shorter ones."""
 
 
 class VisitorBadgeScreen(KioskScreen):
@@ -53,46 +61,66 @@ class VisitorBadgeScreen(KioskScreen):
             )
         with Vertical(id="visitor-badge-body", classes="panel"):
             yield Static(_("Welcome! You are checked in."), classes="title", markup=False)
+            # The QR is 19 rows tall (a 44-character token is a version-3 code: 29 modules and
+            # the quiet zone, two modules a row), so on an 80×24 terminal nothing else fits
+            # above or below it: every line of text and the Finish button go beside it.
             with Horizontal(id="visitor-badge-card"):
                 with Vertical(id="visitor-badge-details"):
-                    yield Static(_("VISITOR"), id="visitor-badge-kind", markup=False)
-                    yield Static(
-                        Content(visitor_name(badge.first_name, badge.last_name)),
-                        id="visitor-badge-name",
-                        markup=False,
-                    )
-                    if badge.company.strip():
-                        yield Static(
-                            Content(plain(badge.company, max_length=NAME_MAX)),
-                            id="visitor-badge-company",
-                            markup=False,
+                    yield from self._details(badge)
+                    if self.shows_qr:
+                        hint = _("Scan this QR code when you leave (or type your invitation code).")
+                    else:
+                        hint = _(
+                            "Your badge is printing. Keep it with you and scan it when you leave."
                         )
-                    yield Static(
-                        Content(
-                            _("Host: %(host)s")
-                            % {"host": plain(badge.host_name, max_length=NAME_MAX)}
-                        ),
-                        id="visitor-badge-host",
-                        markup=False,
-                    )
-                    yield Static(
-                        Content(format_day(badge.day)), id="visitor-badge-day", markup=False
-                    )
-                    yield Static(
-                        Content(plain(badge.site.name, max_length=NAME_MAX)),
-                        id="visitor-badge-site",
-                        markup=False,
-                    )
+                    yield Static(hint, id="visitor-badge-hint", classes="hint", markup=False)
+                    yield self.message_widget()
+                    with Horizontal(classes="actions"):
+                        yield Button(_("Finish"), id="finish", variant="primary")
                 if self.shows_qr:
                     yield QrView(badge.checkout_token, id="visitor-badge-qr")
-            if self.shows_qr:
-                hint = _("Scan this QR code when you leave (or type your invitation code).")
-            else:
-                hint = _("Your badge is printing. Keep it with you and scan it when you leave.")
-            yield Static(hint, id="visitor-badge-hint", classes="hint", markup=False)
-            yield self.message_widget()
-            with Horizontal(classes="actions"):
-                yield Button(_("Finish"), id="finish", variant="primary")
+
+    def _details(self, badge: VisitorBadge) -> ComposeResult:
+        yield Static(_("VISITOR"), id="visitor-badge-kind", markup=False)
+        yield Static(
+            Content(visitor_name(badge.first_name, badge.last_name)),
+            id="visitor-badge-name",
+            classes="detail",
+            markup=False,
+        )
+        if badge.company.strip():
+            yield Static(
+                Content(plain(badge.company, max_length=NAME_MAX)),
+                id="visitor-badge-company",
+                classes="detail",
+                markup=False,
+            )
+        yield Static(
+            Content(_("Host: %(host)s") % {"host": plain(badge.host_name, max_length=NAME_MAX)}),
+            id="visitor-badge-host",
+            classes="detail",
+            markup=False,
+        )
+        yield Static(
+            Content(format_day(badge.day)), id="visitor-badge-day", classes="detail", markup=False
+        )
+        yield Static(
+            Content(plain(badge.site.name, max_length=NAME_MAX)),
+            id="visitor-badge-site",
+            classes="detail",
+            markup=False,
+        )
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size)
+
+    def on_mount(self) -> None:
+        self._fit(self.app.size)
+
+    def _fit(self, size: Size) -> None:
+        """Below a kiosk size the panel takes the whole width, and each detail keeps to one
+        line (cut with an ellipsis), so that the column beside the QR stays within its rows."""
+        self.set_class(size.width < COMPACT_WIDTH or size.height < COMPACT_HEIGHT, "-compact")
 
     def action_finish(self) -> None:
         self.kiosk.end_session()

@@ -6,13 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
 from kiosk.app import KioskApp
+from kiosk.i18n import set_language
 from kiosk.screens.home import HomeScreen
 from kiosk.screens.ticket_detail import TicketDetailScreen
-from kiosk.screens.tickets import TicketsScreen
+from kiosk.screens.tickets import TicketsScreen, format_month, format_when, site_zone
 from kiosk_server.models import Site
 from tests.factories import Factory
 from tests.terminal.conftest import PIN, SIZE, KioskFactory, screen_text, settle
@@ -106,3 +108,26 @@ async def test_empty_history_says_so(
         await pilot.click("#tickets")
         await settle(pilot)
         assert "No tickets yet." in screen_text(app)
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_row_dates_read_as_babel_writes_them(language: str) -> None:
+    # The rows spell dates from Babel's month names by hand (babel.dates is slow to load):
+    # the same text as Babel's own `d MMM, HH:mm` and `LLLL y`, every month, across a DST change.
+    from babel.dates import format_date, format_datetime
+
+    zone = site_zone("Europe/Paris")
+    set_language(language)
+    try:
+        for month in range(1, 13):
+            for day, hour, minute in ((1, 0, 5), (28, 23, 59)):
+                moment = dt.datetime(2026, month, day, hour, minute, tzinfo=dt.UTC)
+                local = moment.astimezone(zone)
+                assert format_when(moment, zone) == format_datetime(
+                    local, "d MMM, HH:mm", locale=language
+                )
+                assert format_month(moment, zone) == format_date(
+                    local.date(), "LLLL y", locale=language
+                )
+    finally:
+        set_language("fr")
