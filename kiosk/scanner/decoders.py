@@ -56,20 +56,41 @@ class ZxingDecoder:
             raise DecoderUnavailable(f"zxing-cpp: {exc}") from exc
         self._zx = zxingcpp
         self._formats = zxingcpp.barcode_formats_from_str("QRCode")
+        self._local = zxingcpp.Binarizer.LocalAverage
+        self._fixed = zxingcpp.Binarizer.FixedThreshold
 
     def decode(self, frame: Frame) -> list[Decoded]:
         return self.decode_or_locate(frame)[0]
 
     def decode_or_locate(self, frame: Frame) -> tuple[list[Decoded], list[Located]]:
         """Decode, and also return where codes were seen but failed to read (for a rescue)."""
+        return self.read(frame)
+
+    def read(
+        self,
+        frame: Frame,
+        *,
+        fixed_threshold: bool = False,
+        try_invert: bool = True,
+        try_downscale: bool = True,
+    ) -> tuple[list[Decoded], list[Located]]:
+        """One zxing-cpp pass with the options given: codes read, and codes located but not read.
+
+        The defaults are the thorough pass. ``fixed_threshold`` binarises at mid-grey instead of
+        against the local average: about 5x cheaper on a 720p frame, and it reads some low
+        contrast and noisy codes the local average misses (it loses codes under glare).
+        ``try_invert`` reads light-on-dark codes (a second pass), ``try_downscale`` also reads
+        the frame at a third of its size when it is larger than 500 pixels.
+        """
         # QR codes are read in any orientation without try_rotate (it is for 1D codes), so
-        # leave it off; try_invert handles light-on-dark codes, try_downscale large ones.
+        # leave it off.
         found = self._zx.read_barcodes(
             frame,
             formats=self._formats,
             try_rotate=False,
-            try_invert=True,
-            try_downscale=True,
+            try_invert=try_invert,
+            try_downscale=try_downscale,
+            binarizer=self._fixed if fixed_threshold else self._local,
             return_errors=True,
         )
         decoded: list[Decoded] = []
@@ -103,7 +124,7 @@ class ZbarDecoder:
         if ctypes.util.find_library("zbar") is None:
             raise DecoderUnavailable("zbar: libzbar is not installed (Debian: libzbar0)")
         try:
-            from pyzbar import pyzbar  # type: ignore[import-untyped]
+            from pyzbar import pyzbar
         except (ImportError, OSError) as exc:
             raise DecoderUnavailable(f"zbar: {exc}") from exc
         self._pyzbar: Any = pyzbar

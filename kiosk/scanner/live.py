@@ -102,7 +102,9 @@ class Scanner:
             captured = time.monotonic()
             index += 1
             began = time.perf_counter()
-            found, located = self.policy.decode(frame)
+            # Grey once: the policy and the preview both work on it (a no-op for a grey source).
+            gray = to_gray(frame)
+            found, located = self.policy.decode(gray)
             self.decode_seconds.append(time.perf_counter() - began)
             self.frames_decoded += 1
             now = time.monotonic()
@@ -121,13 +123,12 @@ class Scanner:
                 corners = None
             if now - last_preview >= self.preview_interval:
                 last_preview = now
-                self._on_frame(self._preview(frame, corners))
+                self._on_frame(self._preview(gray, corners))
         return SourceStatus(SourceState.STOPPED, self.source.description)
 
-    def _preview(self, frame: Frame, corners: Corners | None) -> PreviewFrame:
+    def _preview(self, gray: Frame, corners: Corners | None) -> PreviewFrame:
         import cv2
 
-        gray = to_gray(frame)
         height, width = gray.shape[:2]
         scale = min(self.preview_size[0] / width, self.preview_size[1] / height, 1.0)
         size = (max(int(width * scale), 1), max(int(height * scale), 1))
