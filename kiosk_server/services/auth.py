@@ -71,7 +71,7 @@ async def _fail(session: AsyncSession, problem: ProblemError) -> ProblemError:
     return problem
 
 
-async def _check_throttle(
+async def check_throttle(
     session: AsyncSession, *, device: Device, settings: SiteSettings, now: dt.datetime
 ) -> None:
     """Past the threshold, each further failure on the terminal doubles the wait before the
@@ -120,7 +120,7 @@ def _check_not_blocked(account: Account) -> None:
 async def identify(
     session: AsyncSession, *, device: Device, site: Site, identifier: str, now: dt.datetime
 ) -> schemas.Identified:
-    await _check_throttle(session, device=device, settings=site_settings(site), now=now)
+    await check_throttle(session, device=device, settings=site_settings(site), now=now)
     account = await _find_account(session, device=device, site=site, identifier=identifier, now=now)
     _check_not_blocked(account)
     state: Literal["active", "pending_activation", "locked"]
@@ -383,7 +383,7 @@ async def sign_in(
     now: dt.datetime,
 ) -> schemas.Session:
     settings = site_settings(site)
-    await _check_throttle(session, device=device, settings=settings, now=now)
+    await check_throttle(session, device=device, settings=settings, now=now)
     account = await _find_account(session, device=device, site=site, identifier=identifier, now=now)
     _check_not_blocked(account)
     if account.status != "active" or account.pin_hash is None:

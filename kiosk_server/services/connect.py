@@ -81,7 +81,7 @@ async def connect(
         parse_error = error
     site = site_by_id(device, claims.site_id) if claims is not None else None
     # The same accounting as typing an identifier.
-    await auth._check_throttle(
+    await auth.check_throttle(
         session, device=device, settings=_throttle_settings(device, site), now=now
     )
 

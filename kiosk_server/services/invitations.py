@@ -300,7 +300,7 @@ async def present(
     """The invitation behind a scanned token or a typed code and last name, on a site this
     terminal serves. Raises `terminal-throttled`, `invitation-unknown` (counted),
     `invitation-other-site`, `validation-failed` (neither a token nor a code and a name)."""
-    await auth._check_throttle(session, device=device, settings=_throttle_settings(device), now=now)
+    await auth.check_throttle(session, device=device, settings=_throttle_settings(device), now=now)
     not_found = "This invitation is not known. Check the code and your last name, or ask reception."
     if token:
         try:

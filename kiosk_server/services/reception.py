@@ -336,7 +336,7 @@ async def walk_in(
     that matches nobody counts against the terminal, so guessing names is throttled."""
     if staff is None:
         settings = auth.site_settings(site)
-        await auth._check_throttle(session, device=device, settings=settings, now=now)
+        await auth.check_throttle(session, device=device, settings=settings, now=now)
     errors = visit_rules.FieldErrors()
     visitor_fields = body.model_dump(
         include={"first_name", "last_name", "company", "email", "phone"}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server import schemas_visits as sv
@@ -213,24 +213,36 @@ async def visitors_of(
 async def host_visit(
     session: AsyncSession, *, host: Account, visit_id: int, lock: bool = False
 ) -> Visit:
-    query = select(Visit).where(Visit.id == visit_id, Visit.host_account_id == host.id)
-    if lock:
-        query = query.with_for_update()
-    visit = await session.scalar(query)
-    if visit is None:
-        raise ProblemError("visit-unknown", "No such visit among yours.")
-    return visit
+    return await _one_visit(
+        session,
+        Visit.id == visit_id,
+        Visit.host_account_id == host.id,
+        lock=lock,
+        unknown="No such visit among yours.",
+    )
 
 
 async def site_visit(
     session: AsyncSession, *, site: Site, visit_id: int, lock: bool = False
 ) -> Visit:
-    query = select(Visit).where(Visit.id == visit_id, Visit.site_id == site.id)
+    return await _one_visit(
+        session,
+        Visit.id == visit_id,
+        Visit.site_id == site.id,
+        lock=lock,
+        unknown="No such visit on this site.",
+    )
+
+
+async def _one_visit(
+    session: AsyncSession, *conditions: ColumnElement[bool], lock: bool, unknown: str
+) -> Visit:
+    query = select(Visit).where(*conditions)
     if lock:
         query = query.with_for_update()
     visit = await session.scalar(query)
     if visit is None:
-        raise ProblemError("visit-unknown", "No such visit on this site.")
+        raise ProblemError("visit-unknown", unknown)
     return visit
 
 
