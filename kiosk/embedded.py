@@ -12,6 +12,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +29,17 @@ DEVICE_KEY_FILE = "demo-device.key"
 
 _POLL_SECONDS = 0.02
 _STOP_SECONDS = 10.0
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (as uvicorn picks for `kiosk-server`): each
+    request crosses the loop several times (the socket, aiosqlite's thread), and uvloop does
+    that with a fraction of asyncio's overhead."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 class EmbeddedServiceError(RuntimeError):
@@ -153,7 +165,7 @@ class EmbeddedService:
         device_key = ensure_demo(url, key_path=data_dir / DEVICE_KEY_FILE)
         if self._stopping.is_set():
             return
-        from kiosk_server.http_protocol import NoDelayH11Protocol
+        from kiosk_server.http_protocol import best_protocol
 
         config = uvicorn.Config(
             app=create_app(ServerSettings(database_url=url)),
@@ -165,14 +177,15 @@ class EmbeddedService:
             log_config=None,
             access_log=False,
             lifespan="on",
-            http=NoDelayH11Protocol,
+            http=best_protocol(),
         )
         server = uvicorn.Server(config)
         self._server = server
         sock = self._socket
         if sock is None:
             raise RuntimeError("no socket: start() binds one before the thread runs")
-        asyncio.run(self._serve_until_stopped(server, sock, device_key))
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(self._serve_until_stopped(server, sock, device_key))
 
     async def _serve_until_stopped(
         self, server: uvicorn.Server, sock: socket.socket, device_key: str

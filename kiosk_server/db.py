@@ -72,11 +72,32 @@ def make_engine(url: str) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(_SQLITE_NO_TRANSACTION):
+            return  # `read_outside_transaction`: each statement runs on its own
         # A deferred transaction that later writes can fail with "database is locked" without
         # waiting; taking the write lock up front makes writers wait for each other instead.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+_SQLITE_NO_TRANSACTION = "kiosk_sqlite_no_transaction"
+
+
+async def read_outside_transaction(session: AsyncSession) -> None:
+    """Run the session's next statements without a transaction, each on its own, until the
+    session commits (which then only hands the connection back; the next statement starts a
+    real transaction). For lone reads that run on every request: a transaction costs
+    PostgreSQL two more round trips (BEGIN, COMMIT) and SQLite its write lock, taken up front.
+    Nothing read this way may be the basis of a write without being read again."""
+    if session.get_bind().dialect.name == "postgresql":
+        options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}
+    else:
+        # Not SQLAlchemy's AUTOCOMMIT: resetting it when the connection goes back to the pool
+        # costs SQLite a statement. The connection already runs without implicit
+        # transactions (`_on_connect`); this only skips our BEGIN IMMEDIATE.
+        options = {_SQLITE_NO_TRANSACTION: True}
+    await session.connection(execution_options=options)
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

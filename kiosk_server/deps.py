@@ -7,9 +7,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server.clock import Clock
+from kiosk_server.db import read_outside_transaction
 from kiosk_server.models import Device
 from kiosk_server.problems import ProblemError
 from kiosk_server.security import Argon2
@@ -51,20 +53,29 @@ Argon2Dep = Annotated[Argon2, Depends(argon2)]
 
 
 async def current_device(
-    session: DbSession, key: Annotated[str | None, Depends(_device_key_header)]
+    request: Request,
+    session: DbSession,
+    key: Annotated[str | None, Depends(_device_key_header)],
 ) -> Device:
-    """The device whose key the request carries."""
+    """The device whose key the request carries. When the request also carries a person's
+    bearer token, their session and account are read in the same statement, for
+    `current_person`."""
     if not key:
         raise ProblemError("device-key-missing", "Send the device key in X-Device-Key.")
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    if postgresql:
-        # A lone read needs no transaction: in autocommit it is one round trip, not three
-        # (BEGIN, SELECT, COMMIT). The commit below then only hands the connection back, so
-        # the route's own work starts a real transaction of its own.
-        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    device = await device_by_key(session, key)
-    if postgresql:
-        await session.commit()
+    # Read outside a transaction, then hand the connection back: the route's own work starts
+    # a transaction of its own.
+    await read_outside_transaction(session)
+    # The bearer token is read here without declaring it: only the routes of a person
+    # (`current_person`) say in the API document that they take one.
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    if scheme.lower() == "bearer" and token:
+        device, person_session, account = await auth.device_and_person_session(
+            session, key=key, token=token
+        )
+        request.state.person_session = (person_session, account)
+    else:
+        device = await device_by_key(session, key)
+    await session.commit()
     if device is None:
         raise ProblemError("device-key-invalid", "This device key is unknown or revoked.")
     return device
@@ -88,7 +99,7 @@ Terminal = Annotated[Device, Depends(require_role("terminal"))]
 
 
 async def current_person(
-    session: DbSession,
+    request: Request,
     device: Terminal,
     now: ClockDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -96,8 +107,11 @@ async def current_person(
     """The person signed in on this device with the bearer token the request carries."""
     if credentials is None or not credentials.credentials:
         raise ProblemError("session-missing", "Sign in first.")
-    return await auth.signed_in_person(
-        session, device=device, token=credentials.credentials, now=now.now()
+    # Read by `current_device`, which every route of a person depends on (through `Terminal`),
+    # from the same header.
+    person_session, account = request.state.person_session
+    return auth.signed_in_person(
+        device=device, person_session=person_session, account=account, now=now.now()
     )
 
 

@@ -12,8 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from kiosk_server import schemas
 from kiosk_server.db import as_utc
@@ -420,19 +421,46 @@ async def sign_in(
     )
 
 
-async def signed_in_person(
-    session: AsyncSession, *, device: Device, token: str, now: dt.datetime
+async def device_and_person_session(
+    session: AsyncSession, *, key: str, token: str
+) -> tuple[Device | None, PersonSession | None, Account | None]:
+    """The enrolled, unrevoked device with this key (its sites loaded) and, in the same round
+    trip, the person session opened on it with this bearer token and that session's account.
+    Runs on every request a signed-in person makes."""
+    row = (
+        (
+            await session.execute(
+                select(Device, PersonSession, Account)
+                .outerjoin(
+                    PersonSession,
+                    and_(
+                        PersonSession.token_hash == sha256_hex(token),
+                        PersonSession.device_id == Device.id,
+                    ),
+                )
+                .outerjoin(Account, Account.id == PersonSession.account_id)
+                .where(Device.key_hash == sha256_hex(key))
+                .options(joinedload(Device.sites))
+            )
+        )
+        .unique()
+        .one_or_none()
+    )
+    if row is None or row[0].revoked_at is not None:
+        return None, None, None
+    device, person_session, account = row
+    return device, person_session, account
+
+
+def signed_in_person(
+    *,
+    device: Device,
+    person_session: PersonSession | None,
+    account: Account | None,
+    now: dt.datetime,
 ) -> SignedInPerson:
-    """The person behind a bearer token. Valid only on the device it was opened on, until it
-    expires or is revoked."""
-    person_session = await session.scalar(
-        select(PersonSession).where(PersonSession.token_hash == sha256_hex(token))
-    )
-    account = (
-        await session.get(Account, person_session.account_id)
-        if person_session is not None
-        else None
-    )
+    """The person behind a bearer token, as `device_and_person_session` found it. Valid only on
+    the device it was opened on, until it expires or is revoked, while the account is active."""
     site = site_by_id(device, account.site_id) if account is not None else None
     if (
         person_session is None
