@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from kiosk_server.clock import Clock, SystemClock
 from kiosk_server.db import make_engine, make_session_factory
@@ -36,6 +36,7 @@ from kiosk_server.routes import (
     webhooks,
 )
 from kiosk_server.security import Argon2
+from kiosk_server.services.devices import DeviceCache
 from kiosk_server.settings import ServerSettings
 
 TITLE = "Badge kiosk service"
@@ -73,9 +74,11 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.sms_gateway = sms_gateway or OutboxSmsGateway()
     app.state.argon2 = Argon2.from_settings(settings)
+    app.state.device_cache = DeviceCache(settings.device_cache_seconds)
     install_problem_handlers(app)
 
-    v1 = APIRouter(prefix="/v1")
+    # Each router straight under the app (not under a `/v1` router of routers): FastAPI matches
+    # nested routers level by level, on every request.
     for module in (
         health,
         device,
@@ -96,8 +99,7 @@ def create_app(
         reception,
         visitor_desk,
     ):
-        v1.include_router(module.router)
-    app.include_router(v1)
+        app.include_router(module.router, prefix="/v1")
     # The sandbox payment provider's checkout page, outside the API (a person's browser).
     app.include_router(sandbox.router)
     return app

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-POOL_SIZE = 10
+POOL_SIZE = 20
 """PostgreSQL connections each worker keeps open."""
 POOL_OVERFLOW = 10
 """Extra connections a worker may open at a burst (closed when returned)."""

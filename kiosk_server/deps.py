@@ -14,9 +14,9 @@ from kiosk_server.clock import Clock
 from kiosk_server.db import read_outside_transaction
 from kiosk_server.models import Device
 from kiosk_server.problems import ProblemError
-from kiosk_server.security import Argon2
+from kiosk_server.security import Argon2, sha256_hex
 from kiosk_server.services import auth
-from kiosk_server.services.devices import device_by_key
+from kiosk_server.services.devices import DeviceCache, device_by_key
 
 _device_key_header = APIKeyHeader(
     name="X-Device-Key", auto_error=False, description="The enrolled device's key."
@@ -57,18 +57,29 @@ async def current_device(
     session: DbSession,
     key: Annotated[str | None, Depends(_device_key_header)],
 ) -> Device:
-    """The device whose key the request carries. When the request also carries a person's
-    bearer token, their session and account are read in the same statement, for
-    `current_person`."""
+    """The device whose key the request carries (from the worker's `DeviceCache` when it holds
+    it). When the request also carries a person's bearer token, their session and account are
+    read in the same statement, for `current_person`."""
     if not key:
         raise ProblemError("device-key-missing", "Send the device key in X-Device-Key.")
-    # Read outside a transaction, then hand the connection back: the route's own work starts
-    # a transaction of its own.
-    await read_outside_transaction(session)
+    cache: DeviceCache = request.app.state.device_cache
+    key_hash = sha256_hex(key)
+    device = cache.get(key_hash)
     # The bearer token is read here without declaring it: only the routes of a person
     # (`current_person`) say in the API document that they take one.
     scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
-    if scheme.lower() == "bearer" and token:
+    if scheme.lower() != "bearer" or not token:
+        token = ""
+    if device is not None and not token:
+        return device
+    # Read outside a transaction, then hand the connection back: the route's own work starts
+    # a transaction of its own.
+    await read_outside_transaction(session)
+    if token and device is not None:
+        request.state.person_session = await auth.person_session_on(
+            session, device=device, token=token
+        )
+    elif token:
         device, person_session, account = await auth.device_and_person_session(
             session, key=key, token=token
         )
@@ -78,6 +89,7 @@ async def current_device(
     await session.commit()
     if device is None:
         raise ProblemError("device-key-invalid", "This device key is unknown or revoked.")
+    cache.put(key_hash, device)
     return device
 
 

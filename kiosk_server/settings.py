@@ -28,6 +28,9 @@ class ServerSettings(BaseSettings):
     """Argon2 memory in KiB (64 MiB by default)."""
     argon2_parallelism: int = Field(4, ge=1)
     """Argon2 lanes."""
+    device_cache_seconds: float = Field(5.0, ge=0)
+    """How long each worker keeps a device it looked up (`services.devices.DeviceCache`): a
+    revoked key or a changed site setting takes effect within this time. 0 turns it off."""
     log_level: str = "INFO"
     """Level of the service's loggers."""
     sandbox_webhook_secret: SecretStr | None = None

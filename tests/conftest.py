@@ -102,12 +102,16 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def server_settings(database_url: str) -> ServerSettings:
-    """Cheap argon2 parameters: the suite hashes many PINs and codes."""
+    """Cheap argon2 parameters: the suite hashes many PINs and codes. No device cache: tests
+    change devices and sites between two requests, as an admin would, and expect the next
+    request to see it (tests/server/test_device_cache.py covers the cache, and the end-to-end
+    and concurrency tests run `kiosk-server` with its defaults)."""
     return ServerSettings(
         database_url=database_url,
         argon2_time_cost=1,
         argon2_memory_cost_kib=8,
         argon2_parallelism=1,
+        device_cache_seconds=0,
     )
 
 

@@ -452,6 +452,27 @@ async def device_and_person_session(
     return device, person_session, account
 
 
+async def person_session_on(
+    session: AsyncSession, *, device: Device, token: str
+) -> tuple[PersonSession | None, Account | None]:
+    """The person session opened on this device with this bearer token, and its account (for a
+    device already known, as `device_and_person_session` reads both)."""
+    row = (
+        await session.execute(
+            select(PersonSession, Account)
+            .join(Account, Account.id == PersonSession.account_id)
+            .where(
+                PersonSession.token_hash == sha256_hex(token),
+                PersonSession.device_id == device.id,
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        return None, None
+    person_session, account = row
+    return person_session, account
+
+
 def signed_in_person(
     *,
     device: Device,
