@@ -2,7 +2,13 @@
 concurrent clients in this (separate) process on loopback, and their p50/p95 latency.
 
     uv run python bench/purchases_bench.py [--server postgresql://postgres@127.0.0.1:5432/test]
-        [--seconds 10] [--clients 20] [--workers 2] [--http httptools|h11]
+        [--seconds 10] [--clients 20] [--workers 2] [--rate 400] [--http httptools|h11]
+
+Two runs: saturated (each client sends its next purchase as soon as the last is answered: the
+most the service sustains; with 20 clients the mean latency is then 20 / rate, so p95 <= 50 ms
+there takes well over 400/s), then paced (the same 20 clients sending `--rate` purchases a second
+in all on a fixed schedule: the latency a purchase sees when the service is asked for the target
+rate).
 
 It also prints what the client side alone manages against a trivial route (`GET /v1/health`,
 same 20 clients, same process): if that is not well above the purchase rate, the bench
@@ -40,8 +46,9 @@ from kiosk_server.models import Account, Device, DeviceSite, LedgerEntry, Site
 from kiosk_server.security import new_token, sha256_hex
 from kiosk_server.tokens import current_step, make_badge_token, new_badge_secret
 
-ACCOUNTS = 4000
-"""Two tokens each (this step and the next): enough for 8,000 purchases."""
+ACCOUNTS = 8000
+"""Half for the saturated run, half for the paced one; two tokens each (the step the run starts
+in and the next): 8,000 purchases per run."""
 
 
 def _plain(url: str) -> str:
@@ -155,8 +162,8 @@ class _Connection:
 
     httpx costs about 3 ms of CPU per request here, as much as a quarter of what the server
     spends on a purchase, and it runs on the same two cores: the bench would measure itself.
-    This one writes the request in one piece and reads a `Content-Length` answer, nothing more
-    (enough for this service's JSON answers)."""
+    This one writes the request in one piece, reads a `Content-Length` answer and reconnects
+    after a `Connection: close`, nothing more (enough for this service's JSON answers)."""
 
     def __init__(self, host: str, port: int, headers: dict[str, str]) -> None:
         self.host = host
@@ -183,13 +190,20 @@ class _Connection:
         lines = raw.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
         length = 0
+        closing = False
         for line in lines[1:]:
             name, _, value = line.partition(":")
             if name.lower() == "content-length":
                 length = int(value)
             elif name.lower() == "transfer-encoding":
                 raise RuntimeError("chunked answers are not supported by this bench client")
-        return status, await self.reader.readexactly(length)
+            elif name.lower() == "connection" and "close" in value.lower():
+                closing = True
+        body = await self.reader.readexactly(length)
+        if closing:  # the server ends the connection: the next request opens a new one
+            self.close()
+            self.reader = self.writer = None
+        return status, body
 
     def close(self) -> None:
         if self.writer is not None:
@@ -222,6 +236,79 @@ async def _probe(base: str, seconds: float, clients: int) -> float:
     return count / (time.perf_counter() - started)
 
 
+def _purchase_body(token: str) -> bytes:
+    return json.dumps(
+        {
+            "badge_token": token,
+            "lines": [
+                {"item": "Menu", "quantity": 1, "unit_price_cents": 850, "vat_rate_bp": 1000}
+            ],
+            "total_cents": 850,
+        }
+    ).encode()
+
+
+def _tokens(accounts: list[tuple[int, int, bytes]]) -> list[str]:
+    """One token per account for the current step and one for the next (one token pays once)."""
+    step = current_step(dt.datetime.now(dt.UTC))
+    return [
+        make_badge_token(site_id=site_id, account_id=account_id, secret=secret, step=step + offset)
+        for offset in (0, 1)
+        for account_id, site_id, secret in accounts
+    ]
+
+
+async def _paced(
+    base: str, till_key: str, tokens: list[str], seconds: float, clients: int, rate: float
+) -> tuple[int, list[float], dict[int, int]]:
+    """`rate` purchases per second in all, spread evenly over `clients` connections, each sending
+    on a fixed schedule. A purchase's latency runs from the moment it was due, not from when it
+    was sent: one stuck behind a slow answer counts its wait (no coordinated omission)."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    queue = list(reversed(tokens))
+    period = clients / rate
+    start = time.perf_counter() + 0.05
+    done = 0
+    host, port = _host_port(base)
+
+    async def client(index: int) -> None:
+        nonlocal done
+        connection = _Connection(
+            host, port, {"X-Device-Key": till_key, "Content-Type": "application/json"}
+        )
+        try:
+            due = start + index * period / clients
+            while queue and due < start + seconds:
+                wait = due - time.perf_counter()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                status, _ = await connection.request(
+                    "POST",
+                    "/v1/till/purchases",
+                    _purchase_body(queue.pop()),
+                    {"Idempotency-Key": str(uuid.uuid4())},
+                )
+                latencies.append((time.perf_counter() - due) * 1000)
+                statuses[status] = statuses.get(status, 0) + 1
+                if status == 201:
+                    done += 1
+                due += period
+        finally:
+            connection.close()
+
+    await asyncio.gather(*(client(index) for index in range(clients)))
+    return done, latencies, statuses
+
+
+def _latency_line(latencies: list[float]) -> str:
+    latencies.sort()
+    return (
+        f"latency: p50 {statistics.median(latencies):.1f} ms, "
+        f"p95 {latencies[int(len(latencies) * 0.95)]:.1f} ms, max {latencies[-1]:.1f} ms"
+    )
+
+
 async def _run(
     base: str, till_key: str, tokens: list[str], seconds: float, clients: int
 ) -> tuple[int, list[float], dict[int, int]]:
@@ -239,21 +326,7 @@ async def _run(
         )
         try:
             while queue and time.perf_counter() < deadline:
-                token = queue.pop()
-                body = json.dumps(
-                    {
-                        "badge_token": token,
-                        "lines": [
-                            {
-                                "item": "Menu",
-                                "quantity": 1,
-                                "unit_price_cents": 850,
-                                "vat_rate_bp": 1000,
-                            }
-                        ],
-                        "total_cents": 850,
-                    }
-                ).encode()
+                body = _purchase_body(queue.pop())
                 started = time.perf_counter()
                 status, _ = await connection.request(
                     "POST",
@@ -283,6 +356,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=400,
+        help="purchases/s of the paced run after the saturated one (0: none)",
+    )
     parser.add_argument("--http", choices=("httptools", "h11"), default=None)
     parser.add_argument(
         "--server-log", default=os.devnull, help="file for the server's stderr (default: none)"
@@ -324,14 +403,8 @@ def main() -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
-        step = current_step(dt.datetime.now(dt.UTC))
-        tokens = [
-            make_badge_token(
-                site_id=site_id, account_id=account_id, secret=secret, step=step + offset
-            )
-            for offset in (0, 1)
-            for account_id, site_id, secret in accounts
-        ]
+        half = len(accounts) // 2
+        tokens = _tokens(accounts[:half])
         # Warm-up: connections, pools, first queries.
         asyncio.run(_run(base, till_key, tokens[-200:], 2, args.clients))
         tokens = tokens[:-200]
@@ -346,7 +419,6 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         server_cpu = _cpu_seconds(server_pids) - server_cpu
         client_cpu = time.process_time() - client_cpu
-        latencies.sort()
         print(
             f"workers={args.workers} clients={args.clients} cores={os.cpu_count()} "
             f"load={os.getloadavg()[0]:.1f}"
@@ -360,10 +432,23 @@ def main() -> None:
         print(
             f"purchases: {done} in {elapsed:.1f} s = {done / elapsed:.0f}/s (answers: {statuses})"
         )
-        print(
-            f"latency: p50 {statistics.median(latencies):.1f} ms, "
-            f"p95 {latencies[int(len(latencies) * 0.95)]:.1f} ms, max {latencies[-1]:.1f} ms"
-        )
+        print(_latency_line(latencies))
+        if args.rate > 0:
+            # The same clients at the target rate: what a purchase waits when the service
+            # is asked for that many a second rather than for all it can do.
+            time.sleep(1.0)
+            started = time.perf_counter()
+            done, latencies, statuses = asyncio.run(
+                _paced(
+                    base, till_key, _tokens(accounts[half:]), args.seconds, args.clients, args.rate
+                )
+            )
+            elapsed = time.perf_counter() - started
+            print(
+                f"paced at {args.rate:.0f}/s: {done} in {elapsed:.1f} s = {done / elapsed:.0f}/s "
+                f"(answers: {statuses})"
+            )
+            print(_latency_line(latencies) + " (from each purchase's due time)")
     finally:
         if process is not None:
             process.terminate()

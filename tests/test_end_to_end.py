@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from kiosk.app import create_app
@@ -22,6 +23,7 @@ from kiosk.screens.home import HomeScreen
 from kiosk.screens.pin import PinScreen
 from kiosk.screens.verification import VerificationScreen
 from kiosk.settings import KioskSettings
+from kiosk_server.http_protocol import MAX_REQUESTS_PER_CONNECTION
 from tests.terminal.conftest import CALM_IDLE, SIZE, screen_text, settle, type_text
 
 
@@ -150,3 +152,18 @@ async def test_a_person_activates_then_signs_in_against_kiosk_server(
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
         assert "Zoé Lambert" in screen_text(app)
+
+
+async def test_a_long_kept_connection_is_renewed_and_the_client_carries_on(
+    server: RunningServer,
+) -> None:
+    """The service closes a keep-alive connection after so many requests, so that a busy
+    worker sheds connections to idle ones; a client reconnects and sees nothing of it."""
+    async with httpx.AsyncClient(
+        base_url=server.base_url, headers={"X-Device-Key": server.device_key}
+    ) as client:
+        answers = [await client.get("/v1/device") for _ in range(MAX_REQUESTS_PER_CONNECTION + 20)]
+    assert [answer.status_code for answer in answers] == [200] * len(answers)
+    assert answers[-1].json()["name"] == "Canteen 1"
+    closing = [i for i, answer in enumerate(answers) if answer.headers.get("connection") == "close"]
+    assert closing == [MAX_REQUESTS_PER_CONNECTION - 1]
