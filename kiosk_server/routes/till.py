@@ -52,19 +52,21 @@ async def create_purchase(
     """Record a purchase: checks the total, spends the badge token, debits the account and
     stores the ticket, once per `Idempotency-Key` (a replay has `Idempotency-Replayed: true`)."""
     now = clock.now()
-    return await idempotency.run_once(
+    # `run_once_storing`: the purchase's last statement stores the receipt too.
+    return await idempotency.run_once_storing(
         request,
         session,
         key=idempotency_key,
         clock=clock,
         scope=idempotency.device_scope(device.id),
         body=body,
-        work=lambda: tickets.till_purchase(
+        work=lambda pending: tickets.till_purchase(
             session,
             device=device,
             badge_token=body.badge_token,
             lines=body.lines,
             total_cents=body.total_cents,
             now=now,
+            pending=pending,
         ),
     )

@@ -10,9 +10,11 @@ pays once).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +25,7 @@ from kiosk_server.schemas_badges import register_problems
 from kiosk_server.services.devices import site_by_id
 from kiosk_server.site_settings import SiteSettings
 from kiosk_server.tokens import (
+    BadgeTokenClaims,
     TokenError,
     current_step,
     make_badge_token,
@@ -85,9 +88,9 @@ class _Verified:
     step: int
 
 
-async def _verify(
-    session: AsyncSession, *, device: Device, token: str, now: dt.datetime
-) -> _Verified:
+def _read_token(device: Device, token: str) -> tuple[BadgeTokenClaims, Site]:
+    """The token's claims and the site it names, which `device` must serve; not yet checked
+    against the account's secret."""
     try:
         claims = parse_badge_token(token.strip())
     except TokenError as error:
@@ -101,15 +104,28 @@ async def _verify(
         raise ProblemError(
             "badge-other-site", "This badge belongs to a site this device does not serve."
         )
-    account = await session.get(Account, claims.account_id)
+    return claims, site
+
+
+def _tampered() -> ProblemError:
     # An unknown account is answered as a forgery: the tag cannot be checked without a secret.
-    if account is None or account.site_id != site.id:
-        raise ProblemError("badge-tampered", "This badge is not genuine.")
-    step_seconds = badge_step_seconds(site)
+    return ProblemError("badge-tampered", "This badge is not genuine.")
+
+
+def _check_token(
+    claims: BadgeTokenClaims,
+    *,
+    secret: bytes,
+    status: str,
+    step_seconds: int,
+    now: dt.datetime,
+) -> None:
+    """The token's tag against the account's secret, its step against now, then the account's
+    status: `badge-tampered`, `badge-expired` or `account-blocked`."""
     try:
         verify_badge_token(
             claims,
-            secret=account.badge_secret,
+            secret=secret,
             now_step=current_step(now, step_seconds),
             skew=SKEW_STEPS,
         )
@@ -118,9 +134,31 @@ async def _verify(
             raise ProblemError(
                 "badge-expired", "This badge code has expired. Show the badge on screen again."
             ) from None
-        raise ProblemError("badge-tampered", "This badge is not genuine.") from None
-    if account.status == "blocked":
+        raise _tampered() from None
+    if status == "blocked":
         raise ProblemError("account-blocked", "This account is blocked. Ask the site's staff.")
+
+
+def _already_used() -> ProblemError:
+    return ProblemError(
+        "badge-already-used", "This badge code was already used to pay. Show the next one."
+    )
+
+
+async def _verify(
+    session: AsyncSession, *, device: Device, token: str, now: dt.datetime
+) -> _Verified:
+    claims, site = _read_token(device, token)
+    account = await session.get(Account, claims.account_id)
+    if account is None or account.site_id != site.id:
+        raise _tampered()
+    _check_token(
+        claims,
+        secret=account.badge_secret,
+        status=account.status,
+        step_seconds=badge_step_seconds(site),
+        now=now,
+    )
     return _Verified(account=account, site=site, step=claims.step)
 
 
@@ -140,30 +178,158 @@ async def consume_badge(
     """Verify the token and spend it, within the caller's transaction: a second consumption of
     the same token (or of another token of the same account and step) is `badge-already-used`,
     even from a concurrent transaction. Flushed, not committed; the use is undone if the caller
-    rolls back (a payment that fails does not spend the token)."""
+    rolls back (a payment that fails does not spend the token).
+
+    A till's purchase uses `spend_badge`, the same without the ORM."""
     verified = await _verify(session, device=device, token=token, now=now)
     # `ON CONFLICT DO NOTHING` on the (account, step) key rather than an insert in a savepoint:
     # one round trip instead of three, and the caller's transaction stays usable. A concurrent
     # transaction that inserted the same use first makes this one wait for its outcome, as a
     # unique violation would: committed, nothing is inserted here; rolled back, this one is.
-    insert = _insert(session.get_bind().dialect.name)
     used = await session.scalar(
-        insert(BadgeTokenUse)
-        .values(
-            account_id=verified.account.id, step=verified.step, used_at=now, device_id=device.id
-        )
-        .on_conflict_do_nothing(index_elements=["account_id", "step"])
-        .returning(BadgeTokenUse.account_id)
+        _use_statement(session.get_bind().dialect.name),
+        {
+            "account_id": verified.account.id,
+            "step": verified.step,
+            "used_at": now,
+            "device_id": device.id,
+        },
     )
     if used is None:
-        raise ProblemError(
-            "badge-already-used", "This badge code was already used to pay. Show the next one."
-        )
+        raise _already_used()
     return verified.account, verified.site
+
+
+@dataclass(frozen=True)
+class SpentBadge:
+    """What a till's purchase needs of the account whose token it spent."""
+
+    account_id: int
+    name: str
+    site: Site
+    settings: SiteSettings
+    """The site's, read once for the check and kept for the purchase (its overdraft limit)."""
+    step: int
+
+
+async def spend_badge(
+    session: AsyncSession, *, device: Device, token: str, now: dt.datetime
+) -> SpentBadge:
+    """`consume_badge` for a till's purchase: the same checks, refusals and use row, with the
+    account's few needed columns read by Core instead of loading an `Account`.
+
+    On PostgreSQL the account is read and the use inserted by one statement
+    (`_account_and_use`): the use is written before the token is checked, and any refusal that
+    follows rolls it back with the caller's transaction (`idempotency.run_once` rolls back on
+    every refusal), so a refused token is never spent. The order of the refusals is the same
+    as `consume_badge`'s: a token already used is only reported once it is otherwise valid."""
+    claims, site = _read_token(device, token)
+    settings = SiteSettings.model_validate(site.settings or {})
+    parameters = {
+        "account_id": claims.account_id,
+        "site_id": site.id,
+        "step": claims.step,
+        "used_at": now,
+        "device_id": device.id,
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        row = (await session.execute(_account_and_use(), parameters)).first()
+    else:
+        row = (
+            await session.execute(_account_statement(), {"account_id": claims.account_id})
+        ).first()
+    if row is None or row.site_id != site.id:
+        raise _tampered()
+    _check_token(
+        claims,
+        secret=bytes(row.badge_secret),
+        status=row.status,
+        step_seconds=settings.badge_step_seconds,
+        now=now,
+    )
+    if dialect == "postgresql":
+        fresh = bool(row.fresh)
+    else:
+        fresh = await session.scalar(_use_statement(dialect), parameters) is not None
+    if not fresh:
+        raise _already_used()
+    return SpentBadge(
+        account_id=int(row.id), name=row.name, site=site, settings=settings, step=claims.step
+    )
+
+
+_ACCOUNTS = cast(Table, Account.__table__)
+_USES = cast(Table, BadgeTokenUse.__table__)
+_USE_COLUMNS = ("account_id", "step", "used_at", "device_id")
 
 
 def _insert(dialect: str) -> Any:
     return postgresql_insert if dialect == "postgresql" else sqlite_insert
+
+
+@functools.cache
+def _use_statement(dialect: str) -> Any:
+    """`INSERT INTO badge_token_uses ... ON CONFLICT (account_id, step) DO NOTHING RETURNING
+    account_id` with bound parameters `account_id`, `step`, `used_at`, `device_id`: no row
+    returned means the token was already spent.
+
+    Built once per dialect: building the insert cost more CPU than running it."""
+    return (
+        _insert(dialect)(_USES)
+        .values({name: bindparam(name, type_=_USES.c[name].type) for name in _USE_COLUMNS})
+        .on_conflict_do_nothing(index_elements=["account_id", "step"])
+        .returning(_USES.c.account_id)
+    )
+
+
+def _account_columns() -> tuple[Any, ...]:
+    return (
+        _ACCOUNTS.c.id,
+        _ACCOUNTS.c.site_id,
+        _ACCOUNTS.c.name,
+        _ACCOUNTS.c.status,
+        _ACCOUNTS.c.badge_secret,
+    )
+
+
+@functools.cache
+def _account_statement() -> Any:
+    """The account columns a badge check needs, by `account_id`."""
+    return select(*_account_columns()).where(
+        _ACCOUNTS.c.id == bindparam("account_id", type_=_ACCOUNTS.c.id.type)
+    )
+
+
+@functools.cache
+def _account_and_use() -> Any:
+    """PostgreSQL, one round trip: `WITH used AS (INSERT INTO badge_token_uses SELECT id, :step,
+    :used_at, :device_id FROM accounts WHERE id = :account_id AND site_id = :site_id ON CONFLICT
+    (account_id, step) DO NOTHING RETURNING account_id) SELECT <account columns>, EXISTS (SELECT
+    FROM used) AS fresh FROM accounts WHERE id = :account_id`.
+
+    The use is only inserted for an account of the badge's site (an unknown account or another
+    site's inserts nothing, and is refused as a forgery). `fresh` is false when the token was
+    already spent; a concurrent transaction that inserted the same use first makes this one
+    wait for its outcome, as in `consume_badge`."""
+    account_id = bindparam("account_id", type_=_ACCOUNTS.c.id.type)
+    source = select(
+        _ACCOUNTS.c.id,
+        *(bindparam(name, type_=_USES.c[name].type) for name in _USE_COLUMNS[1:]),
+    ).where(
+        _ACCOUNTS.c.id == account_id,
+        _ACCOUNTS.c.site_id == bindparam("site_id", type_=_ACCOUNTS.c.site_id.type),
+    )
+    used = (
+        postgresql_insert(_USES)
+        .from_select(list(_USE_COLUMNS), source)
+        .on_conflict_do_nothing(index_elements=["account_id", "step"])
+        .returning(_USES.c.account_id)
+        .cte("used")
+    )
+    return select(*_account_columns(), select(used.c.account_id).exists().label("fresh")).where(
+        _ACCOUNTS.c.id == account_id
+    )
 
 
 async def rotate_badge_secret(session: AsyncSession, account: Account) -> None:

@@ -2,7 +2,9 @@
 them (a purchase at a till, a cash top-up at reception, an admin's adjustment).
 
 Each operation debits or credits through `ledger.post_entry` and stores its ticket in the same
-transaction; the routes wrap them in `idempotency.run_once`.
+transaction; the routes wrap them in `idempotency.run_once`. A till's purchase, the busiest
+request, does the same without the ORM: on PostgreSQL one statement debits, records the entry,
+stores the ticket, its lines and the idempotency answer (`till_purchase`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,17 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, union_all
+from sqlalchemy import (
+    String,
+    Table,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -34,9 +46,9 @@ from kiosk_server.schemas_money import (
     TopUpReceipt,
     VatRateSummary,
 )
-from kiosk_server.services import ledger
+from kiosk_server.services import idempotency, ledger
 from kiosk_server.services.auth import SignedInPerson, site_settings
-from kiosk_server.services.badges import consume_badge
+from kiosk_server.services.badges import spend_badge
 
 DEFAULT_PAGE = 30
 MAX_PAGE = 100
@@ -158,6 +170,60 @@ _LINE_COLUMNS = (
 )
 
 
+_TICKETS = cast(Table, Ticket.__table__)
+_LINES = cast(Table, TicketLine.__table__)
+
+
+@functools.cache
+def _ticket_statement() -> Any:
+    """`INSERT INTO tickets ... VALUES (:t_<column>, ...) RETURNING id`."""
+    return (
+        insert(_TICKETS)
+        .values(
+            {name: bindparam(f"t_{name}", type_=_TICKETS.c[name].type) for name in _TICKET_COLUMNS}
+        )
+        .returning(_TICKETS.c.id)
+    )
+
+
+@functools.cache
+def _line_statement() -> Any:
+    """`INSERT INTO ticket_lines ... VALUES (:ticket_id, :<column>, ...)`, run with one set of
+    parameters per line (SQLite: after `_ticket_statement`)."""
+    return insert(_LINES).values(
+        {
+            "ticket_id": bindparam("ticket_id", type_=_LINES.c.ticket_id.type),
+            **{name: bindparam(name, type_=_LINES.c[name].type) for name in _LINE_COLUMNS},
+        }
+    )
+
+
+def _given_lines(ticket_id: Any, line_count: int) -> Any:
+    """`SELECT <ticket_id>, :l0_<column>, ... UNION ALL SELECT <ticket_id>, :l1_<column>, ...`:
+    the rows of an `INSERT INTO ticket_lines ... SELECT` (the ticket's id from a CTE)."""
+    given = [
+        select(
+            ticket_id,
+            *(bindparam(f"l{index}_{name}", type_=_LINES.c[name].type) for name in _LINE_COLUMNS),
+        )
+        for index in range(line_count)
+    ]
+    return given[0] if len(given) == 1 else union_all(*given)
+
+
+def _line_parameters(lines: Sequence[Line]) -> dict[str, Any]:
+    """The `l<index>_<column>` parameters of `_given_lines`."""
+    parameters: dict[str, Any] = {}
+    for index, line in enumerate(lines):
+        parameters[f"l{index}_position"] = index
+        parameters[f"l{index}_item"] = line.item
+        parameters[f"l{index}_quantity"] = line.quantity
+        parameters[f"l{index}_unit_price_cents"] = line.unit_price_cents
+        parameters[f"l{index}_vat_rate_bp"] = line.vat_rate_bp
+        parameters[f"l{index}_line_total_cents"] = line.total_cents
+    return parameters
+
+
 @functools.lru_cache(maxsize=32)
 def _ticket_and_lines_statement(line_count: int) -> Any:
     """`WITH recorded AS (INSERT INTO tickets ... RETURNING id), lined AS (INSERT INTO
@@ -166,33 +232,141 @@ def _ticket_and_lines_statement(line_count: int) -> Any:
     parameters `t_<column>` and `l<index>_<column>`.
 
     Built once per number of lines: building CTEs costs more CPU than running them."""
-    tickets = cast(Table, Ticket.__table__)
-    lines = cast(Table, TicketLine.__table__)
-    recorded = (
-        insert(tickets)
-        .values(
-            {name: bindparam(f"t_{name}", type_=tickets.c[name].type) for name in _TICKET_COLUMNS}
-        )
-        .returning(tickets.c.id)
-        .cte("recorded")
-    )
+    recorded = _ticket_statement().cte("recorded")
     ticket_id = select(recorded.c.id).scalar_subquery()
-    given = [
-        select(
-            ticket_id,
-            *(bindparam(f"l{index}_{name}", type_=lines.c[name].type) for name in _LINE_COLUMNS),
-        )
-        for index in range(line_count)
-    ]
     lined = (
-        insert(lines)
-        .from_select(
-            ["ticket_id", *_LINE_COLUMNS], given[0] if len(given) == 1 else union_all(*given)
-        )
-        .returning(lines.c.ticket_id, lines.c.id, lines.c.position)
+        insert(_LINES)
+        .from_select(["ticket_id", *_LINE_COLUMNS], _given_lines(ticket_id, line_count))
+        .returning(_LINES.c.ticket_id, _LINES.c.id, _LINES.c.position)
         .cte("lined")
     )
     return select(lined.c.ticket_id, lined.c.id, lined.c.position)
+
+
+@functools.lru_cache(maxsize=64)
+def _purchase_statement(line_count: int, *, storing: bool) -> Any:
+    """PostgreSQL, a whole purchase in one round trip: `WITH moved AS (UPDATE accounts ...),
+    recorded AS (INSERT INTO ledger_entries ... FROM moved)` (the ledger's guarded debit and its
+    entry, `ledger.move_and_record_ctes`), `made AS (INSERT INTO tickets SELECT ...,
+    recorded.id, (SELECT balance_cents FROM moved), ... FROM recorded RETURNING id,
+    balance_after_cents), lined AS (INSERT INTO ticket_lines SELECT made.id, :l0_<column>, ...
+    FROM made UNION ALL ...)`, and when `storing`, `stored AS (UPDATE idempotency_keys ... FROM
+    made ...)` (`idempotency.store_answer_cte`, the receipt made by `_receipt_json`); then
+    `SELECT made.id, made.balance_after_cents[, EXISTS (SELECT FROM stored)] FROM made`.
+
+    Each write takes its row from the one before: a debit the guard refuses updates no row,
+    so nothing is written and no row comes back. Parameters: `ledger.entry_parameters`'s,
+    `t_<column>` (but `t_ledger_entry_id` and `t_balance_after_cents`, which come from the
+    CTEs), `l<index>_<column>`, and when `storing`, `r_name` and
+    `idempotency.PendingAnswer.parameters()`. Built once per number of lines."""
+    moved, recorded = ledger.move_and_record_ctes(debit=True)
+    balance = select(moved.c.balance_cents).scalar_subquery()
+    ticket_values = [
+        recorded.c.id
+        if name == "ledger_entry_id"
+        else balance
+        if name == "balance_after_cents"
+        else bindparam(f"t_{name}", type_=_TICKETS.c[name].type)
+        for name in _TICKET_COLUMNS
+    ]
+    made = (
+        insert(_TICKETS)
+        .from_select(list(_TICKET_COLUMNS), select(*ticket_values).select_from(recorded))
+        .returning(_TICKETS.c.id, _TICKETS.c.balance_after_cents)
+        .cte("made")
+    )
+    lined = (
+        insert(_LINES)
+        .from_select(["ticket_id", *_LINE_COLUMNS], _given_lines(made.c.id, line_count))
+        .cte("lined")
+    )
+    columns = [made.c.id.label("ticket_id"), made.c.balance_after_cents]
+    if storing:
+        stored = idempotency.store_answer_cte(_receipt_json(made))
+        columns.append(exists(select(stored.c.id)).label("stored"))
+    # `lined` is not read: `add_cte` renders it all the same (PostgreSQL runs every
+    # data-modifying CTE to completion, read or not).
+    return select(*columns).add_cte(lined)
+
+
+def _receipt_json(made: Any) -> Any:
+    """`SELECT json_build_object(...) FROM made`: the `PurchaseReceipt` of the purchase as
+    PostgreSQL JSON, from the `made` ticket's id and balance after and the parameters
+    `r_name`, `t_total_cents`, `t_currency`. What `PurchaseReceipt.model_dump(mode="json")`
+    gives, keys in the same order (a test checks that the stored answer is the one sent)."""
+    currency = bindparam("t_currency", type_=_TICKETS.c.currency.type)
+
+    def money(cents: Any) -> Any:
+        return func.json_build_object(
+            literal_column("'amount_cents'"), cents, literal_column("'currency'"), currency
+        )
+
+    return select(
+        func.json_build_object(
+            literal_column("'ticket_id'"),
+            made.c.id,
+            literal_column("'name'"),
+            bindparam("r_name", type_=String),
+            literal_column("'total'"),
+            money(bindparam("t_total_cents", type_=_TICKETS.c.total_cents.type)),
+            literal_column("'balance_after'"),
+            money(made.c.balance_after_cents),
+        )
+    )
+
+
+async def _record_purchase(
+    session: AsyncSession,
+    *,
+    entry: dict[str, Any],
+    ticket: dict[str, Any],
+    lines: Sequence[Line],
+    name: str,
+    pending: idempotency.PendingAnswer | None,
+) -> tuple[int, int]:
+    """Debit, record the entry, store the ticket and its lines, in the caller's transaction:
+    `(ticket id, balance after)`, or `insufficient-balance` raised with nothing written.
+    `entry`: `ledger.entry_parameters`; `ticket`: the ticket's `t_<column>` but the entry's id
+    and the balance after. On PostgreSQL, the same statement stores the `pending` answer (the
+    receipt, `name` being the person's): `ClaimLost` raised when the claim was taken over."""
+    if session.get_bind().dialect.name == "postgresql":
+        parameters = {**entry, **ticket, **_line_parameters(lines)}
+        if pending is not None:
+            parameters.update(pending.parameters(), r_name=name)
+        statement = _purchase_statement(len(lines), storing=pending is not None)
+        row = (await session.execute(statement, parameters)).first()
+        if row is None:
+            raise ledger.insufficient_balance()
+        if pending is not None:
+            if not row.stored:
+                raise idempotency.ClaimLost
+            pending.stored = True
+        return int(row.ticket_id), int(row.balance_after_cents)
+    # SQLite has no data-modifying CTEs: one statement after the other (and `run_once_storing`
+    # stores the answer after).
+    entry_id, balance = await ledger.move_and_record(session, entry)
+    ticket_id = int(
+        await session.scalar(
+            _ticket_statement(),
+            {**ticket, "t_ledger_entry_id": entry_id, "t_balance_after_cents": balance},
+        )
+    )
+    await session.execute(
+        _line_statement(),
+        [
+            {
+                "ticket_id": ticket_id,
+                "position": position,
+                "item": line.item,
+                "quantity": line.quantity,
+                "unit_price_cents": line.unit_price_cents,
+                "vat_rate_bp": line.vat_rate_bp,
+                "line_total_cents": line.total_cents,
+            }
+            for position, line in enumerate(lines)
+        ],
+    )
+    return ticket_id, balance
 
 
 # --- operations ------------------------------------------------------------------------------
@@ -206,9 +380,17 @@ async def till_purchase(
     lines: Sequence[TillLine],
     total_cents: int,
     now: dt.datetime,
+    pending: idempotency.PendingAnswer | None = None,
 ) -> PurchaseReceipt:
     """A till's purchase for the person whose badge it read: checks the total, spends the
-    token, debits the account and stores the ticket."""
+    token, debits the account and stores the ticket (and on PostgreSQL, the `pending` answer
+    of `idempotency.run_once_storing`, the receipt, in the same statement).
+
+    The service's busiest request, so it goes without the ORM: no `Account`, `LedgerEntry` or
+    `Ticket` object and no flush, only statements built once and run with parameters. On
+    PostgreSQL the work is two statements: the account read together with the token's use
+    (`badges.spend_badge`), then the debit, its entry, the ticket and its lines
+    (`_purchase_statement`). The rows written are those of `_record_ticket`."""
     ticket_lines = [
         Line(line.item, line.quantity, line.unit_price_cents, line.vat_rate_bp) for line in lines
     ]
@@ -218,25 +400,37 @@ async def till_purchase(
             "total-mismatch",
             f"The lines add up to {lines_total} cents, not {total_cents}.",
         )
-    account, site = await consume_badge(session, device=device, token=badge_token, now=now)
-    ticket = await _record_ticket(
-        session,
+    spent = await spend_badge(session, device=device, token=badge_token, now=now)
+    site = spent.site
+    amount_cents = -total_cents
+    entry = ledger.entry_parameters(
         site=site,
-        account=account,
-        device=device,
-        place=device.name,
+        account_id=spent.account_id,
         kind="purchase",
-        amount_cents=-total_cents,
-        total_cents=total_cents,
+        amount_cents=amount_cents,
         reason=f"purchase at {device.name}",
-        lines=ticket_lines,
         now=now,
+        overdraft_limit=spent.settings.overdraft_limit_cents,
+    )
+    ticket = {
+        "t_site_id": site.id,
+        "t_account_id": spent.account_id,
+        "t_device_id": device.id,
+        "t_kind": "purchase",
+        "t_place": device.name[:100],
+        "t_total_cents": total_cents,
+        "t_amount_cents": amount_cents,
+        "t_currency": site.currency,
+        "t_created_at": now,
+    }
+    ticket_id, balance = await _record_purchase(
+        session, entry=entry, ticket=ticket, lines=ticket_lines, name=spent.name, pending=pending
     )
     return PurchaseReceipt(
-        ticket_id=ticket.id,
-        name=account.name,
+        ticket_id=ticket_id,
+        name=spent.name,
         total=_money(total_cents, site.currency),
-        balance_after=_money(ticket.balance_after_cents, site.currency),
+        balance_after=_money(balance, site.currency),
     )
 
 
