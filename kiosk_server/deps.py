@@ -16,7 +16,7 @@ from kiosk_server.models import Device
 from kiosk_server.problems import ProblemError
 from kiosk_server.security import Argon2, sha256_hex
 from kiosk_server.services import auth
-from kiosk_server.services.devices import DeviceCache, device_by_key
+from kiosk_server.services.devices import DeviceCache, detach, device_by_key
 
 _device_key_header = APIKeyHeader(
     name="X-Device-Key", auto_error=False, description="The enrolled device's key."
@@ -64,22 +64,24 @@ async def current_device(
         raise ProblemError("device-key-missing", "Send the device key in X-Device-Key.")
     cache: DeviceCache = request.app.state.device_cache
     key_hash = sha256_hex(key)
-    device = cache.get(key_hash)
+    cached = cache.get(key_hash)
     # The bearer token is read here without declaring it: only the routes of a person
     # (`current_person`) say in the API document that they take one.
     scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
     if scheme.lower() != "bearer" or not token:
         token = ""
-    if device is not None and not token:
-        return device
+    if cached is not None and not token:
+        return cached
     # Read outside a transaction, then hand the connection back: the route's own work starts
     # a transaction of its own.
     await read_outside_transaction(session)
-    if token and device is not None:
+    if cached is not None:
         request.state.person_session = await auth.person_session_on(
-            session, device=device, token=token
+            session, device=cached, token=token
         )
-    elif token:
+        await session.commit()
+        return cached
+    if token:
         device, person_session, account = await auth.device_and_person_session(
             session, key=key, token=token
         )
@@ -89,6 +91,9 @@ async def current_device(
     await session.commit()
     if device is None:
         raise ProblemError("device-key-invalid", "This device key is unknown or revoked.")
+    # Detached whether it is cached or not (the cache off), so that every request sees its
+    # device the same way.
+    detach(session, device)
     cache.put(key_hash, device)
     return device
 

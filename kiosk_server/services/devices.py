@@ -44,6 +44,7 @@ class DeviceCache:
     session. What an admin changes (a revoked key, a site's settings, the sites a device
     serves) reaches each worker within `seconds`; `seconds=0` turns the cache off. Only devices
     found are kept: a key enrolled a moment ago works at once, and unknown keys cost no memory.
+    Cache only devices taken out of their session (`detach`).
     """
 
     def __init__(self, seconds: float, *, monotonic: Callable[[], float] = time.monotonic) -> None:
@@ -64,6 +65,16 @@ class DeviceCache:
     def put(self, key_hash: str, device: Device) -> None:
         if self.seconds > 0:
             self._entries[key_hash] = (self._monotonic() + self.seconds, device)
+
+
+def detach(session: AsyncSession, device: Device) -> None:
+    """Take a device just read, and its sites, out of the session, to be used read-only from
+    then on (and kept in the `DeviceCache`). A session's rollback expires every object it
+    holds: a refused request would otherwise leave the cached device and its sites unreadable
+    to every request after it."""
+    for site in device.sites:
+        session.expunge(site)
+    session.expunge(device)
 
 
 def site_for_code(device: Device, solution_code: str) -> Site:

@@ -9,11 +9,13 @@ import pytest
 from fastapi import FastAPI
 
 from kiosk_server.admin.devices import revoke_device
+from kiosk_server.clock import ManualClock
 from kiosk_server.models import Site
 from kiosk_server.services.devices import DeviceCache
 from tests.conftest import device_client
 from tests.factories import EnrolledDevice, Factory
 from tests.server.conftest import assert_problem, bearer, sign_in
+from tests.server.money_support import badge_token, buy, purchase_body
 
 
 class Ticking:
@@ -106,3 +108,21 @@ async def test_people_sign_in_and_out_on_a_cached_device(
         await cached_kiosk.get("/v1/me", headers=bearer("made-up")), 401, "session-invalid"
     )
     assert (await cached_kiosk.get("/v1/me", headers=paul)).status_code == 200
+
+
+async def test_a_refused_purchase_leaves_the_cached_till_working(
+    service_app: FastAPI, factory: Factory, site: Site, clock: ManualClock, ticking: Ticking
+) -> None:
+    """A refusal rolls the request's work back; the till it came from, cached, must stay
+    readable for the next requests (a rollback expires what its session holds)."""
+    till_device = await factory.device([site], role="till", name="Caisse 1")
+    jeanne = await factory.account(site, "1001", name="Jeanne Martin", pin="246810")
+    await factory.ledger_entry(jeanne, 500)
+    async with device_client(service_app, till_device.key) as till:
+        too_dear = purchase_body(badge_token(jeanne, site, clock), ("Menu", 1, 850, 1000))
+        assert_problem(await buy(till, too_dear), 409, "insufficient-balance")
+        coffee = purchase_body(badge_token(jeanne, site, clock), ("Café", 1, 120, 1000))
+        paid = await buy(till, coffee)
+        assert paid.status_code == 201, paid.text
+        assert paid.json()["balance_after"]["amount_cents"] == 380
+        assert (await till.get("/v1/device")).json()["name"] == "Caisse 1"
