@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kiosk_server.models import Account, BadgeTokenUse, Device, Site
 from kiosk_server.problems import ProblemError
 from kiosk_server.schemas_badges import register_problems
+from kiosk_server.services.auth import site_settings
 from kiosk_server.services.devices import site_by_id
 from kiosk_server.site_settings import SiteSettings
 from kiosk_server.tokens import (
@@ -55,7 +56,7 @@ class BadgeIssued:
 
 
 def badge_step_seconds(site: Site) -> int:
-    return SiteSettings.model_validate(site.settings or {}).badge_step_seconds
+    return site_settings(site).badge_step_seconds
 
 
 async def issue_badge(
@@ -79,13 +80,6 @@ async def issue_badge(
         refresh_at=step_start(step + 1, step_seconds),
         valid_until=step_start(step + 1 + SKEW_STEPS, step_seconds),
     )
-
-
-@dataclass(frozen=True)
-class _Verified:
-    account: Account
-    site: Site
-    step: int
 
 
 def _read_token(device: Device, token: str) -> tuple[BadgeTokenClaims, Site]:
@@ -145,9 +139,13 @@ def _already_used() -> ProblemError:
     )
 
 
-async def _verify(
+async def verify_badge(
     session: AsyncSession, *, device: Device, token: str, now: dt.datetime
-) -> _Verified:
+) -> tuple[Account, Site]:
+    """The account and site of a valid badge token read by `device` (a door or a till), or a
+    `ProblemError`: `badge-malformed`, `badge-other-site`, `badge-tampered`, `badge-expired`,
+    `account-blocked`. Repeatable: verifying uses nothing up (a till's purchase spends the
+    token: `spend_badge`)."""
     claims, site = _read_token(device, token)
     account = await session.get(Account, claims.account_id)
     if account is None or account.site_id != site.id:
@@ -159,45 +157,7 @@ async def _verify(
         step_seconds=badge_step_seconds(site),
         now=now,
     )
-    return _Verified(account=account, site=site, step=claims.step)
-
-
-async def verify_badge(
-    session: AsyncSession, *, device: Device, token: str, now: dt.datetime
-) -> tuple[Account, Site]:
-    """The account and site of a valid badge token read by `device` (a door or a till), or a
-    `ProblemError`: `badge-malformed`, `badge-other-site`, `badge-tampered`, `badge-expired`,
-    `account-blocked`. Repeatable: verifying uses nothing up."""
-    verified = await _verify(session, device=device, token=token, now=now)
-    return verified.account, verified.site
-
-
-async def consume_badge(
-    session: AsyncSession, *, device: Device, token: str, now: dt.datetime
-) -> tuple[Account, Site]:
-    """Verify the token and spend it, within the caller's transaction: a second consumption of
-    the same token (or of another token of the same account and step) is `badge-already-used`,
-    even from a concurrent transaction. Flushed, not committed; the use is undone if the caller
-    rolls back (a payment that fails does not spend the token).
-
-    A till's purchase uses `spend_badge`, the same without the ORM."""
-    verified = await _verify(session, device=device, token=token, now=now)
-    # `ON CONFLICT DO NOTHING` on the (account, step) key rather than an insert in a savepoint:
-    # one round trip instead of three, and the caller's transaction stays usable. A concurrent
-    # transaction that inserted the same use first makes this one wait for its outcome, as a
-    # unique violation would: committed, nothing is inserted here; rolled back, this one is.
-    used = await session.scalar(
-        _use_statement(session.get_bind().dialect.name),
-        {
-            "account_id": verified.account.id,
-            "step": verified.step,
-            "used_at": now,
-            "device_id": device.id,
-        },
-    )
-    if used is None:
-        raise _already_used()
-    return verified.account, verified.site
+    return account, site
 
 
 @dataclass(frozen=True)
@@ -209,22 +169,29 @@ class SpentBadge:
     site: Site
     settings: SiteSettings
     """The site's, read once for the check and kept for the purchase (its overdraft limit)."""
-    step: int
 
 
 async def spend_badge(
     session: AsyncSession, *, device: Device, token: str, now: dt.datetime
 ) -> SpentBadge:
-    """`consume_badge` for a till's purchase: the same checks, refusals and use row, with the
-    account's few needed columns read by Core instead of loading an `Account`.
+    """Verify the token (as `verify_badge`) and spend it, within the caller's transaction: a
+    second spending of the same token (or of another token of the same account and step) is
+    `badge-already-used`, even from a concurrent transaction. Not committed: the use is undone
+    if the caller rolls back (a payment that fails does not spend the token). Only the
+    account's few needed columns are read, by Core (a till's purchase: the hot path).
 
     On PostgreSQL the account is read and the use inserted by one statement
     (`_account_and_use`): the use is written before the token is checked, and any refusal that
     follows rolls it back with the caller's transaction (`idempotency.run_once` rolls back on
-    every refusal), so a refused token is never spent. The order of the refusals is the same
-    as `consume_badge`'s: a token already used is only reported once it is otherwise valid."""
+    every refusal), so a refused token is never spent. A token already used is only reported
+    once it is otherwise valid.
+
+    `ON CONFLICT DO NOTHING` on the (account, step) key rather than an insert in a savepoint:
+    the caller's transaction stays usable after a refusal. A concurrent transaction that
+    inserted the same use first makes this one wait for its outcome, as a unique violation
+    would: committed, nothing is inserted here; rolled back, this one is."""
     claims, site = _read_token(device, token)
-    settings = SiteSettings.model_validate(site.settings or {})
+    settings = site_settings(site)
     parameters = {
         "account_id": claims.account_id,
         "site_id": site.id,
@@ -254,9 +221,7 @@ async def spend_badge(
         fresh = await session.scalar(_use_statement(dialect), parameters) is not None
     if not fresh:
         raise _already_used()
-    return SpentBadge(
-        account_id=int(row.id), name=row.name, site=site, settings=settings, step=claims.step
-    )
+    return SpentBadge(account_id=int(row.id), name=row.name, site=site, settings=settings)
 
 
 _ACCOUNTS = cast(Table, Account.__table__)
@@ -311,7 +276,7 @@ def _account_and_use() -> Any:
     The use is only inserted for an account of the badge's site (an unknown account or another
     site's inserts nothing, and is refused as a forgery). `fresh` is false when the token was
     already spent; a concurrent transaction that inserted the same use first makes this one
-    wait for its outcome, as in `consume_badge`."""
+    wait for its outcome, as in `spend_badge`."""
     account_id = bindparam("account_id", type_=_ACCOUNTS.c.id.type)
     source = select(
         _ACCOUNTS.c.id,

@@ -110,24 +110,12 @@ async def _record_ticket(
         currency=site.currency,
         created_at=now,
     )
-    ticket_lines = [
-        TicketLine(
-            position=position,
-            item=line.item,
-            quantity=line.quantity,
-            unit_price_cents=line.unit_price_cents,
-            vat_rate_bp=line.vat_rate_bp,
-            line_total_cents=line.total_cents,
-        )
-        for position, line in enumerate(lines)
-    ]
+    ticket_lines = [TicketLine(**row) for row in _line_rows(lines)]
     if ticket_lines and session.get_bind().dialect.name == "postgresql":
-        # The ticket and its lines in one round trip instead of two (a purchase's hot path).
+        # The ticket and its lines in one round trip instead of two.
         statement = _ticket_and_lines_statement(len(ticket_lines))
         parameters = {f"t_{name}": getattr(ticket, name) for name in _TICKET_COLUMNS}
-        for index, ticket_line in enumerate(ticket_lines):
-            for name in _LINE_COLUMNS:
-                parameters[f"l{index}_{name}"] = getattr(ticket_line, name)
+        parameters.update(_line_parameters(lines))
         rows = (await session.execute(statement, parameters)).all()
         ticket.id = int(rows[0].ticket_id)
         line_ids = {int(row.position): int(row.id) for row in rows}
@@ -211,17 +199,28 @@ def _given_lines(ticket_id: Any, line_count: int) -> Any:
     return given[0] if len(given) == 1 else union_all(*given)
 
 
+def _line_rows(lines: Sequence[Line]) -> list[dict[str, Any]]:
+    """The `_LINE_COLUMNS` values of each line, in order."""
+    return [
+        {
+            "position": position,
+            "item": line.item,
+            "quantity": line.quantity,
+            "unit_price_cents": line.unit_price_cents,
+            "vat_rate_bp": line.vat_rate_bp,
+            "line_total_cents": line.total_cents,
+        }
+        for position, line in enumerate(lines)
+    ]
+
+
 def _line_parameters(lines: Sequence[Line]) -> dict[str, Any]:
     """The `l<index>_<column>` parameters of `_given_lines`."""
-    parameters: dict[str, Any] = {}
-    for index, line in enumerate(lines):
-        parameters[f"l{index}_position"] = index
-        parameters[f"l{index}_item"] = line.item
-        parameters[f"l{index}_quantity"] = line.quantity
-        parameters[f"l{index}_unit_price_cents"] = line.unit_price_cents
-        parameters[f"l{index}_vat_rate_bp"] = line.vat_rate_bp
-        parameters[f"l{index}_line_total_cents"] = line.total_cents
-    return parameters
+    return {
+        f"l{index}_{name}": value
+        for index, row in enumerate(_line_rows(lines))
+        for name, value in row.items()
+    }
 
 
 @functools.lru_cache(maxsize=32)
@@ -352,19 +351,7 @@ async def _record_purchase(
         )
     )
     await session.execute(
-        _line_statement(),
-        [
-            {
-                "ticket_id": ticket_id,
-                "position": position,
-                "item": line.item,
-                "quantity": line.quantity,
-                "unit_price_cents": line.unit_price_cents,
-                "vat_rate_bp": line.vat_rate_bp,
-                "line_total_cents": line.total_cents,
-            }
-            for position, line in enumerate(lines)
-        ],
+        _line_statement(), [{"ticket_id": ticket_id, **row} for row in _line_rows(lines)]
     )
     return ticket_id, balance
 

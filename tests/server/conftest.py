@@ -1,5 +1,5 @@
-"""Fixtures of the service tests: a site, a terminal enrolled for it, and a client as that
-terminal."""
+"""Fixtures of the service tests: a site, a terminal and a till enrolled for it, clients as
+them, and a funded account."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from kiosk_server.models import Site
+from kiosk_server.models import Account, Site
 from tests.conftest import device_client
 from tests.factories import EnrolledDevice, Factory
 
@@ -32,6 +32,28 @@ async def kiosk(service_app: FastAPI, terminal: EnrolledDevice) -> AsyncIterator
     """A client speaking as the enrolled terminal."""
     async with device_client(service_app, terminal.key) as client:
         yield client
+
+
+@pytest.fixture
+async def till_device(factory: Factory, site: Site) -> EnrolledDevice:
+    """A till enrolled for the site."""
+    return await factory.device([site], role="till", name="Caisse 1")
+
+
+@pytest.fixture
+async def till(
+    service_app: FastAPI, till_device: EnrolledDevice
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with device_client(service_app, till_device.key) as client:
+        yield client
+
+
+@pytest.fixture
+async def jeanne(factory: Factory, site: Site) -> Account:
+    """An active account holding 20.00."""
+    account = await factory.account(site, "1001", name="Jeanne Martin", pin=PIN)
+    await factory.ledger_entry(account, 2000)
+    return account
 
 
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:

@@ -10,12 +10,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server.admin.accounts import rotate_badge
 from kiosk_server.clock import ManualClock
-from kiosk_server.models import Account, BadgeTokenUse, Site
+from kiosk_server.models import Account, BadgeTokenUse, Device, Site
 from kiosk_server.problems import ProblemError
-from kiosk_server.services.badges import consume_badge
+from kiosk_server.services.badges import spend_badge
 from kiosk_server.services.devices import device_by_key
 from kiosk_server.tokens import BADGE_TOKEN_LENGTH, current_step, make_badge_token
 from tests.conftest import device_client
@@ -35,13 +36,18 @@ async def door(
 
 
 @pytest.fixture
-async def till_device(factory: Factory, site: Site) -> EnrolledDevice:
-    return await factory.device([site], role="till", name="Caisse 1")
-
-
-@pytest.fixture
 async def jeanne(factory: Factory, site: Site) -> Account:
     return await factory.account(site, "E1001", name="Jeanne Martin", pin=PIN)
+
+
+async def consume(
+    session: AsyncSession, *, device: Device, token: str, now: dt.datetime
+) -> tuple[Account, Site]:
+    """Spend the token as a till's purchase does, and load whose it was."""
+    spent = await spend_badge(session, device=device, token=token, now=now)
+    account = await session.get(Account, spent.account_id)
+    assert account is not None
+    return account, spent.site
 
 
 async def badge_of(kiosk: httpx.AsyncClient, identifier: str) -> dict[str, object]:
@@ -275,14 +281,14 @@ async def test_a_token_pays_once(
     async with session_factory() as session, session.begin():
         till = await device_by_key(session, till_device.key)
         assert till is not None
-        account, site = await consume_badge(session, device=till, token=token, now=clock.now())
+        account, site = await consume(session, device=till, token=token, now=clock.now())
         assert (account.identifier, site.code) == ("E1001", "CANTINE")
 
     async with session_factory() as session, session.begin():
         till = await device_by_key(session, till_device.key)
         assert till is not None
         with pytest.raises(ProblemError) as caught:
-            await consume_badge(session, device=till, token=token, now=clock.now())
+            await consume(session, device=till, token=token, now=clock.now())
         assert caught.value.code == "badge-already-used"
         assert caught.value.status == 409
         # The refusal leaves the caller's transaction usable (a till's purchase goes on to
@@ -296,7 +302,7 @@ async def test_a_token_pays_once(
     async with session_factory() as session, session.begin():
         till = await device_by_key(session, till_device.key)
         assert till is not None
-        await consume_badge(session, device=till, token=next_token, now=clock.now())
+        await consume(session, device=till, token=next_token, now=clock.now())
 
 
 async def test_a_payment_rolled_back_does_not_spend_the_token(
@@ -312,13 +318,13 @@ async def test_a_payment_rolled_back_does_not_spend_the_token(
     async with session_factory() as session:
         till = await device_by_key(session, till_device.key)
         assert till is not None
-        await consume_badge(session, device=till, token=token, now=clock.now())
+        await consume(session, device=till, token=token, now=clock.now())
         await session.rollback()  # the purchase failed after the token was taken
 
     async with session_factory() as session, session.begin():
         till = await device_by_key(session, till_device.key)
         assert till is not None
-        account, _ = await consume_badge(session, device=till, token=token, now=clock.now())
+        account, _ = await consume(session, device=till, token=token, now=clock.now())
     assert account.id == jeanne.id
 
 
@@ -336,5 +342,5 @@ async def test_consuming_checks_the_token_like_verifying(
         till = await device_by_key(session, till_device.key)
         assert till is not None
         with pytest.raises(ProblemError) as caught:
-            await consume_badge(session, device=till, token=token, now=clock.now())
+            await consume(session, device=till, token=token, now=clock.now())
     assert caught.value.code == "badge-expired"

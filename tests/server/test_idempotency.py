@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -15,31 +14,11 @@ from kiosk_server.models import Account, IdempotencyKey, LedgerEntry, Site
 from kiosk_server.services import idempotency
 from tests.conftest import device_client
 from tests.factories import EnrolledDevice, Factory
-from tests.server.conftest import PIN, assert_problem
+from tests.server.conftest import assert_problem
 from tests.server.money_support import badge_token, buy, new_key, purchase_body
 
 LUNCH = ("Plat du jour", 1, 850, 1000)
 PATH = "/v1/till/purchases"
-
-
-@pytest.fixture
-async def till_device(factory: Factory, site: Site) -> EnrolledDevice:
-    return await factory.device([site], role="till", name="Caisse 1")
-
-
-@pytest.fixture
-async def till(
-    service_app: FastAPI, till_device: EnrolledDevice
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with device_client(service_app, till_device.key) as client:
-        yield client
-
-
-@pytest.fixture
-async def jeanne(factory: Factory, site: Site) -> Account:
-    account = await factory.account(site, "1001", name="Jeanne Martin", pin=PIN)
-    await factory.ledger_entry(account, 2000)
-    return account
 
 
 async def entries_of(factory: Factory, account: Account) -> int:

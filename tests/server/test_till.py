@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from kiosk_server.clock import ManualClock
@@ -16,22 +13,6 @@ from tests.server.conftest import PIN, assert_problem, bearer, sign_in
 from tests.server.money_support import badge_token, buy, purchase_body
 
 LUNCH = ("Plat du jour", 1, 850, 1000)
-
-
-@pytest.fixture
-async def till(
-    service_app: FastAPI, factory: Factory, site: Site
-) -> AsyncIterator[httpx.AsyncClient]:
-    device = await factory.device([site], role="till", name="Caisse 1")
-    async with device_client(service_app, device.key) as client:
-        yield client
-
-
-@pytest.fixture
-async def jeanne(factory: Factory, site: Site) -> Account:
-    account = await factory.account(site, "1001", name="Jeanne Martin", pin=PIN)
-    await factory.ledger_entry(account, 2000)
-    return account
 
 
 async def balance_seen(kiosk: httpx.AsyncClient, identifier: str) -> int:

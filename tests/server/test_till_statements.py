@@ -8,7 +8,7 @@ stored answer)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -31,32 +31,11 @@ from kiosk_server.services import idempotency, ledger, tickets
 from kiosk_server.services.devices import device_by_key
 from kiosk_server.site_settings import SiteSettings
 from kiosk_server.tokens import current_step, make_badge_token
-from tests.conftest import device_client
 from tests.factories import EnrolledDevice, Factory
 from tests.server.conftest import PIN, assert_problem
 from tests.server.money_support import badge_token, buy, new_key, purchase_body
 
 LUNCH = ("Plat du jour", 1, 850, 1000)
-
-
-@pytest.fixture
-async def till_device(factory: Factory, site: Site) -> EnrolledDevice:
-    return await factory.device([site], role="till", name="Caisse 1")
-
-
-@pytest.fixture
-async def till(
-    service_app: FastAPI, till_device: EnrolledDevice
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with device_client(service_app, till_device.key) as client:
-        yield client
-
-
-@pytest.fixture
-async def jeanne(factory: Factory, site: Site) -> Account:
-    account = await factory.account(site, "1001", name="Jeanne Martin", pin=PIN)
-    await factory.ledger_entry(account, 2000)
-    return account
 
 
 async def rows_of(factory: Factory, account: Account) -> dict[str, int]:
