@@ -61,8 +61,27 @@ def _hash_pin() -> int:
     return 0
 
 
+def _no_terminal() -> bool:
+    """True when the kiosk has no terminal to draw on (input or output redirected, a service
+    manager without a TTY): Textual would then wait for ever. A driver named in TEXTUAL_DRIVER
+    (Textual's web driver) brings its own."""
+    import os
+
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return False
+    return not (sys.stdin.isatty() and sys.stdout.isatty())
+
+
 def _run(args: argparse.Namespace) -> int:
     from kiosk.settings import SettingsError, load_settings
+
+    if _no_terminal():
+        print(
+            "kiosk: needs a terminal (its input and output must be one); "
+            "run it in a terminal window or an SSH session with a TTY (ssh -t).",
+            file=sys.stderr,
+        )
+        return 2
 
     try:
         settings = load_settings(
