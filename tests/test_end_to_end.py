@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +20,7 @@ from kiosk.screens.pin import PinScreen
 from kiosk.screens.verification import VerificationScreen
 from kiosk.settings import KioskSettings
 from kiosk_server.http_protocol import MAX_REQUESTS_PER_CONNECTION
+from tests.processes import kiosk_server, run_command
 from tests.terminal.conftest import CALM_IDLE, SIZE, screen_text, settle, type_text
 
 
@@ -37,22 +34,9 @@ class RunningServer:
 
 def _kiosk_server(env: dict[str, str], *args: str) -> str:
     """Run one `kiosk-server` admin command as an admin would, and return what it printed."""
-    done = subprocess.run(  # noqa: S603 - our own command, fixed arguments
-        [sys.executable, "-m", "kiosk_server.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_command(["kiosk_server.cli", *args], env)
     assert done.returncode == 0, done.stderr
     return done.stdout
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -79,27 +63,8 @@ def server(tmp_path: Path) -> Iterator[RunningServer]:
     )  # fmt: skip
     key_line = re.search(r"^Device key: (\S+)$", enrolled, re.MULTILINE)
     assert key_line is not None, enrolled
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
-        [sys.executable, "-m", "kiosk_server.cli", "--database-url", url, "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("kiosk-server did not start") from None
-                time.sleep(0.1)
-        yield RunningServer(f"http://127.0.0.1:{port}", url, key_line.group(1), env)
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    with kiosk_server(["--database-url", url], env, tmp_path / "server.log") as base_url:
+        yield RunningServer(base_url, url, key_line.group(1), env)
 
 
 def _last_code(server: RunningServer) -> str:

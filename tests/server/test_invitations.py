@@ -4,10 +4,6 @@ language."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 
 from kiosk_server.clock import ManualClock
@@ -15,7 +11,10 @@ from kiosk_server.models import Site
 from kiosk_server.notify.outbox import deliver_pending
 from kiosk_server.notify.sms import OutboxSmsGateway
 from tests.factories import Factory
-from tests.server.test_outbox import Mailbox, free_port
+from tests.server.smtp_support import (
+    Mailbox,
+    smtp_server_fixture,  # noqa: F401 - the `smtp_server` fixture
+)
 from tests.server.visits_support import (
     CODE_IN_MESSAGE,
     DAY,
@@ -26,18 +25,6 @@ from tests.server.visits_support import (
     set_site_settings,
     visitor,
 )
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[Mailbox, int]]:
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield mailbox, port
-    finally:
-        controller.stop()
 
 
 async def test_invitation_email_through_smtp_checks_the_visitor_in(

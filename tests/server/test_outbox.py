@@ -5,15 +5,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import email
-import email.policy
-import socket
-from collections.abc import AsyncIterator, Iterator
-from email.message import EmailMessage
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,46 +18,11 @@ from kiosk_server.models import Account, OutboxMessage, Site
 from kiosk_server.notify.outbox import deliver_pending, enqueue_message, latest_messages
 from kiosk_server.notify.sms import OutboxSmsGateway
 from kiosk_server.site_settings import SiteSettings, SmtpRelay
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class Mailbox:
-    """An aiosmtpd handler that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, list[str], EmailMessage]] = []
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
-    ) -> str:
-        if address.endswith("@refused.test"):
-            return f"550 5.1.1 <{address}>: mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[Mailbox, int]]:
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield mailbox, port
-    finally:
-        controller.stop()
+from tests.processes import free_port
+from tests.server.smtp_support import (
+    Mailbox,
+    smtp_server_fixture,  # noqa: F401 - the `smtp_server` fixture
+)
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ service's ASGI app."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -84,15 +84,46 @@ def make_kiosk(service_app: FastAPI, terminal: EnrolledDevice) -> KioskFactory:
     return build
 
 
+POLLING_GROUPS = frozenset({"follow", "wait"})
+"""Worker groups that poll until something outside the app changes (a top-up until it is paid, a
+walk-in until the host answers): `settle` does not wait for them; `wait_until` waits for what they
+bring."""
+
+SETTLE_SECONDS = 60.0
+"""How long the other workers may run before `settle` fails naming them: far beyond any request
+on a loaded machine, well inside the per-test limit."""
+
+
 async def settle(pilot: Pilot[Any]) -> None:
-    """Wait until every worker is done (failed ones included) and the screen caught up."""
+    """Wait until every worker is done (failed ones included), the pollers aside, and the screen
+    caught up; past `SETTLE_SECONDS` fail, naming the workers still running."""
     app = pilot.app
-    for _ in range(50):
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
         await pilot.pause()
-        running = [worker for worker in app.workers if worker.is_running]
+        running = [
+            worker
+            for worker in app.workers
+            if not worker.is_finished and worker.group not in POLLING_GROUPS
+        ]
         if not running:
             break
-        await asyncio.gather(*(worker.wait() for worker in running), return_exceptions=True)
+        if time.monotonic() > deadline:
+            names = ", ".join(
+                f"{worker.name or worker.group!r} ({worker.group})" for worker in running
+            )
+            raise AssertionError(f"workers still running after {SETTLE_SECONDS:g} s: {names}")
+        # Asked, not awaited: cancelling a `Worker.wait()` at a deadline would cancel the worker.
+        await pilot.pause(0.01)
+    await pilot.pause()
+
+
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool]) -> None:
+    """Let the app run (its timers, its pollers, a video at its own pace) until `condition()`
+    holds, then let the screen catch up. No limit of its own: how long it takes is the machine's,
+    and the per-test limit stops a condition that never comes, with a stack."""
+    while not condition():
+        await pilot.pause(0.02)
     await pilot.pause()
 
 

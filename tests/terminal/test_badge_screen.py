@@ -25,7 +25,7 @@ from kiosk_server.clock import ManualClock
 from kiosk_server.models import Site
 from tests.conftest import device_client
 from tests.factories import Factory
-from tests.terminal.conftest import PIN, KioskFactory, screen_text, settle
+from tests.terminal.conftest import PIN, KioskFactory, screen_text, settle, wait_until
 
 WHITE = Color.from_rgb(255, 255, 255)
 
@@ -71,15 +71,6 @@ def decode(lines: Sequence[str]) -> list[str]:
 async def door_reads(service_app: FastAPI, door_key: str, token: str) -> httpx.Response:
     async with device_client(service_app, door_key) as door:
         return await door.post("/v1/badges/verify", json={"token": token})
-
-
-async def wait_for(pilot: Pilot[Any], condition: Any, *, tries: int = 60) -> None:
-    """Let the screen run (its own timer ticks) until `condition()` holds."""
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    assert condition()
 
 
 NAME = "[@click=app.quit]Bob[/]"
@@ -154,12 +145,12 @@ async def test_a_new_token_at_the_step_boundary(
         assert "Actualisation dans 30 s" in screen_text(app)
 
         advance(29)
-        await wait_for(pilot, lambda: "Actualisation dans 1 s" in screen_text(app))
+        await wait_until(pilot, lambda: "Actualisation dans 1 s" in screen_text(app))
         await settle(pilot)
         assert decode(drawn_qr(app)) == [first]
 
         advance(1)  # the service's next step begins: the screen fetches on its own
-        await wait_for(pilot, lambda: decode(drawn_qr(app)) != [first])
+        await wait_until(pilot, lambda: decode(drawn_qr(app)) != [first])
         await settle(pilot)
         [second] = decode(drawn_qr(app))
         assert "Actualisation dans 30 s" in screen_text(app)
@@ -202,12 +193,12 @@ async def test_an_outage_keeps_the_badge_only_while_it_is_valid(
         service_client, app.client = app.client, _unreachable_client()
         try:
             advance(30)
-            await wait_for(pilot, lambda: "Reconnexion" in screen_text(app))
+            await wait_until(pilot, lambda: "Reconnexion" in screen_text(app))
             await settle(pilot)
             assert decode(drawn_qr(app)) == [first]  # still accepted for one more step
 
             advance(30)  # the service would now refuse it: the QR goes blank
-            await wait_for(pilot, lambda: drawn_qr(app) == [])
+            await wait_until(pilot, lambda: drawn_qr(app) == [])
             assert "Votre badge ne peut pas être affiché" in screen_text(app)
             await settle(pilot)  # the try that failed is over before the service is back
         finally:
@@ -216,7 +207,7 @@ async def test_an_outage_keeps_the_badge_only_while_it_is_valid(
             await unreachable.aclose()
 
         advance(3)  # the next try reaches the service again
-        await wait_for(pilot, lambda: drawn_qr(app) != [])
+        await wait_until(pilot, lambda: drawn_qr(app) != [])
         await settle(pilot)
         [again] = decode(drawn_qr(app))
         assert again != first

@@ -114,7 +114,7 @@ def proxy_url() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-        thread.join()
+        thread.join(10)
 
 
 @pytest.fixture

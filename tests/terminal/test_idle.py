@@ -24,6 +24,7 @@ from tests.terminal.conftest import (
     settle,
     stack,
     type_text,
+    wait_until,
 )
 
 QUICK_IDLE = IdleSettings(default_seconds=1, countdown_seconds=2, typing_seconds=1)
@@ -47,16 +48,6 @@ async def _sign_in(pilot: Pilot[Any], idle: IdleSettings) -> None:
     app.note_activity()
 
 
-async def _wait_for(pilot: Pilot[Any], screen_type: type[Any], seconds: float = 6.0) -> None:
-    for _ in range(int(seconds / 0.1)):
-        if isinstance(pilot.app.screen, screen_type):
-            # Pushed is not yet composed: let it draw before anyone reads it.
-            await pilot.pause()
-            return
-        await pilot.pause(0.1)
-    raise AssertionError(f"{screen_type.__name__} never came; on {pilot.app.screen!r}")
-
-
 async def test_idle_countdown_then_wipe(
     make_kiosk: KioskFactory, factory: Factory, site: Site
 ) -> None:
@@ -66,10 +57,10 @@ async def test_idle_countdown_then_wipe(
     async with app.run_test(size=SIZE) as pilot:
         await _sign_in(pilot, QUICK_IDLE)
         assert "Jeanne Martin" in all_text(app)
-        await _wait_for(pilot, IdleCountdownScreen)
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, IdleCountdownScreen))
         assert "Toujours là" in screen_text(app)
         assert "Déconnexion dans" in screen_text(app)
-        await _wait_for(pilot, WelcomeScreen)
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, WelcomeScreen))
         await settle(pilot)
         assert stack(app) == [WelcomeScreen]
         text = all_text(app)
@@ -87,7 +78,7 @@ async def test_a_key_during_the_countdown_keeps_the_session(
     app: KioskApp = make_kiosk()
     async with app.run_test(size=SIZE) as pilot:
         await _sign_in(pilot, idle)
-        await _wait_for(pilot, IdleCountdownScreen)
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, IdleCountdownScreen))
         await pilot.press("space")
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)

@@ -31,6 +31,7 @@ from tests.terminal.conftest import (
     screen_text,
     settle,
     type_text,
+    wait_until,
 )
 from tests.terminal.visits_ui_support import Staff, sign_in, staff
 
@@ -178,11 +179,7 @@ async def test_the_desk_locks_when_idle_and_the_pin_opens_it(
             app.settings, idle=IdleSettings(default_seconds=1, countdown_seconds=20)
         )
         app.note_activity()
-        for _ in range(40):
-            if isinstance(app.screen, DeskLockScreen):
-                break
-            await pilot.pause(0.1)
-        assert isinstance(app.screen, DeskLockScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, DeskLockScreen))
         await pilot.pause()
         text = screen_text(app)
         assert "verrouillé" in text
@@ -247,11 +244,7 @@ async def test_unlocking_the_desk_ends_its_previous_session(
             app.settings, idle=IdleSettings(default_seconds=1, countdown_seconds=20)
         )
         app.note_activity()
-        for _ in range(40):
-            if isinstance(app.screen, DeskLockScreen):
-                break
-            await pilot.pause(0.1)
-        assert isinstance(app.screen, DeskLockScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, DeskLockScreen))
 
         # A wrong PIN ends nothing: the desk's session is still the one it had.
         await type_text(pilot, "000000")
@@ -317,10 +310,8 @@ async def test_a_periodic_refresh_waits_while_the_receptionist_types(
         await settle(pilot)
         assert shown_names(desk) == ["Léa Dupont"]
         await type_text(pilot, "e")
-        for _ in range(40):  # She stops typing: the refresh comes.
-            if len(shown_names(desk)) == 2:
-                break
-            await pilot.pause(0.1)
+        # She stops typing: the refresh comes.
+        await wait_until(pilot, lambda: len(shown_names(desk)) == 2)
         await settle(pilot)
         assert sorted(shown_names(desk)) == ["Léa Dupont", "Marc Durand"]
         assert "Attendus (2)" in screen_text(app)

@@ -29,7 +29,15 @@ from kiosk.widgets.camera_preview import LEVELS, CameraPreview, level_strips, pr
 from kiosk_server.models import Account, Site
 from kiosk_server.tokens import make_badge_token, make_connect_token, new_badge_secret
 from tests.factories import Factory
-from tests.terminal.conftest import PIN, KioskFactory, screen_text, settle, stack, type_text
+from tests.terminal.conftest import (
+    PIN,
+    KioskFactory,
+    screen_text,
+    settle,
+    stack,
+    type_text,
+    wait_until,
+)
 
 FPS = 15
 FRAME_SIZE = (320, 240)
@@ -79,15 +87,6 @@ async def connect_token(factory: Factory, site: Site, account: Account) -> str:
 
 def camera(source: str | Path) -> CameraSettings:
     return CameraSettings(source=str(source), decoders=("zxing",), preview_fps=10)
-
-
-async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], seconds: float = 8) -> None:
-    """Let the app run until `condition()` holds (the video plays at its own pace)."""
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    assert condition(), screen_text(pilot.app)  # type: ignore[arg-type]
 
 
 async def open_scan(pilot: Pilot[Any]) -> ScanScreen:
@@ -259,7 +258,7 @@ async def test_idle_on_the_scan_screen_releases_the_camera(
             idle=IdleSettings(default_seconds=600, countdown_seconds=1, typing_seconds=1),
         )
         app.note_activity()
-        await wait_until(pilot, lambda: isinstance(app.screen, WelcomeScreen), seconds=6)
+        await wait_until(pilot, lambda: isinstance(app.screen, WelcomeScreen))
         await settle(pilot)
         assert camera_released(scan)
         assert no_camera_worker(app)

@@ -4,7 +4,6 @@ key, credited once)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -29,7 +28,15 @@ from tests.server.top_up_support import (
     sandbox_site_fixture,
     webhooks_fixture,
 )
-from tests.terminal.conftest import CALM_IDLE, PIN, SIZE, KioskFactory, screen_text, settle
+from tests.terminal.conftest import (
+    CALM_IDLE,
+    PIN,
+    SIZE,
+    KioskFactory,
+    screen_text,
+    settle,
+    wait_until,
+)
 from tests.terminal.test_tickets_screen import sign_in
 
 site = sandbox_site_fixture()
@@ -41,16 +48,6 @@ def _fast_polling(monkeypatch: pytest.MonkeyPatch) -> None:
     # The screen asks every 2 s and retries after 1, 2, 4 s; the tests need not wait that long.
     monkeypatch.setattr("kiosk.screens.top_up.POLL_SECONDS", 0.05)
     monkeypatch.setattr("kiosk.screens.confirm_money.RETRY_DELAYS", (0.01, 0.01, 0.01))
-
-
-async def wait_until(pilot: Pilot[Any], done: Callable[[], bool], seconds: float = 5.0) -> None:
-    """Let the app run until `done()` (the polling worker never ends while a top-up is pending,
-    so `settle` cannot be used then)."""
-    for _ in range(int(seconds / 0.02)):
-        if done():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"not reached in {seconds} s; screen: {screen_text(pilot.app)}")  # type: ignore[arg-type]
 
 
 async def top_up_entries(factory: Factory, account: Account) -> list[int]:

@@ -1,0 +1,87 @@
+"""Our own commands run as processes by the tests, every wait bounded and nothing left behind:
+`kiosk-server` on a loopback port in a process group of its own (uvicorn's workers with it), its
+output in a file rather than a pipe nobody reads, and the whole group killed when the test ends."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+STOP_SECONDS = 15
+"""How long a stopped server may take to exit before its group is killed."""
+
+COMMAND_SECONDS = 60
+"""How long one admin command (`kiosk-server site create`...) may run."""
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def run_command(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `python -m <args>` to its end, within `COMMAND_SECONDS`."""
+    return subprocess.run(  # noqa: S603 - our own interpreter and modules, fixed arguments
+        [sys.executable, "-m", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_SECONDS,
+        check=False,
+    )
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop `process` and everything in its process group: TERM, then KILL if it lingers."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=STOP_SECONDS)
+    # Workers may outlive their supervisor: whatever is left of the group goes.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=STOP_SECONDS)
+
+
+@contextlib.contextmanager
+def kiosk_server(args: list[str], env: dict[str, str], log: Path) -> Iterator[str]:
+    """`kiosk-server <args> --port <free port>` until the block ends; yields its base URL once
+    `/v1/health` answers. Its output goes to `log`, shown if it stops before it is ready."""
+    port = free_port()
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
+            [sys.executable, "-m", "kiosk_server.cli", *args, "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        # No deadline of our own: a server that never gets ready is the per-test limit's.
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(
+                    f"kiosk-server stopped ({process.returncode}):\n{log.read_text()}"
+                )
+            try:
+                if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        yield base
+    finally:
+        stop_group(process)
