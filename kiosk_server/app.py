@@ -11,10 +11,11 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
+from kiosk_server.body_limit import BodyLimitMiddleware
 from kiosk_server.clock import Clock, SystemClock
 from kiosk_server.db import make_engine, make_session_factory
 from kiosk_server.notify.sms import OutboxSmsGateway, SmsGateway
-from kiosk_server.problems import install_problem_handlers
+from kiosk_server.problems import document_common_problems, install_problem_handlers
 from kiosk_server.routes import (
     auth,
     badges,
@@ -88,6 +89,8 @@ def create_app(
     app.state.argon2 = Argon2.from_settings(settings)
     app.state.device_cache = DeviceCache(settings.device_cache_seconds)
     install_problem_handlers(app)
+    # Outermost: a body too large is refused before anything reads it.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
 
     # Each router straight under the app (not under a `/v1` router of routers): FastAPI matches
     # nested routers level by level, on every request.
@@ -114,6 +117,8 @@ def create_app(
         app.include_router(module.router, prefix="/v1")
     # The sandbox payment provider's checkout page, outside the API (a person's browser).
     app.include_router(sandbox.router)
+    generate = app.openapi
+    app.openapi = lambda: document_common_problems(generate())  # type: ignore[method-assign]
     return app
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server.clock import Clock
 from kiosk_server.db import read_outside_transaction
+from kiosk_server.fields import MAX_ID
 from kiosk_server.models import Device
 from kiosk_server.problems import ProblemError
 from kiosk_server.security import Argon2, sha256_hex
@@ -34,6 +35,11 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 # `scope="function"`: the commit must happen before the client sees the answer.
 DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
+
+
+ResourceId = Annotated[int, Path(ge=1, le=MAX_ID, description="A record's id (64-bit).")]
+"""The id of a record in a route's path: any other integer is refused with `validation-failed`
+(SQLite and PostgreSQL hold 64-bit ids, and a larger one would not fit a query)."""
 
 
 # `async def`, though they do not wait: FastAPI runs a plain `def` dependency in its thread

@@ -9,6 +9,9 @@ connection, which works the same with one worker, several, or uvicorn in a threa
 `NoDelayH11Protocol` (pure Python, always there) and `NoDelayHttpToolsProtocol` (uvicorn's
 faster parser, where `httptools` is installed) do the same; `best_protocol()` picks one.
 
+Both answer a request their parser cannot read with a problem document (`request-malformed`),
+as every other error of the service, rather than uvicorn's plain-text "Invalid HTTP request".
+
 `NoDelayHttpToolsProtocol` also answers the `MAX_REQUESTS_PER_CONNECTION`th request of a
 keep-alive connection with `Connection: close` (nginx's `keepalive_requests`). With several
 workers on one listening socket, the worker that wakes first at a burst of new connections takes
@@ -20,6 +23,7 @@ few seconds. Clients reconnect as HTTP/1.1 says (httpx does)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from typing import Any
 
@@ -32,12 +36,42 @@ def _no_delay(transport: asyncio.Transport) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+_MALFORMED = json.dumps(
+    {
+        "type": "/problems/request-malformed",
+        "title": "Malformed HTTP request",
+        "status": 400,
+        "code": "request-malformed",
+        "detail": "The request could not be read as HTTP/1.1.",
+    },
+    separators=(",", ":"),
+).encode()
+
+
+def _malformed_response() -> bytes:
+    """The whole answer to a request the parser refused; the connection closes after it."""
+    return b"".join(
+        [
+            b"HTTP/1.1 400 Bad Request\r\n",
+            b"content-type: application/problem+json\r\n",
+            b"content-length: " + str(len(_MALFORMED)).encode("ascii") + b"\r\n",
+            b"connection: close\r\n",
+            b"\r\n",
+            _MALFORMED,
+        ]
+    )
+
+
 class NoDelayH11Protocol(H11Protocol):
     """`H11Protocol` that sets TCP_NODELAY on the connection it serves."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         _no_delay(transport)
         super().connection_made(transport)
+
+    def send_400_response(self, msg: str) -> None:
+        self.transport.write(_malformed_response())
+        self.transport.close()
 
 
 try:
@@ -59,6 +93,10 @@ if HttpToolsProtocol is not None:
             _no_delay(transport)
             self._requests_served = 0
             super().connection_made(transport)
+
+        def send_400_response(self, msg: str) -> None:
+            self.transport.write(_malformed_response())
+            self.transport.close()
 
         def on_headers_complete(self) -> None:
             super().on_headers_complete()

@@ -41,9 +41,16 @@ NAMING_CONVENTION = {
 }
 
 
+Key = BigInteger().with_variant(Integer, "sqlite")
+"""Ids and the columns that refer to them: 64-bit (`MAX_ID` in `kiosk_server.fields`). SQLite's
+INTEGER PRIMARY KEY is already 64-bit (and must be spelt INTEGER to be the row id)."""
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {  # noqa: RUF012 - read by SQLAlchemy as a class attribute
+        # Every `Mapped[int]` without a type of its own is an id or refers to one.
+        int: Key,
         dt.datetime: DateTime(timezone=True),
         dict[str, Any]: JSON,
         list[str]: JSON,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,9 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "pin-setup-expired": (410, "PIN setup expired"),
     "no-contact": (409, "No contact"),
     "validation-failed": (422, "Validation failed"),
+    "body-malformed": (400, "Malformed request body"),
+    "body-too-large": (413, "Request body too large"),
+    "request-malformed": (400, "Malformed HTTP request"),
     "not-found": (404, "Not found"),
     "method-not-allowed": (405, "Method not allowed"),
     "internal-error": (500, "Internal error"),
@@ -64,6 +69,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "item-deadline-passed": (409, "Ordering deadline passed"),
     "item-sold-out": (409, "Item sold out"),
     "order-empty": (422, "Nothing to pay"),
+    "item-quantity-limit": (422, "Too many of one item"),
     "order-unknown": (404, "Unknown order"),
     "order-not-cancellable": (409, "Order not cancellable"),
     "order-transition-forbidden": (409, "Order transition forbidden"),
@@ -120,7 +126,9 @@ class ProblemError(Exception):
         super().__init__(code)
 
 
-def problem_response(problem: ProblemError, instance: str) -> JSONResponse:
+def problem_response(
+    problem: ProblemError, instance: str, *, headers: dict[str, str] | None = None
+) -> JSONResponse:
     document = Problem(
         type=f"/problems/{problem.code}",
         title=problem.title,
@@ -131,7 +139,9 @@ def problem_response(problem: ProblemError, instance: str) -> JSONResponse:
         retry_after=problem.retry_after,
         errors=problem.errors,
     )
-    headers = {"Retry-After": str(problem.retry_after)} if problem.retry_after is not None else None
+    headers = dict(headers or {})
+    if problem.retry_after is not None:
+        headers["Retry-After"] = str(problem.retry_after)
     body = document.model_dump(mode="json", exclude_none=True)
     for name, value in problem.extensions.items():
         body.setdefault(name, value)  # The standard members win over an extension's.
@@ -163,30 +173,89 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc, request.url.path)
 
 
-async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)  # noqa: S101
-    errors = [
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    # Our own validators' words ("is required", "must not contain control characters"), without
+    # pydantic's "Value error, " in front: terminals translate them (kiosk/screens/base.py).
+    cause = (error.get("ctx") or {}).get("error")
+    if error.get("type") == "value_error" and cause is not None:
+        return str(cause)
+    return str(error.get("msg", ""))
+
+
+def validation_problem(errors: Sequence[Mapping[str, Any]]) -> ProblemError:
+    """The problem for a request that does not fit the document: a body that is not JSON
+    (`body-malformed`), a missing or malformed `Idempotency-Key` (their own codes), else
+    `validation-failed` with what is wrong with which field."""
+    for error in errors:
+        if error.get("type") == "json_invalid":
+            reason = (error.get("ctx") or {}).get("error") or "not JSON"
+            return ProblemError("body-malformed", f"The body is not valid JSON: {reason}.")
+    for error in errors:
+        if tuple(error.get("loc", ())) == ("header", IDEMPOTENCY_KEY_HEADER):
+            if error.get("type") == "missing":
+                return ProblemError(
+                    "idempotency-key-missing",
+                    f"Send an {IDEMPOTENCY_KEY_HEADER} header: one random key per intent, "
+                    "reused on every retry.",
+                )
+            return ProblemError(
+                "idempotency-key-invalid",
+                f"An {IDEMPOTENCY_KEY_HEADER} is 1 to 255 printable ASCII characters.",
+            )
+    fields = [
         FieldError(
             field=".".join(str(part) for part in error.get("loc", ()) if part != "body"),
-            message=str(error.get("msg", "")),
+            message=_message(error),
         )
-        for error in exc.errors()
+        for error in errors
     ]
-    problem = ProblemError(
-        "validation-failed", "The request does not fit the expected schema.", errors=errors
+    return ProblemError(
+        "validation-failed", "The request does not fit the expected schema.", errors=fields
     )
-    return problem_response(problem, request.url.path)
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101
+    return problem_response(validation_problem(exc.errors()), request.url.path)
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of this path takes (Starlette's own 405 names only the first
+    route that matched the path). Each method is tried through the routes' own `matches`: the
+    app's routes are included routers (no `methods` of their own), not the routes inside."""
+    routes: list[BaseRoute] = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+    headers: dict[str, str] | None = None
     if exc.status_code == 404:
         problem = ProblemError("not-found", "No such route.")
     elif exc.status_code == 405:
         problem = ProblemError("method-not-allowed", "This route does not take that method.")
+        headers = {"Allow": ", ".join(_allowed_methods(request))}
+    elif exc.status_code == 413:
+        problem = ProblemError("body-too-large", str(exc.detail))
+        headers = {"Connection": "close"}
+    elif exc.status_code == 400:
+        # FastAPI's answer to a body it could not read as JSON at all (not UTF-8, say).
+        problem = ProblemError("body-malformed", "The body could not be read as JSON.")
     else:
         problem = ProblemError(f"http-{exc.status_code}", status=exc.status_code, title="Error")
-    return problem_response(problem, request.url.path)
+    return problem_response(problem, request.url.path, headers=headers)
 
 
 def _internal_error(path: str, method: str, exc: BaseException) -> JSONResponse:
@@ -235,3 +304,33 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(Exception, _on_unexpected)
     app.add_middleware(InternalErrorMiddleware)
+
+
+BODY_PROBLEMS = ("body-malformed", "body-too-large", "validation-failed")
+"""What any route that takes a body may answer, whatever the route."""
+
+
+def document_common_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """Add `BODY_PROBLEMS` to every operation of the OpenAPI `document` that takes a body (in
+    place; idempotent), merged into the statuses the route lists already."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            if "requestBody" not in operation:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status, entry in problem_responses(*BODY_PROBLEMS).items():
+                listed = responses.get(str(status))
+                if listed is None:
+                    entry = dict(entry)
+                    entry.pop("model", None)
+                    responses[str(status)] = entry
+                    continue
+                codes = [code.strip(" `") for code in listed["description"].split(",")]
+                new = [code for code in _codes_of(entry) if code not in codes]
+                if new:
+                    listed["description"] = ", ".join(f"`{code}`" for code in codes + new)
+    return document
+
+
+def _codes_of(entry: dict[str, Any]) -> list[str]:
+    return [code.strip(" `") for code in str(entry["description"]).split(",")]

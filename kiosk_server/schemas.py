@@ -7,8 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-SolutionCode = Field(min_length=1, max_length=32, description="Matched case-insensitively.")
-Identifier = Field(min_length=1, max_length=64, description="Matched as typed, after trimming.")
+from kiosk_server.fields import PlainText, RequiredText
+
+SolutionCode = Field(max_length=32, description="Matched case-insensitively.")
+Identifier = Field(max_length=64, description="Matched as typed, after trimming.")
 
 
 class Health(BaseModel):
@@ -69,8 +71,8 @@ class Session(BaseModel):
 
 
 class IdentifyRequest(BaseModel):
-    solution_code: str = SolutionCode
-    identifier: str = Identifier
+    solution_code: RequiredText = SolutionCode
+    identifier: RequiredText = Identifier
 
 
 class Identified(BaseModel):
@@ -81,8 +83,8 @@ class Identified(BaseModel):
 
 
 class VerificationCodeRequest(BaseModel):
-    solution_code: str = SolutionCode
-    identifier: str = Identifier
+    solution_code: RequiredText = SolutionCode
+    identifier: RequiredText = Identifier
     purpose: Literal["activate", "reset_pin"]
 
 
@@ -95,9 +97,9 @@ class VerificationCodeSent(BaseModel):
 
 
 class VerificationCodeCheck(BaseModel):
-    solution_code: str = SolutionCode
-    identifier: str = Identifier
-    code: str = Field(max_length=16)
+    solution_code: RequiredText = SolutionCode
+    identifier: RequiredText = Identifier
+    code: PlainText = Field(max_length=16)
 
 
 class PinSetupGrant(BaseModel):
@@ -108,11 +110,11 @@ class PinSetupGrant(BaseModel):
 
 
 class PinSetupRequest(BaseModel):
-    pin_setup_token: str = Field(max_length=128)
-    pin: str = Field(max_length=32)
+    pin_setup_token: PlainText = Field(max_length=128)
+    pin: PlainText = Field(max_length=32)
 
 
 class SignInRequest(BaseModel):
-    solution_code: str = SolutionCode
-    identifier: str = Identifier
-    pin: str = Field(max_length=32)
+    solution_code: RequiredText = SolutionCode
+    identifier: RequiredText = Identifier
+    pin: PlainText = Field(max_length=32)

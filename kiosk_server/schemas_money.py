@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
+from kiosk_server.fields import RequiredText, StrictInt
 from kiosk_server.schemas import Identifier, Money
 
 TicketKind = Literal["purchase", "top_up", "refund", "adjustment"]
@@ -15,22 +16,15 @@ MAX_AMOUNT_CENTS = 10_000_000
 """100,000.00 in any currency: far above any canteen amount, far below any integer limit."""
 
 
-def _printable(value: str) -> str:
-    value = value.strip()
-    if not value or not value.isprintable():
-        raise ValueError("must be printable text")
-    return value
-
-
 class TillLine(BaseModel):
     """One line of a till purchase. The unit price includes VAT."""
 
-    item: str = Field(min_length=1, max_length=200)
-    quantity: int = Field(ge=1, le=999)
-    unit_price_cents: int = Field(ge=0, le=MAX_AMOUNT_CENTS)
-    vat_rate_bp: int = Field(ge=0, le=10_000, description="VAT rate in basis points: 5.5 % = 550.")
-
-    _item_printable = field_validator("item")(_printable)
+    item: RequiredText = Field(max_length=200)
+    quantity: StrictInt = Field(ge=1, le=999)
+    unit_price_cents: StrictInt = Field(ge=0, le=MAX_AMOUNT_CENTS)
+    vat_rate_bp: StrictInt = Field(
+        ge=0, le=10_000, description="VAT rate in basis points: 5.5 % = 550."
+    )
 
 
 class TillPurchaseRequest(BaseModel):
@@ -38,7 +32,7 @@ class TillPurchaseRequest(BaseModel):
 
     badge_token: str = Field(min_length=1, max_length=256)
     lines: list[TillLine] = Field(min_length=1, max_length=100)
-    total_cents: int = Field(
+    total_cents: StrictInt = Field(
         ge=1, le=MAX_AMOUNT_CENTS, description="Must equal the sum of quantity × unit price."
     )
 
@@ -55,8 +49,8 @@ class PurchaseReceipt(BaseModel):
 class CashTopUpRequest(BaseModel):
     """Cash handed to reception, credited to a person's account."""
 
-    identifier: str = Identifier
-    amount_cents: int = Field(ge=1, le=MAX_AMOUNT_CENTS)
+    identifier: RequiredText = Identifier
+    amount_cents: StrictInt = Field(ge=1, le=MAX_AMOUNT_CENTS)
 
 
 class TopUpReceipt(BaseModel):

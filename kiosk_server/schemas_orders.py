@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kiosk_server.fields import LocalTime, RequiredText, StrictInt
 from kiosk_server.schemas import Money
 
 OrderState = Literal["created", "paid", "in_preparation", "ready", "collected", "cancelled"]
@@ -32,9 +33,9 @@ class CatalogueItemOut(BaseModel):
     available: bool
     reason: Unavailability | None = None
     """Why it cannot be ordered now, when `available` is false."""
-    available_from: dt.time | None = None
-    available_until: dt.time | None = None
-    order_deadline: dt.time | None = None
+    available_from: LocalTime | None = None
+    available_until: LocalTime | None = None
+    order_deadline: LocalTime | None = None
     """Times of day in the site's time zone."""
     stock: int | None = None
     """Units left; null: unlimited."""
@@ -54,8 +55,8 @@ class OrderLineIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    item_code: str = Field(min_length=1, max_length=32)
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    item_code: RequiredText = Field(max_length=32)
+    quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
 
 
 class PlaceOrderRequest(BaseModel):

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from kiosk_server.fields import StrictInt
 from kiosk_server.schemas import Money
 from kiosk_server.schemas_money import MAX_AMOUNT_CENTS
 
@@ -17,7 +18,7 @@ WebhookOutcome = Literal["applied", "unchanged", "unknown"]
 class TopUpRequest(BaseModel):
     """An online top-up the signed-in person starts (within the site's minimum and maximum)."""
 
-    amount_cents: int = Field(ge=1, le=MAX_AMOUNT_CENTS)
+    amount_cents: StrictInt = Field(ge=1, le=MAX_AMOUNT_CENTS)
 
 
 class TopUpCancelRequest(BaseModel):

@@ -1,22 +1,35 @@
 """Request and answer bodies of the visit routes (host, reception, visitor desk), and their
 problem codes.
 
-Free text (names, company, reason, place) is stored as given, markup and escape sequences
-included: terminals show it as plain text. Control characters (C0, C1, DEL, bidi overrides) are
-refused at input with a `validation-failed` naming the field, never silently changed.
+Free text (names, company, reason, place) is stored as given (trimmed), markup included:
+terminals show it as plain text. Control characters (C0, C1, DEL, bidi controls) are refused at
+input with a `validation-failed` naming the field, never silently changed (`kiosk_server.fields`).
+What the schema cannot say (a day in the past, an arrival window already over, a visitor without
+a contact) is refused with `visit-invalid`, its `errors` naming the fields as well.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from kiosk_server.fields import (
+    Email,
+    IsoDate,
+    LocalTime,
+    OptionalText,
+    Phone,
+    PlainText,
+    RequiredText,
+    StrictBool,
+)
 from kiosk_server.problems import PROBLEMS
 from kiosk_server.schemas import SiteRef
 
 VISIT_PROBLEMS: dict[str, tuple[int, str]] = {
+    "visit-invalid": (422, "Visit request not possible"),
     "visit-unknown": (404, "Unknown visit"),
     "visit-not-editable": (409, "Visit no longer editable"),
     "visit-transition-forbidden": (409, "Visit transition forbidden"),
@@ -58,56 +71,70 @@ MAX_VISITORS = 20
 TOKEN_FIELD_MAX = 256
 
 
+def _at_least_one_visitor(value: list[VisitorIn]) -> list[VisitorIn]:
+    if not value:
+        raise ValueError("add at least one visitor")
+    return value
+
+
 class VisitorIn(BaseModel):
     """A visitor as the host declares them: a name, and an email and/or a phone for the
-    invitation."""
+    invitation. Whether the email and the phone are well formed is checked with the visit's
+    days and window (`visit-invalid`), so that a host sees every wrong field at once."""
 
-    first_name: str = Field(max_length=100)
-    last_name: str = Field(max_length=100)
-    company: str = Field("", max_length=100)
-    email: str | None = Field(None, max_length=254)
-    phone: str | None = Field(None, max_length=32)
+    first_name: RequiredText = Field(max_length=100)
+    last_name: RequiredText = Field(max_length=100)
+    company: PlainText = Field("", max_length=100)
+    email: OptionalText = Field(None, max_length=254)
+    phone: OptionalText = Field(None, max_length=32)
+
+
+Visitors = Annotated[
+    list[VisitorIn],
+    AfterValidator(_at_least_one_visitor),
+    Field(max_length=MAX_VISITORS, json_schema_extra={"minItems": 1}),
+]
 
 
 class VisitCreate(BaseModel):
     """A new visit request; `submit` sends it at once, else it is kept as a draft."""
 
-    visitors: list[VisitorIn] = Field(max_length=MAX_VISITORS)
-    first_day: dt.date
-    last_day: dt.date | None = Field(None, description="The first day when not given.")
-    arrival_from: dt.time = Field(description="Site time.")
-    arrival_until: dt.time = Field(description="Site time.")
-    reason: str = Field(max_length=200)
-    place: str = Field("", max_length=100)
-    submit: bool = False
+    visitors: Visitors
+    first_day: IsoDate
+    last_day: IsoDate | None = Field(None, description="The first day when not given.")
+    arrival_from: LocalTime
+    arrival_until: LocalTime
+    reason: RequiredText = Field(max_length=200)
+    place: PlainText = Field("", max_length=100)
+    submit: StrictBool = False
 
 
 class VisitPatch(BaseModel):
     """Changes to a draft or requested visit; `visitors`, when given, replaces the list."""
 
-    visitors: list[VisitorIn] | None = Field(None, max_length=MAX_VISITORS)
-    first_day: dt.date | None = None
-    last_day: dt.date | None = None
-    arrival_from: dt.time | None = None
-    arrival_until: dt.time | None = None
-    reason: str | None = Field(None, max_length=200)
-    place: str | None = Field(None, max_length=100)
+    visitors: Visitors | None = None
+    first_day: IsoDate | None = None
+    last_day: IsoDate | None = None
+    arrival_from: LocalTime | None = None
+    arrival_until: LocalTime | None = None
+    reason: RequiredText | None = Field(None, max_length=200)
+    place: PlainText | None = Field(None, max_length=100)
 
 
 class RejectRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=200)
+    reason: RequiredText = Field(max_length=200)
 
 
 class WalkInRequest(BaseModel):
     """A visitor without an invitation asking for their host by full name (an exact match)."""
 
-    first_name: str = Field(max_length=100)
-    last_name: str = Field(max_length=100)
-    company: str = Field("", max_length=100)
-    email: str | None = Field(None, max_length=254)
-    phone: str | None = Field(None, max_length=32)
-    host_full_name: str = Field(min_length=1, max_length=200)
-    solution_code: str | None = Field(
+    first_name: RequiredText = Field(max_length=100)
+    last_name: RequiredText = Field(max_length=100)
+    company: PlainText = Field("", max_length=100)
+    email: Email | None = Field(None, max_length=254)
+    phone: Phone | None = Field(None, max_length=32)
+    host_full_name: RequiredText = Field(max_length=200)
+    solution_code: RequiredText | None = Field(
         None,
         max_length=32,
         description="Visitor desk only: the site, when the terminal serves several.",
@@ -118,14 +145,34 @@ class DeskCredentials(BaseModel):
     """What a visitor presents: the scanned invitation `token`, or the short `code` and their
     `last_name`."""
 
-    token: str | None = Field(None, max_length=TOKEN_FIELD_MAX)
-    code: str | None = Field(None, max_length=32)
-    last_name: str | None = Field(None, max_length=100)
-    language: str = Field("fr", max_length=8, description="For the rules text (`fr`, `en`).")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["token"], "properties": {"token": {"type": "string"}}},
+                {
+                    "required": ["code", "last_name"],
+                    "properties": {"code": {"type": "string"}, "last_name": {"type": "string"}},
+                },
+            ]
+        }
+    )
+
+    token: str | None = Field(
+        None, min_length=1, max_length=TOKEN_FIELD_MAX, description="The text of the scanned QR."
+    )
+    code: RequiredText | None = Field(None, max_length=32)
+    last_name: RequiredText | None = Field(None, max_length=100)
+    language: PlainText = Field("fr", max_length=8, description="For the rules text (`fr`, `en`).")
+
+    @model_validator(mode="after")
+    def _token_or_code(self) -> DeskCredentials:
+        if self.token is None and (self.code is None or self.last_name is None):
+            raise ValueError("send the scanned token, or the code and the last name")
+        return self
 
 
 class DeskCheckIn(DeskCredentials):
-    rules_accepted: bool = Field(description="The visitor accepted the site's rules.")
+    rules_accepted: StrictBool = Field(description="The visitor accepted the site's rules.")
 
 
 class VisitorOut(BaseModel):
@@ -160,8 +207,8 @@ class VisitSummary(BaseModel):
     state: VisitState
     first_day: dt.date
     last_day: dt.date
-    arrival_from: dt.time
-    arrival_until: dt.time
+    arrival_from: LocalTime
+    arrival_until: LocalTime
     reason: str
     place: str
     walk_in: bool
@@ -197,8 +244,8 @@ class ReceptionRow(BaseModel):
     host_name: str
     first_day: dt.date
     last_day: dt.date
-    arrival_from: dt.time
-    arrival_until: dt.time
+    arrival_from: LocalTime
+    arrival_until: LocalTime
     place: str
     state: VisitState
     """The visit's state (`requested` ones wait for approval)."""
@@ -226,7 +273,7 @@ class RollCallRow(BaseModel):
     host_name: str
     place: str
     checked_in_at: dt.datetime
-    arrival_until: dt.time
+    arrival_until: LocalTime
     overdue: bool
 
 
@@ -262,8 +309,8 @@ class DeskVisit(BaseModel):
     host_name: str
     first_day: dt.date
     last_day: dt.date
-    arrival_from: dt.time
-    arrival_until: dt.time
+    arrival_from: LocalTime
+    arrival_until: LocalTime
     place: str
     action: Literal["check_in", "check_out"]
     rules: str

@@ -31,6 +31,9 @@ class ServerSettings(BaseSettings):
     device_cache_seconds: float = Field(5.0, ge=0)
     """How long each worker keeps a device it looked up (`services.devices.DeviceCache`): a
     revoked key or a changed site setting takes effect within this time. 0 turns it off."""
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    """The largest request body any route reads; a larger one is refused with `413
+    body-too-large` (kiosk_server.body_limit)."""
     log_level: str = "INFO"
     """Level of the service's loggers."""
     sandbox_webhook_secret: SecretStr | None = None

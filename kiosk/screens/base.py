@@ -99,8 +99,13 @@ PROBLEM_MESSAGES: dict[str, str] = {
     "order-not-cancellable": N_("This order can no longer be cancelled."),
     "idempotency-in-progress": N_("Your request is still being processed. Please wait."),
     "idempotency-key-reused": N_("This request was already sent with other details. Start again."),
+    "item-quantity-limit": N_("You cannot order that many of one item. Nothing was charged."),
+    # Requests the terminal itself got wrong: nothing a person typed can fix them.
+    "body-malformed": N_("Something went wrong. Please try again."),
+    "body-too-large": N_("This is too long to send. Shorten it and try again."),
     # Visits (docs/api.md, "Visits").
     "validation-failed": N_("Some fields are missing or wrong. See the messages next to them."),
+    "visit-invalid": N_("Some fields are missing or wrong. See the messages next to them."),
     "visit-unknown": N_("This visit cannot be found."),
     "visit-not-editable": N_("This visit can no longer be changed."),
     "visit-transition-forbidden": N_("This cannot be done with the visit as it is now."),
@@ -196,6 +201,9 @@ def field_message(message: str) -> str:
     """The translated sentence for what the service said of a wrong field."""
     if message.startswith("a visit lasts at most"):
         return _("The visit is too long.")
+    if message.startswith("must not contain control characters"):
+        # The service names the character ("(U+001B)"): a person needs only to know it is there.
+        message = "must not contain control characters"
     return _(FIELD_MESSAGES.get(message, FIELD_INVALID))
 
 

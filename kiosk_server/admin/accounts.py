@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server.admin import AdminError
 from kiosk_server.admin.sites import get_site
+from kiosk_server.fields import forbidden_character
 from kiosk_server.models import Account, Site
 from kiosk_server.services import badges, connect
 
@@ -85,7 +86,7 @@ def _clean_text(value: str | None) -> str:
 
 
 def _has_control(value: str) -> bool:
-    return any(not ch.isprintable() for ch in value)
+    return forbidden_character(value) is not None
 
 
 def parse_roles(raw: str) -> list[str]:

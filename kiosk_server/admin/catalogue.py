@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server.admin import AdminError
 from kiosk_server.admin.sites import get_site
+from kiosk_server.fields import forbidden_character
 from kiosk_server.models import CatalogueItem, Site
 from kiosk_server.services.catalogue import ALLERGENS
 
@@ -109,14 +110,24 @@ class LoadReport:
     updated: list[str]
 
 
-def _text(raw: dict[str, Any], key: str, errors: list[str], *, required: bool, limit: int) -> str:
+def _text(
+    raw: dict[str, Any],
+    key: str,
+    errors: list[str],
+    *,
+    required: bool,
+    limit: int,
+    multiline: bool = False,
+) -> str:
     value = raw.get(key, "" if not required else None)
     if not isinstance(value, str) or (required and not value.strip()):
         errors.append(f"{key} must be {'non-empty ' if required else ''}text")
         return ""
     value = value.strip()
-    if len(value) > limit or any(not ch.isprintable() and ch != "\n" for ch in value):
-        errors.append(f"{key} must be at most {limit} printable characters")
+    if len(value) > limit:
+        errors.append(f"{key} must be at most {limit} characters")
+    elif (character := forbidden_character(value, multiline=multiline)) is not None:
+        errors.append(f"{key} must not contain control characters ({character})")
     return value
 
 
@@ -196,7 +207,7 @@ def _item(raw: Any, index: int, french: bool) -> tuple[str, ItemSpec | None, lis
         errors.append("code must be 1 to 32 of A-Z, 0-9, _ and -")
     errors += [f"unknown key {key}" for key in sorted(set(raw) - ITEM_KEYS)]
     name = _text(raw, "name", errors, required=True, limit=200)
-    description = _text(raw, "description", errors, required=False, limit=2000)
+    description = _text(raw, "description", errors, required=False, limit=2000, multiline=True)
     kind = raw.get("kind", "product")
     if kind not in ("product", "service"):
         errors.append("kind must be product or service")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from kiosk_server.admin import AdminError
 from kiosk_server.admin.sites import get_site
+from kiosk_server.fields import forbidden_character
 from kiosk_server.models import Device, Site
 from kiosk_server.security import new_token, sha256_hex
 
@@ -45,8 +46,8 @@ async def enrol_device(
 ) -> EnrolledDevice:
     """Enrol a device for one site or a few (flushed, not committed)."""
     cleaned = name.strip()
-    if not cleaned or len(cleaned) > 100 or any(not ch.isprintable() for ch in cleaned):
-        raise AdminError("the device name must be 1 to 100 printable characters")
+    if not cleaned or len(cleaned) > 100 or forbidden_character(cleaned) is not None:
+        raise AdminError("the device name must be 1 to 100 characters, without control characters")
     if role not in DEVICE_ROLES:
         raise AdminError(f"unknown device role {role!r} (roles: {', '.join(DEVICE_ROLES)})")
     if not site_codes:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server.admin import AdminError
+from kiosk_server.fields import forbidden_character
 from kiosk_server.models import LedgerEntry, Site
 from kiosk_server.site_settings import SiteSettings
 
@@ -34,8 +35,8 @@ def normalise_site_code(code: str) -> str:
 
 def check_name(name: str) -> str:
     cleaned = name.strip()
-    if not cleaned or len(cleaned) > 200 or any(not ch.isprintable() for ch in cleaned):
-        raise AdminError("the site name must be 1 to 200 printable characters")
+    if not cleaned or len(cleaned) > 200 or forbidden_character(cleaned) is not None:
+        raise AdminError("the site name must be 1 to 200 characters, without control characters")
     return cleaned
 
 

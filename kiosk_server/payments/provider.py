@@ -14,6 +14,8 @@ A real provider implements the same protocol:
   `succeeded`, `expired` → `expired`, `open` → `pending`);
 - `cancel`: expire the session if it is still open, then answer its state as `fetch_state`
   would (a payment completed meanwhile answers `succeeded`: the money is never lost);
+- `check_webhook_headers`: refuse a webhook without a well-formed signature header, before its
+  body is read;
 - `verify_webhook`: check the signature header over the raw body with the shared secret and
   the timestamp's age (Stripe's `Stripe-Signature: t=...,v1=...` has the same shape as the
   sandbox's `Kiosk-Signature`), then read the event.
@@ -104,6 +106,11 @@ class PaymentProvider(Protocol):
     async def cancel(self, provider_ref: str) -> PaymentState:
         """Stop the payment from being paid if it still can be, and answer its state then (which
         is `succeeded` when the person paid first)."""
+        ...
+
+    def check_webhook_headers(self, headers: Mapping[str, str]) -> None:
+        """Raise `WebhookRejected` when the headers alone show the webhook is not genuine (no
+        signature, or a malformed one): checked before the body is read."""
         ...
 
     def verify_webhook(

@@ -41,7 +41,7 @@ async def create_cash_top_up(
     device: Terminal,
     staff: CurrentPerson,
     clock: ClockDep,
-    idempotency_key: idempotency.IdempotencyKeyHeader = None,
+    idempotency_key: idempotency.IdempotencyKeyHeader,
 ) -> JSONResponse:
     """Credit cash handed to reception (the signed-in person needs the `reception` role) to a
     person of the same site; the ticket carries a "Cash top-up" line."""

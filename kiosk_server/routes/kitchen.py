@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from kiosk_server.deps import ClockDep, DbSession, require_role
+from kiosk_server.deps import ClockDep, DbSession, ResourceId, require_role
 from kiosk_server.models import Device
 from kiosk_server.problems import problem_responses
 from kiosk_server.schemas_orders import KitchenOrder, KitchenOrders, TransitionRequest
@@ -42,7 +42,11 @@ async def list_orders(
     responses=problem_responses(*_KITCHEN, "order-unknown", "order-transition-forbidden"),
 )
 async def move_order(
-    body: TransitionRequest, session: DbSession, device: Kitchen, clock: ClockDep, order_id: int
+    body: TransitionRequest,
+    session: DbSession,
+    device: Kitchen,
+    clock: ClockDep,
+    order_id: ResourceId,
 ) -> KitchenOrder:
     """Move an order one step: paid → in_preparation → ready → collected. Reaching `ready`
     notifies the person (home screen and email or SMS)."""

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from kiosk_server.db import as_utc
-from kiosk_server.deps import ClockDep, CurrentPerson, DbSession
+from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, ResourceId
 from kiosk_server.models import Notification
 from kiosk_server.problems import problem_responses
 from kiosk_server.schemas_orders import NotificationList, NotificationOut
@@ -52,7 +52,7 @@ async def list_notifications(
     "/{notification_id}/read", responses=problem_responses(*_PERSON, "notification-unknown")
 )
 async def mark_read(
-    session: DbSession, person: CurrentPerson, clock: ClockDep, notification_id: int
+    session: DbSession, person: CurrentPerson, clock: ClockDep, notification_id: ResourceId
 ) -> NotificationOut:
     """Mark one notification read (marking it again changes nothing)."""
     row = await notifications.mark_read(

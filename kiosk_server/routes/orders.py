@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, Terminal
+from kiosk_server.cursors import CURSOR_PATTERN
+from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, ResourceId, Terminal
 from kiosk_server.problems import problem_responses
 from kiosk_server.schemas_orders import (
     CancelReceipt,
@@ -63,7 +64,7 @@ async def place_order(
     device: Terminal,
     person: CurrentPerson,
     clock: ClockDep,
-    idempotency_key: idempotency.IdempotencyKeyHeader = None,
+    idempotency_key: idempotency.IdempotencyKeyHeader,
 ) -> JSONResponse:
     """Pay a basket from the balance: prices come from the catalogue, stock is taken, the order
     is stored `paid` with a pickup number and a purchase ticket, once per `Idempotency-Key`."""
@@ -87,7 +88,7 @@ async def list_orders(
     person: CurrentPerson,
     clock: ClockDep,
     state: orders.ListFilter | None = None,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=orders.MAX_PAGE)] = orders.DEFAULT_PAGE,
 ) -> OrderPage:
     """The person's orders, newest first: `state=active` (paid, in preparation, ready),
@@ -99,7 +100,7 @@ async def list_orders(
 
 @router.get("/{order_id}", responses=problem_responses(*_PERSON, "order-unknown"))
 async def get_order(
-    session: DbSession, person: CurrentPerson, clock: ClockDep, order_id: int
+    session: DbSession, person: CurrentPerson, clock: ClockDep, order_id: ResourceId
 ) -> OrderDetail:
     """One of the person's orders with its lines and history."""
     return await orders.order_detail(session, person=person, order_id=order_id, now=clock.now())
@@ -117,8 +118,8 @@ async def cancel_order(
     device: Terminal,
     person: CurrentPerson,
     clock: ClockDep,
-    order_id: int,
-    idempotency_key: idempotency.IdempotencyKeyHeader = None,
+    order_id: ResourceId,
+    idempotency_key: idempotency.IdempotencyKeyHeader,
 ) -> JSONResponse:
     """Cancel a paid order before preparation starts: refunded at once (a `refund` ticket),
     its stock put back. Once the kitchen started, `order-not-cancellable` says why."""

@@ -3,13 +3,13 @@ visitors, approvals, check-in and out on a visitor's behalf, walk-ins and the ro
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import Response
 
-from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, Terminal
+from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, ResourceId, Terminal
+from kiosk_server.fields import IsoDate, PlainText
 from kiosk_server.problems import problem_responses
 from kiosk_server.schemas_visits import (
     CheckedOut,
@@ -52,8 +52,8 @@ async def day_visits(
     session: DbSession,
     staff: Staff,
     clock: ClockDep,
-    day: dt.date | None = None,
-    q: Annotated[str, Query(max_length=100)] = "",
+    day: IsoDate | None = None,
+    q: Annotated[PlainText, Query(max_length=100)] = "",
 ) -> ReceptionDay:
     """The day's visitors (today by default) in three lists: expected, on site, left;
     `q` searches visitor, company and host (case and accents ignored)."""
@@ -65,7 +65,7 @@ async def day_visits(
     responses=problem_responses(*_STAFF, "visit-unknown", "visit-transition-forbidden"),
 )
 async def approve(
-    visit_id: int, session: DbSession, device: Terminal, staff: Staff, clock: ClockDep
+    visit_id: ResourceId, session: DbSession, device: Terminal, staff: Staff, clock: ClockDep
 ) -> VisitDetail:
     """Approve a requested visit: its invitations are sent."""
     visit = await visits.site_visit(session, site=staff.site, visit_id=visit_id, lock=True)
@@ -79,7 +79,7 @@ async def approve(
     responses=problem_responses(*_STAFF, "visit-unknown", "visit-transition-forbidden"),
 )
 async def reject(
-    visit_id: int,
+    visit_id: ResourceId,
     body: RejectRequest,
     session: DbSession,
     device: Terminal,
@@ -110,7 +110,7 @@ _CHECK_IN = (
 
 @router.post("/visitors/{visitor_id}/check-in", responses=problem_responses(*_STAFF, *_CHECK_IN))
 async def check_in(
-    visitor_id: int, session: DbSession, device: Terminal, staff: Staff, clock: ClockDep
+    visitor_id: ResourceId, session: DbSession, device: Terminal, staff: Staff, clock: ClockDep
 ) -> VisitorBadge:
     """Check a visitor in on their behalf (any time of one of the visit's days); the host is
     notified. Answers the badge to print."""
@@ -126,7 +126,7 @@ async def check_in(
     ),
 )
 async def check_out(
-    visitor_id: int, session: DbSession, device: Terminal, staff: Staff, clock: ClockDep
+    visitor_id: ResourceId, session: DbSession, device: Terminal, staff: Staff, clock: ClockDep
 ) -> CheckedOut:
     """Check a visitor out on their behalf (also after closing time, to close the record)."""
     return await reception.check_out(
@@ -138,7 +138,9 @@ async def check_out(
     "/visitors/{visitor_id}/badge",
     responses=problem_responses(*_STAFF, "visitor-unknown", "visitor-not-checked-in"),
 )
-async def badge(visitor_id: int, session: DbSession, staff: Staff, clock: ClockDep) -> VisitorBadge:
+async def badge(
+    visitor_id: ResourceId, session: DbSession, staff: Staff, clock: ClockDep
+) -> VisitorBadge:
     """The badge of a visitor on site, to print again."""
     return await reception.reprint_badge(
         session, staff=staff, visitor_id=visitor_id, now=clock.now()

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from kiosk_server.deps import CurrentPerson, DbSession
+from kiosk_server.cursors import CURSOR_PATTERN
+from kiosk_server.deps import CurrentPerson, DbSession, ResourceId
 from kiosk_server.problems import problem_responses
 from kiosk_server.schemas_money import TicketDetail, TicketPage
 from kiosk_server.services import tickets
@@ -27,7 +28,7 @@ _PERSON = (
 async def list_tickets(
     session: DbSession,
     person: CurrentPerson,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=tickets.MAX_PAGE)] = tickets.DEFAULT_PAGE,
 ) -> TicketPage:
     """Purchases, top-ups, refunds and adjustments, newest first, one page at a time."""
@@ -35,6 +36,8 @@ async def list_tickets(
 
 
 @router.get("/{ticket_id}", responses=problem_responses(*_PERSON, "ticket-unknown"))
-async def get_ticket(session: DbSession, person: CurrentPerson, ticket_id: int) -> TicketDetail:
+async def get_ticket(
+    session: DbSession, person: CurrentPerson, ticket_id: ResourceId
+) -> TicketDetail:
     """One ticket with its lines and its VAT summary."""
     return await tickets.ticket_detail(session, account=person.account, ticket_id=ticket_id)

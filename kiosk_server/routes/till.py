@@ -47,7 +47,7 @@ async def create_purchase(
     session: DbSession,
     device: Till,
     clock: ClockDep,
-    idempotency_key: idempotency.IdempotencyKeyHeader = None,
+    idempotency_key: idempotency.IdempotencyKeyHeader,
 ) -> JSONResponse:
     """Record a purchase: checks the total, spends the badge token, debits the account and
     stores the ticket, once per `Idempotency-Key` (a replay has `Idempotency-Replayed: true`)."""

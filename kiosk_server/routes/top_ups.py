@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 
-from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, Terminal
+from kiosk_server.cursors import CURSOR_PATTERN
+from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, ResourceId, Terminal
 from kiosk_server.payments import provider_for
 from kiosk_server.problems import problem_responses
 from kiosk_server.schemas_top_ups import (
@@ -70,7 +71,7 @@ async def start_top_up(
     device: Terminal,
     person: CurrentPerson,
     clock: ClockDep,
-    idempotency_key: idempotency.IdempotencyKeyHeader = None,
+    idempotency_key: idempotency.IdempotencyKeyHeader,
 ) -> JSONResponse:
     """Start an online top-up: the answer's `checkout_url` is the page the person pays on (a
     QR on the terminal). Once per `Idempotency-Key`: a retry answers the same top-up."""
@@ -102,7 +103,7 @@ async def list_top_ups(
     session: DbSession,
     person: CurrentPerson,
     clock: ClockDep,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=top_ups.MAX_PAGE)] = top_ups.DEFAULT_PAGE,
     state: TopUpState | None = None,
 ) -> TopUpPage:
@@ -121,7 +122,11 @@ async def list_top_ups(
 
 @router.get("/{top_up_id}", responses=problem_responses(*_PERSON, "top-up-unknown"))
 async def get_top_up(
-    top_up_id: int, request: Request, session: DbSession, person: CurrentPerson, clock: ClockDep
+    top_up_id: ResourceId,
+    request: Request,
+    session: DbSession,
+    person: CurrentPerson,
+    clock: ClockDep,
 ) -> TopUpOut:
     """A top-up's state (the terminal polls it while the person pays). A pending one past its
     expiry is settled first with the provider: credited if it was paid, else expired."""
@@ -142,14 +147,14 @@ async def get_top_up(
     ),
 )
 async def cancel_top_up(
-    top_up_id: int,
+    top_up_id: ResourceId,
     request: Request,
     session: DbSession,
     device: Terminal,
     person: CurrentPerson,
     clock: ClockDep,
+    idempotency_key: idempotency.IdempotencyKeyHeader,
     body: TopUpCancelRequest | None = None,
-    idempotency_key: idempotency.IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     """Cancel a pending top-up. The provider is asked first: if the person paid meanwhile, the
     top-up is credited and the answer says `succeeded`. A top-up that is no longer pending is

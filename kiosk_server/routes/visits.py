@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, Terminal
+from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, ResourceId, Terminal
 from kiosk_server.problems import problem_responses
 from kiosk_server.schemas_visits import VisitCreate, VisitDetail, VisitList, VisitPatch
 from kiosk_server.services import visits
@@ -39,7 +39,7 @@ async def list_visits(session: DbSession, person: CurrentPerson, clock: ClockDep
 
 
 @router.get("/{visit_id}", responses=problem_responses(*_PERSON, "visit-unknown"))
-async def get_visit(session: DbSession, person: CurrentPerson, visit_id: int) -> VisitDetail:
+async def get_visit(session: DbSession, person: CurrentPerson, visit_id: ResourceId) -> VisitDetail:
     """One visit with its visitors and its history."""
     visit = await visits.host_visit(session, host=person.account, visit_id=visit_id)
     return await visits.detail(session, visit=visit)
@@ -49,7 +49,7 @@ async def get_visit(session: DbSession, person: CurrentPerson, visit_id: int) ->
     "/{visit_id}", responses=problem_responses(*_PERSON, "visit-unknown", "visit-not-editable")
 )
 async def edit_visit(
-    visit_id: int,
+    visit_id: ResourceId,
     body: VisitPatch,
     session: DbSession,
     device: Terminal,
@@ -73,7 +73,11 @@ async def edit_visit(
     responses=problem_responses(*_PERSON, "visit-unknown", "visit-transition-forbidden"),
 )
 async def submit_visit(
-    visit_id: int, session: DbSession, device: Terminal, person: CurrentPerson, clock: ClockDep
+    visit_id: ResourceId,
+    session: DbSession,
+    device: Terminal,
+    person: CurrentPerson,
+    clock: ClockDep,
 ) -> VisitDetail:
     """Validate a draft: requested, or approved at once (invitations sent) by site policy."""
     return await visits.submit_visit(
@@ -91,7 +95,11 @@ async def submit_visit(
     responses=problem_responses(*_PERSON, "visit-unknown", "visit-transition-forbidden"),
 )
 async def approve_walk_in(
-    visit_id: int, session: DbSession, device: Terminal, person: CurrentPerson, clock: ClockDep
+    visit_id: ResourceId,
+    session: DbSession,
+    device: Terminal,
+    person: CurrentPerson,
+    clock: ClockDep,
 ) -> VisitDetail:
     """The host approves a walk-in who asked for them at the kiosk (only walk-ins)."""
     return await visits.host_approves_walk_in(
@@ -109,7 +117,11 @@ async def approve_walk_in(
     responses=problem_responses(*_PERSON, "visit-unknown", "visit-transition-forbidden"),
 )
 async def cancel_visit(
-    visit_id: int, session: DbSession, device: Terminal, person: CurrentPerson, clock: ClockDep
+    visit_id: ResourceId,
+    session: DbSession,
+    device: Terminal,
+    person: CurrentPerson,
+    clock: ClockDep,
 ) -> VisitDetail:
     """Cancel a visit until a visitor has checked in: invitations stop working at once and
     each invited visitor is told by message."""

@@ -6,6 +6,7 @@ import logging
 
 from fastapi import APIRouter, Request
 
+from kiosk_server.body_limit import read_body
 from kiosk_server.deps import ClockDep, DbSession
 from kiosk_server.payments import provider_for
 from kiosk_server.payments.provider import WebhookRejected
@@ -17,10 +18,13 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/payments/webhooks", tags=["payments"])
 
+WEBHOOK_MAX_BYTES = 8 * 1024
+"""A payment event is a few hundred bytes."""
+
 
 @router.post(
     "/sandbox",
-    responses=problem_responses("webhook-signature-invalid"),
+    responses=problem_responses("webhook-signature-invalid", "body-too-large"),
     openapi_extra={
         "parameters": [
             {
@@ -57,9 +61,11 @@ async def sandbox_webhook(request: Request, session: DbSession, clock: ClockDep)
     secret less than five minutes ago; a payment the service does not know changes nothing."""
     provider = provider_for(request.app)
     now = clock.now()
-    # The raw bytes, exactly as signed: parsing first would lose them.
-    raw_body = await request.body()
     try:
+        # The headers first: an unsigned request is refused before its body is read.
+        provider.check_webhook_headers(request.headers)
+        # The raw bytes, exactly as signed: parsing first would lose them.
+        raw_body = await read_body(request, WEBHOOK_MAX_BYTES)
         event = provider.verify_webhook(request.headers, raw_body, now)
     except WebhookRejected as rejected:
         # The reason only: never the body or the signature.

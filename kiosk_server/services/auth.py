@@ -412,12 +412,23 @@ async def sign_in(
             select(func.count()).where(PinFailure.account_id == account.id, PinFailure.at > since)
         )
         if (failures or 0) >= settings.pin_lock_failures:
-            account.locked_at = now
+            await lock_account(session, account, now=now)
         raise await _fail(session, ProblemError("pin-incorrect", "The PIN does not match."))
 
     await session.execute(delete(PinFailure).where(PinFailure.account_id == account.id))
     return await _open_session(
         session, device=device, account=account, site=site, settings=settings, now=now
+    )
+
+
+async def lock_account(session: AsyncSession, account: Account, *, now: dt.datetime) -> None:
+    """Lock the account (a verification code unlocks it) and end every session it has open:
+    a session opened before the lock must not outlive it."""
+    account.locked_at = now
+    await session.execute(
+        update(PersonSession)
+        .where(PersonSession.account_id == account.id, PersonSession.revoked_at.is_(None))
+        .values(revoked_at=now)
     )
 
 
@@ -490,6 +501,7 @@ def signed_in_person(
         or person_session.device_id != device.id
         or account is None
         or account.status != "active"
+        or account.locked_at is not None
         or site is None
     ):
         raise ProblemError("session-invalid", "Sign in again.")

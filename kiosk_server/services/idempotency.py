@@ -30,6 +30,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -60,15 +61,22 @@ WORK_ATTEMPTS = 3
 """Tries of the work when PostgreSQL reports a serialization failure or a deadlock."""
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
+KEY_PATTERN = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"
+"""Printable ASCII, no space at either end."""
+
 IdempotencyKeyHeader = Annotated[
-    str | None,
+    str,
     Header(
         alias=KEY_HEADER,
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        pattern=KEY_PATTERN,
         description="One random key per intent (a UUID), reused on every retry of it.",
     ),
 ]
-"""The header parameter of every money route (required; checked by `run_once` so that a
-missing key is a problem document of its own)."""
+"""The header parameter of every money route. A missing or malformed key is answered with a
+problem of its own (`idempotency-key-missing`, `idempotency-key-invalid`: see
+`problems.validation_problem`)."""
 
 
 @dataclass(frozen=True)
@@ -128,18 +136,21 @@ def request_hash(method: str, path: str, body: Mapping[str, Any]) -> str:
     return hashlib.sha256(f"{method.upper()} {path}\n{canonical}".encode()).hexdigest()
 
 
+_KEY_RE = re.compile(KEY_PATTERN)
+
+
 def check_key(key: str | None) -> str:
-    """The key from the header, or the problem to answer."""
-    if key is None or not key.strip():
+    """The key from the header, or the problem to answer (the route's schema checked it
+    already; this holds for callers that did not declare the header)."""
+    if key is None or not key:
         raise ProblemError(
             "idempotency-key-missing",
             f"Send an {KEY_HEADER} header: one random key per intent, reused on every retry.",
         )
-    key = key.strip()
-    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if len(key) > MAX_KEY_LENGTH or not _KEY_RE.match(key):
         raise ProblemError(
             "idempotency-key-invalid",
-            f"An {KEY_HEADER} is at most {MAX_KEY_LENGTH} printable characters.",
+            f"An {KEY_HEADER} is 1 to {MAX_KEY_LENGTH} printable ASCII characters.",
         )
     return key
 

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from kiosk_server.cursors import decode_cursor, encode_cursor
 from kiosk_server.db import as_utc
 from kiosk_server.models import (
     Account,
@@ -62,7 +63,6 @@ from kiosk_server.schemas_orders import (
 from kiosk_server.services import ledger, notifications
 from kiosk_server.services.auth import SignedInPerson, site_settings
 from kiosk_server.services.catalogue import local_now, unavailability
-from kiosk_server.services.tickets import decode_cursor, encode_cursor
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
@@ -109,7 +109,7 @@ def _merge_lines(lines: Sequence[OrderLineIn]) -> list[tuple[int, str, int]]:
     for index, _code, quantity in result:
         if quantity > MAX_QUANTITY:
             raise ProblemError(
-                "validation-failed",
+                "item-quantity-limit",
                 f"At most {MAX_QUANTITY} of one item per order.",
                 errors=[
                     FieldError(field=f"lines.{index}.quantity", message=f"at most {MAX_QUANTITY}")

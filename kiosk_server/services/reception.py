@@ -342,8 +342,8 @@ async def walk_in(
         include={"first_name", "last_name", "company", "email", "phone"}
     )
     fields = visit_rules.check_visitor(errors, "", sv.VisitorIn(**visitor_fields), contact=False)
-    host_name = errors.text("host_full_name", body.host_full_name, required=True)
     errors.raise_if_any()
+    host_name = body.host_full_name.strip()
     hosts = await _find_host(session, site=site, full_name=host_name)
     if not hosts:
         if staff is None:

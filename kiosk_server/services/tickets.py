@@ -9,8 +9,6 @@ stores the ticket, its lines and the idempotency answer (`till_purchase`).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import functools
 from collections.abc import Sequence
@@ -33,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from kiosk_server.cursors import decode_cursor, encode_cursor
 from kiosk_server.models import Account, Device, Site, Ticket, TicketLine
 from kiosk_server.problems import ProblemError
 from kiosk_server.schemas import Money
@@ -511,21 +510,6 @@ async def adjust(
 
 
 # --- history ---------------------------------------------------------------------------------
-
-
-def encode_cursor(ticket_id: int) -> str:
-    return base64.urlsafe_b64encode(str(ticket_id).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = int(raw.decode("ascii"))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ProblemError("cursor-invalid", "Start again from the first page.") from None
-    if value < 1:
-        raise ProblemError("cursor-invalid", "Start again from the first page.")
-    return value
 
 
 def _summary_fields(ticket: Ticket) -> dict[str, object]:

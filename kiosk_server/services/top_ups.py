@@ -29,6 +29,7 @@ from babel.numbers import format_currency
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kiosk_server.cursors import decode_cursor, encode_cursor
 from kiosk_server.db import as_utc
 from kiosk_server.models import Account, Device, Site, Ticket, TicketLine, TopUp
 from kiosk_server.payments.provider import (
@@ -49,7 +50,6 @@ from kiosk_server.schemas_top_ups import (
 from kiosk_server.services import ledger
 from kiosk_server.services.auth import SignedInPerson, site_settings
 from kiosk_server.services.notifications import notify
-from kiosk_server.services.tickets import decode_cursor, encode_cursor
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,6 @@ allow with `visit-transition-forbidden`. Times of day are in the site's time zon
 from __future__ import annotations
 
 import datetime as dt
-import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server import schemas_visits as sv
 from kiosk_server.db import as_utc
+from kiosk_server.fields import is_email, is_phone
 from kiosk_server.models import Account, Device, Site, Visit, VisitEvent, VisitVisitor
 from kiosk_server.problems import FieldError, ProblemError
 from kiosk_server.services import audit
@@ -40,11 +40,6 @@ ARRIVED_STATES = frozenset({"approved", "checked_in", "checked_out"})
 """States in which a visitor may check in (or out)."""
 MAX_DAYS = 92
 """The longest visit, in days: a quarter."""
-
-# C0 and C1 controls, DEL, and bidi overrides and isolates (as the terminal strips at display).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-_PHONE = re.compile(r"\+?[0-9 .()\-]{6,24}")
 
 
 @dataclass(frozen=True)
@@ -120,7 +115,9 @@ def is_overdue(site: Site, visit: Visit, visitor: VisitVisitor, now: dt.datetime
 
 
 class FieldErrors:
-    """Field errors gathered over a whole request, raised together."""
+    """What the schema cannot check (a day in the past, a window already over, a visitor
+    without a contact), gathered over a whole request and raised together as `visit-invalid`.
+    The request's text already follows `kiosk_server.fields` (checked with the schema)."""
 
     def __init__(self) -> None:
         self.items: list[FieldError] = []
@@ -128,18 +125,10 @@ class FieldErrors:
     def add(self, field: str, message: str) -> None:
         self.items.append(FieldError(field=field, message=message))
 
-    def text(self, field: str, value: str, *, required: bool) -> str:
-        cleaned = value.strip()
-        if _CONTROL.search(cleaned):
-            self.add(field, "must not contain control characters")
-        elif required and not cleaned:
-            self.add(field, "is required")
-        return cleaned
-
     def raise_if_any(self) -> None:
         if self.items:
             raise ProblemError(
-                "validation-failed", "Some fields are missing or wrong.", errors=self.items
+                "visit-invalid", "Some fields are missing or wrong.", errors=self.items
             )
 
 
@@ -149,21 +138,18 @@ def check_visitor(
     def field(name: str) -> str:
         return f"{prefix}.{name}" if prefix else name
 
-    first = errors.text(field("first_name"), visitor.first_name, required=True)
-    last = errors.text(field("last_name"), visitor.last_name, required=True)
-    company = errors.text(field("company"), visitor.company, required=False)
     email = (visitor.email or "").strip() or None
     phone = (visitor.phone or "").strip() or None
-    if email is not None and not _EMAIL.fullmatch(email):
+    if email is not None and not is_email(email):
         errors.add(field("email"), "is not an email address")
-    if phone is not None and (not _PHONE.fullmatch(phone) or sum(ch.isdigit() for ch in phone) < 6):
+    if phone is not None and not is_phone(phone):
         errors.add(field("phone"), "is not a phone number")
     if contact and email is None and phone is None:
         errors.add(field("email"), "give an email or a phone to send the invitation to")
     return {
-        "first_name": first,
-        "last_name": last,
-        "company": company,
+        "first_name": visitor.first_name.strip(),
+        "last_name": visitor.last_name.strip(),
+        "company": visitor.company.strip(),
         "email": email,
         "phone": phone,
     }
@@ -414,8 +400,6 @@ async def create_visit(
 ) -> sv.VisitDetail:
     """A new visit, as a draft, or submitted at once when `body.submit`."""
     errors = FieldErrors()
-    if not body.visitors:
-        errors.add("visitors", "add at least one visitor")
     cleaned = [
         check_visitor(errors, f"visitors.{index}", visitor, contact=True)
         for index, visitor in enumerate(body.visitors)
@@ -430,9 +414,8 @@ async def create_visit(
         arrival_from=body.arrival_from,
         arrival_until=body.arrival_until,
     )
-    reason = errors.text("reason", body.reason, required=True)
-    place = errors.text("place", body.place, required=False)
     errors.raise_if_any()
+    reason, place = body.reason.strip(), body.place.strip()
     visit = Visit(
         site_id=site.id,
         host_account_id=host.id,
@@ -473,8 +456,6 @@ async def edit_visit(
     errors = FieldErrors()
     cleaned: list[dict[str, Any]] | None = None
     if body.visitors is not None:
-        if not body.visitors:
-            errors.add("visitors", "add at least one visitor")
         cleaned = [
             check_visitor(errors, f"visitors.{index}", visitor, contact=True)
             for index, visitor in enumerate(body.visitors)
@@ -497,15 +478,9 @@ async def edit_visit(
         arrival_from=arrival_from,
         arrival_until=arrival_until,
     )
-    reason = (
-        errors.text("reason", body.reason, required=True)
-        if body.reason is not None
-        else visit.reason
-    )
-    place = (
-        errors.text("place", body.place, required=False) if body.place is not None else visit.place
-    )
     errors.raise_if_any()
+    reason = body.reason.strip() if body.reason is not None else visit.reason
+    place = body.place.strip() if body.place is not None else visit.place
     visit.first_day, visit.last_day = first_day, last_day
     visit.arrival_from, visit.arrival_until = arrival_from, arrival_until
     visit.reason, visit.place = reason, place
@@ -648,9 +623,7 @@ async def host_approves_walk_in(
 async def reject_visit(
     session: AsyncSession, *, site: Site, visit: Visit, actor: Actor, reason: str, now: dt.datetime
 ) -> sv.VisitDetail:
-    errors = FieldErrors()
-    cleaned = errors.text("reason", reason, required=True)
-    errors.raise_if_any()
+    cleaned = reason.strip()
     _move(visit, "reject", "rejected", now)
     visit.rejection_reason = cleaned
     add_event(session, visit=visit, kind="rejected", actor=actor, now=now, detail=cleaned)

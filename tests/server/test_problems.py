@@ -41,12 +41,20 @@ async def test_validation_errors_name_the_fields(kiosk: httpx.AsyncClient) -> No
     not_json = await kiosk.post(
         "/v1/auth/identify", content=b"{", headers={"Content-Type": "application/json"}
     )
-    assert_problem(not_json, 422, "validation-failed")
+    # Not JSON at all is a problem of its own, which says where the JSON broke.
+    broken = assert_problem(not_json, 400, "body-malformed")
+    assert "JSON" in str(broken["detail"])
 
 
 async def test_unknown_route_and_method(api: httpx.AsyncClient) -> None:
     assert_problem(await api.get("/v1/nothing-here"), 404, "not-found")
-    assert_problem(await api.post("/v1/health"), 405, "method-not-allowed")
+    wrong_method = await api.post("/v1/health")
+    assert_problem(wrong_method, 405, "method-not-allowed")
+    assert wrong_method.headers["Allow"] == "GET"
+    # Every method of the path, though each is a route of its own.
+    several = await api.put("/v1/me/visits/5")
+    assert_problem(several, 405, "method-not-allowed")
+    assert several.headers["Allow"] == "DELETE, GET, PATCH"
 
 
 async def test_unexpected_error_is_a_calm_500_and_logged_without_details(

@@ -7,6 +7,7 @@ import pytest
 from fastapi import FastAPI
 
 from kiosk_server.clock import ManualClock
+from kiosk_server.cursors import encode_cursor
 from kiosk_server.models import Account, Site
 from kiosk_server.services import tickets
 from tests.conftest import device_client
@@ -74,8 +75,13 @@ async def test_a_bad_cursor_or_limit_is_refused(
 ) -> None:
     await factory.account(site, "1001", pin=PIN)
     headers = await signed_in(kiosk, "1001")
+    # Not shaped as a cursor: the document says what one looks like.
     bad = await kiosk.get("/v1/me/tickets", params={"cursor": "!!"}, headers=headers)
-    assert_problem(bad, 422, "cursor-invalid")
+    assert_problem(bad, 422, "validation-failed")
+    # Shaped as one, but not one this service gave: neither text nor an id beyond 64 bits.
+    for forged in ("AAAA", encode_cursor(2**63), encode_cursor(2**70)):
+        answer = await kiosk.get("/v1/me/tickets", params={"cursor": forged}, headers=headers)
+        assert_problem(answer, 422, "cursor-invalid")
     too_many = await kiosk.get("/v1/me/tickets", params={"limit": 101}, headers=headers)
     assert_problem(too_many, 422, "validation-failed")
     assert_problem(await kiosk.get("/v1/me/tickets"), 401, "session-missing")

@@ -71,7 +71,7 @@ async def test_a_visit_from_request_to_departure(
             arrival_until=dt.time(15),
             reason="Réunion",
         )
-    assert refused.value.code == "validation-failed"
+    assert refused.value.code == "visit-invalid"
     assert [e.field for e in refused.value.errors] == ["visitors.0.email"]
 
     draft = await host.create_visit(
