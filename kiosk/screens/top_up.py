@@ -96,7 +96,8 @@ class TopUpScreen(KioskScreen):
         with Vertical(id="top-up-body", classes="panel"):
             yield Static(_("Top up my account"), classes="title", markup=False)
             yield from getattr(self, f"_compose_{self.phase}")()
-            yield self.message_widget()
+            if self.phase != "pending":  # pending: beside the code, which needs every row
+                yield self.message_widget()
 
     def _compose_loading(self) -> ComposeResult:
         yield Static(_("Loading…"), classes="hint", markup=False)
@@ -142,23 +143,28 @@ class TopUpScreen(KioskScreen):
             yield Button(_("Try again"), id="retry", variant="primary")
 
     def _compose_pending(self) -> ComposeResult:
+        """The payment link as a QR on the left, at its full height (a phone must see it whole,
+        at 80×24 too), and everything else beside it."""
         top_up = self.top_up
         if top_up is None:
             return
         url = plain(top_up.checkout_url)
-        yield Static(Content(self._amount_line()), id="top-up-amount", markup=False)
-        yield Static(_("Scan with your phone to pay"), id="top-up-scan", markup=False)
-        yield QrView(top_up.checkout_url, error="l", id="top-up-qr")
-        yield Static(Content(url), id="top-up-url", markup=False)
-        if urlsplit(top_up.checkout_url).hostname in _LOOPBACK_HOSTS:
-            yield Static(
-                _("Demo: open this address in a browser on this computer."),
-                classes="hint",
-                markup=False,
-            )
-        yield Static(_("Waiting for the payment…"), id="top-up-state", markup=False)
-        with Horizontal(classes="actions"):
-            yield Button(_("Cancel the top-up"), id="cancel-top-up", variant="error")
+        with Horizontal(id="top-up-pay"):
+            yield QrView(top_up.checkout_url, error="l", id="top-up-qr")
+            with Vertical(id="top-up-side"):
+                yield Static(Content(self._amount_line()), id="top-up-amount", markup=False)
+                yield Static(_("Scan with your phone to pay"), id="top-up-scan", markup=False)
+                yield Static(Content(url), id="top-up-url", markup=False)
+                if urlsplit(top_up.checkout_url).hostname in _LOOPBACK_HOSTS:
+                    yield Static(
+                        _("Demo: open this address in a browser on this computer."),
+                        classes="hint",
+                        markup=False,
+                    )
+                yield Static(_("Waiting for the payment…"), id="top-up-state", markup=False)
+                yield self.message_widget()
+                with Horizontal(classes="actions"):
+                    yield Button(_("Cancel the top-up"), id="cancel-top-up", variant="error")
 
     def _compose_done(self) -> ComposeResult:
         top_up = self.top_up

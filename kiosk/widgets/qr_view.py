@@ -7,11 +7,24 @@ import logging
 import segno
 from rich.segment import Segment
 from rich.style import Style
+from textual.geometry import Size
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from kiosk.badge import QUIET_ZONE, QrText, best_scale, half_block_lines, matrix_size, qr_matrix
+from kiosk.badge import (
+    QUIET_ZONE,
+    QrText,
+    best_scale,
+    half_block_lines,
+    matrix_size,
+    qr_matrix,
+    text_size,
+)
+
+MIN_QUIET_ZONE = 2
+"""The narrowest light border drawn when the standard one leaves no room: phone scanners read a
+code with two modules of it, not one cut by the edge of the screen."""
 
 _log = logging.getLogger(__name__)
 
@@ -22,8 +35,10 @@ _QR_STYLE = Style(color="#000000", bgcolor="#ffffff", bold=False, italic=False)
 
 class QrView(Widget):
     """Shows `payload` as a QR code, quiet zone included, centred and at the largest integer
-    scale that fits the widget. Give it the room it needs (1fr by default); below the smallest
-    scale it still draws at scale 1, cropped."""
+    scale that fits the widget. Give it the room it needs (1fr by default; `width: auto` takes
+    the code's own width). Where the standard quiet zone (4 modules) leaves no room for the code
+    at scale 1, a narrower one down to `MIN_QUIET_ZONE` is drawn; below that it still draws at
+    scale 1, cropped."""
 
     DEFAULT_CSS = """
     QrView {
@@ -65,7 +80,7 @@ class QrView(Widget):
             self._matrix = None
             return
         try:
-            self._matrix, self._version = qr_matrix(payload, error=self._error, quiet=QUIET_ZONE)
+            self._matrix, self._version = qr_matrix(payload, error=self._error, quiet=0)
         except segno.DataOverflowError:
             # Not our token (ours are 38 characters); draw nothing rather than take the kiosk
             # down, and log the size only: a payload may be a secret.
@@ -80,14 +95,31 @@ class QrView(Widget):
         self._drawn = None
         self.refresh()
 
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        """The code's width at scale 1 with the standard quiet zone (for `width: auto`)."""
+        if self._matrix is None:
+            return 0
+        return text_size(matrix_size(self._version, quiet=QUIET_ZONE), 1)[0]
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """The code's height at scale 1 with the standard quiet zone (for `height: auto`)."""
+        if self._matrix is None:
+            return 0
+        return text_size(matrix_size(self._version, quiet=QUIET_ZONE), 1)[1]
+
     def _lines(self) -> QrText | None:
         if self._matrix is None:
             return None
         if self._drawn is None:
-            modules = matrix_size(self._version, quiet=QUIET_ZONE)
             size = self.content_size
-            scale = max(1, best_scale(modules, size.width, size.height))
-            self._drawn = QrText(tuple(half_block_lines(self._matrix, scale=scale)), self._version)
+            quiet, scale = MIN_QUIET_ZONE, 1
+            for border in range(QUIET_ZONE, MIN_QUIET_ZONE - 1, -1):
+                fits = best_scale(matrix_size(self._version, quiet=border), size.width, size.height)
+                if fits >= 1:
+                    quiet, scale = border, fits
+                    break
+            lines = half_block_lines(_bordered(self._matrix, quiet), scale=scale)
+            self._drawn = QrText(tuple(lines), self._version)
         return self._drawn
 
     def render_line(self, y: int) -> Strip:
@@ -111,3 +143,15 @@ class QrView(Widget):
             Segment(" " * max(0, width - left - len(line)), self.rich_style),
         ]
         return Strip(segments, width)
+
+
+def _bordered(matrix: list[list[bool]], quiet: int) -> list[list[bool]]:
+    """`matrix` inside a light border `quiet` modules wide."""
+    width = len(matrix[0]) + 2 * quiet
+    blank = [False] * width
+    side = [False] * quiet
+    return [
+        *([blank] * quiet),
+        *([*side, *row, *side] for row in matrix),
+        *([blank] * quiet),
+    ]
