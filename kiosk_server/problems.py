@@ -96,6 +96,9 @@ class Problem(BaseModel):
     instance: str | None = None
     retry_after: int | None = None
     """Seconds to wait before trying again (also the `Retry-After` header)."""
+    attempts_left: int | None = None
+    """On `pin-incorrect` from the third wrong PIN in a row: the tries left before the account
+    is paused (or locked)."""
     errors: list[FieldError] | None = None
     """On `validation-failed`: what is wrong with which field."""
 
@@ -111,6 +114,7 @@ class ProblemError(Exception):
         status: int | None = None,
         title: str | None = None,
         retry_after: int | None = None,
+        attempts_left: int | None = None,
         errors: list[FieldError] | None = None,
         extensions: dict[str, Any] | None = None,
     ) -> None:
@@ -120,6 +124,7 @@ class ProblemError(Exception):
         self.title = title if title is not None else known_title
         self.detail = detail
         self.retry_after = retry_after
+        self.attempts_left = attempts_left
         self.errors = errors
         self.extensions = extensions or {}
         """More members of the problem document (e.g. `min` and `max` of a refused amount)."""
@@ -137,6 +142,7 @@ def problem_response(
         detail=problem.detail,
         instance=instance,
         retry_after=problem.retry_after,
+        attempts_left=problem.attempts_left,
         errors=problem.errors,
     )
     headers = dict(headers or {})

@@ -599,5 +599,6 @@ def _problem(response: httpx.Response) -> ProblemError:
         title=document.title or "",
         detail=document.detail or "",
         retry_after=retry_after,
+        attempts_left=document.attempts_left,
         errors=[FieldError(field=e.field, message=e.message) for e in document.errors or ()],
     )

@@ -41,6 +41,7 @@ class ProblemError(ApiError):
         title: str = "",
         detail: str = "",
         retry_after: int | None = None,
+        attempts_left: int | None = None,
         errors: Sequence[FieldError] = (),
     ) -> None:
         super().__init__(f"{status} {code}")
@@ -49,6 +50,8 @@ class ProblemError(ApiError):
         self.title = title
         self.detail = detail
         self.retry_after = retry_after
+        self.attempts_left = attempts_left
+        """On `pin-incorrect`, near the limit: the wrong PINs left before a pause."""
         self.errors: tuple[FieldError, ...] = tuple(errors)
 
     def __repr__(self) -> str:

@@ -227,6 +227,7 @@ class ProblemDocument(_Answer):
     detail: str | None = None
     instance: str | None = None
     retry_after: int | None = None
+    attempts_left: int | None = None
     errors: list[ProblemFieldError] | None = None
 
 

@@ -17,6 +17,8 @@ from textual.worker import Worker, WorkerState
 from kiosk.i18n import N_, _, get_language, ngettext
 
 if TYPE_CHECKING:
+    from textual.widget import Widget
+
     from kiosk.app import KioskApp
 
 IdleKind = Literal["default", "typing", "visitor", "none", "lock"]
@@ -48,7 +50,8 @@ PROBLEM_MESSAGES: dict[str, str] = {
     "account-already-active": N_("This account is already active. Sign in with your PIN."),
     "account-blocked": N_("This account is blocked. Please ask the reception desk."),
     "account-paused": N_(
-        "Too many attempts on this terminal. Try again later or use another terminal."
+        "Too many wrong PINs: this account is paused here for a while. "
+        "“Forgotten PIN?” unlocks it now."
     ),
     "account-locked": N_(
         "This account is locked after too many attempts. A code sent to you unlocks it."
@@ -167,8 +170,39 @@ def describe_error(error: BaseException | None) -> str:
     if isinstance(error, ServiceUnavailable):
         return _(SERVICE_UNAVAILABLE)
     if isinstance(error, ProblemError):
+        if error.code == "pin-incorrect" and error.attempts_left is not None:
+            return pin_tries_text(error.attempts_left)
+        if error.code == "account-paused":
+            return paused_text(error.retry_after)
         return _(PROBLEM_MESSAGES.get(error.code, UNEXPECTED))
     return _(UNEXPECTED)
+
+
+def pin_tries_text(left: int) -> str:
+    """A wrong PIN, near the limit: how many tries are left (the service says so from the third
+    wrong one in a row)."""
+    if left <= 0:
+        return _("Incorrect PIN. No tries left: “Forgotten PIN?” unlocks the account.")
+    return ngettext(
+        "Incorrect PIN. %(n)d try left before this account is paused.",
+        "Incorrect PIN. %(n)d tries left before this account is paused.",
+        left,
+    ) % {"n": left}
+
+
+def paused_text(seconds: int | None) -> str:
+    """`account-paused`: it is the account that waits, on this terminal, for so many minutes,
+    and a code unlocks it at once (another person can sign in here meanwhile)."""
+    if not seconds:
+        return problem_text("account-paused")
+    minutes = max(1, -(-seconds // 60))
+    return ngettext(
+        "Too many wrong PINs: this account is paused here for %(n)d minute. "
+        "“Forgotten PIN?” unlocks it now.",
+        "Too many wrong PINs: this account is paused here for %(n)d minutes. "
+        "“Forgotten PIN?” unlocks it now.",
+        minutes,
+    ) % {"n": minutes}
 
 
 def throttled_text(error: BaseException | None) -> str:
@@ -230,6 +264,8 @@ class KioskScreen(Screen[None]):
         self._language = get_language()
         self.message = ""
         """The calm message shown in `#message` (kept so a recompose shows it again)."""
+        self._focus_while_busy: Widget | None = None
+        """What had the focus when a call started, given back when it ends."""
 
     @property
     def kiosk(self) -> KioskApp:
@@ -275,7 +311,16 @@ class KioskScreen(Screen[None]):
         self.show_message(describe_error(error))
 
     def set_busy(self, busy: bool) -> None:
-        """Show or end the loading state while a call runs."""
+        """Show or end the loading state while a call runs. The widgets marked `while-idle` are
+        disabled meanwhile, which takes the focus from them: it goes back where it was once the
+        call ends, so that a person corrects a refused field by typing at once (an input's text
+        is selected, ready to be replaced)."""
         self.set_class(busy, "-busy")
+        if busy and self._focus_while_busy is None:
+            self._focus_while_busy = self.focused
         for widget in self.query(".while-idle"):
             widget.disabled = busy
+        if not busy:
+            focused, self._focus_while_busy = self._focus_while_busy, None
+            if focused is not None and focused.is_attached and self.focused is None:
+                focused.focus()

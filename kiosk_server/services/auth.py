@@ -413,12 +413,50 @@ async def sign_in(
         )
         if (failures or 0) >= settings.pin_lock_failures:
             await lock_account(session, account, now=now)
-        raise await _fail(session, ProblemError("pin-incorrect", "The PIN does not match."))
+        left = await _attempts_left(
+            session, device=device, account=account, settings=settings, now=now, failures=failures
+        )
+        raise await _fail(
+            session,
+            ProblemError(
+                "pin-incorrect",
+                "The PIN does not match.",
+                attempts_left=left if left < ATTEMPTS_SHOWN_BELOW else None,
+            ),
+        )
 
     await session.execute(delete(PinFailure).where(PinFailure.account_id == account.id))
     return await _open_session(
         session, device=device, account=account, site=site, settings=settings, now=now
     )
+
+
+ATTEMPTS_SHOWN_BELOW = 3
+"""`pin-incorrect` says how many tries are left once fewer than this remain (from the third
+wrong PIN in a row, with the default pause after five)."""
+
+
+async def _attempts_left(
+    session: AsyncSession,
+    *,
+    device: Device,
+    account: Account,
+    settings: SiteSettings,
+    now: dt.datetime,
+    failures: int | None,
+) -> int:
+    """The wrong PINs the person may still type before the account is paused on this terminal
+    or locked, whichever comes first."""
+    on_device = await session.scalar(
+        select(func.count()).where(
+            PinFailure.account_id == account.id,
+            PinFailure.device_id == device.id,
+            PinFailure.at > now - dt.timedelta(minutes=settings.pin_pause_minutes),
+        )
+    )
+    before_pause = settings.pin_pause_failures - (on_device or 0)
+    before_lock = settings.pin_lock_failures - (failures or 0)
+    return max(0, min(before_pause, before_lock))
 
 
 async def lock_account(session: AsyncSession, account: Account, *, now: dt.datetime) -> None:

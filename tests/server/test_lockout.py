@@ -41,6 +41,18 @@ async def test_pause_after_five_failures_on_one_terminal_only(
         assert (await sign_in(elsewhere, "E1", PIN)).status_code == 201
 
 
+async def test_the_tries_left_are_told_from_the_third_wrong_pin(
+    kiosk: httpx.AsyncClient, factory: Factory, site: Site
+) -> None:
+    await factory.account(site, "E4", pin=PIN)
+    told = []
+    for _ in range(5):
+        body = assert_problem(await sign_in(kiosk, "E4", WRONG), 401, "pin-incorrect")
+        told.append(body.get("attempts_left"))
+    assert told == [None, None, 2, 1, 0]
+    assert_problem(await sign_in(kiosk, "E4", PIN), 423, "account-paused")
+
+
 async def test_pause_ends_with_time(
     kiosk: httpx.AsyncClient, factory: Factory, site: Site, clock: ManualClock
 ) -> None:

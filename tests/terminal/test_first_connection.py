@@ -6,7 +6,7 @@ import socket
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static
 
 from kiosk.app import create_app
 from kiosk.screens.choose_pin import ChoosePinScreen
@@ -215,3 +215,67 @@ async def test_unreachable_service_shows_a_calm_message_and_retry() -> None:
         await settle(pilot)
         assert app.connection == "failed"
         assert app.is_running
+
+
+async def test_after_an_unknown_identifier_the_field_takes_keys_at_once(
+    make_kiosk: KioskFactory, factory: Factory, site: Site
+) -> None:
+    """The field keeps its focus and its text is ready to be replaced: the next keys type the
+    right identifier, with no Tab or tap first."""
+    await factory.account(site, "jeanne", name="Jeanne Martin", pin=PIN)
+    app = make_kiosk()
+    async with app.run_test(size=SIZE) as pilot:
+        await _reach_identifier(pilot, "jeane")
+        assert isinstance(app.screen, IdentifierScreen)
+        field = app.screen.query_one("#identifier", Input)
+        assert app.screen.focused is field
+        assert field.selected_text == "jeane"  # typing replaces it
+        await type_text(pilot, "jeanne")
+        assert field.value == "jeanne"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PinScreen)
+
+
+async def test_wrong_pins_tell_the_tries_left_then_the_pause_of_the_account(
+    make_kiosk: KioskFactory, factory: Factory, site: Site
+) -> None:
+    """The pause is the account's, on this terminal: the message says so and how long, points
+    to "Forgotten PIN?", and another person signs in here at once."""
+    await factory.account(site, "jeanne", name="Jeanne Martin", pin=PIN)
+    await factory.account(site, "paul", name="Paul Durand", pin=PIN)
+    app = make_kiosk()
+    async with app.run_test(size=SIZE) as pilot:
+        await _reach_identifier(pilot, "jeanne")
+        said = []
+        for _ in range(5):
+            await type_text(pilot, "000001")
+            await pilot.press("enter")
+            await settle(pilot)
+            said.append(str(app.screen.query_one("#message", Static).render()))
+        assert said[:2] == ["Code PIN incorrect. Réessayez."] * 2
+        assert said[2] == "Code PIN incorrect. Encore 2 essais avant la suspension de ce compte."
+        assert said[3] == "Code PIN incorrect. Encore 1 essai avant la suspension de ce compte."
+        assert "Plus aucun essai" in said[4] and "Code PIN oublié ?" in said[4]
+        await type_text(pilot, PIN)
+        await pilot.press("enter")
+        await settle(pilot)
+        paused = screen_text(app)
+        assert "ce compte est suspendu sur cette borne pendant 15 minutes" in paused
+        assert "Code PIN oublié ?" in paused
+        assert "autre borne" not in paused
+        assert app.session is None
+
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, IdentifierScreen)
+        field = app.screen.query_one("#identifier", Input)
+        field.value = ""
+        await type_text(pilot, "paul")
+        await pilot.press("enter")
+        await settle(pilot)
+        await type_text(pilot, PIN)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert "Paul Durand" in screen_text(app)
