@@ -11,7 +11,9 @@ No Textual here (import-linter contract): the reception screen calls it from a t
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import logging
 import os
 import re
@@ -105,3 +107,46 @@ def age(roll_call: RollCall, now: dt.datetime) -> dt.timedelta:
     if generated.tzinfo is None:
         generated = generated.replace(tzinfo=dt.UTC)
     return max(dt.timedelta(0), now - generated)
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    """A cell a spreadsheet shows as text, as the service's export guards it: control characters
+    stripped, a leading quote before what a spreadsheet would read as a formula."""
+    cleaned = _CONTROL.sub("", value)
+    return "'" + cleaned if cleaned.startswith(_FORMULA_START) else cleaned
+
+
+def copy_csv(roll_call: RollCall, zone: dt.tzinfo, now: dt.datetime) -> str:
+    """The local copy as CSV, in the columns of the service's export (`GET
+    /v1/reception/roll-call.csv`), its first row saying it is a copy and how old: what the desk
+    exports and hands over when the service cannot be reached."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    generated = roll_call.generated_at
+    if generated.tzinfo is None:
+        generated = generated.replace(tzinfo=dt.UTC)
+    minutes = int(age(roll_call, now).total_seconds() // 60)
+    writer.writerow(
+        [
+            _cell(f"Roll call {roll_call.site.name}"),
+            generated.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            f"local copy, {minutes} min old: the service could not be reached",
+        ]
+    )
+    writer.writerow(["last_name", "first_name", "company", "host", "checked_in_at", "overdue"])
+    for person in roll_call.people:
+        writer.writerow(
+            [
+                _cell(person.last_name),
+                _cell(person.first_name),
+                _cell(person.company),
+                _cell(person.host_name),
+                person.checked_in_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                "yes" if person.overdue else "no",
+            ]
+        )
+    return buffer.getvalue()

@@ -199,13 +199,34 @@ class RollCallScreen(KioskScreen):
 
     @work(exclusive=True, exit_on_error=False, group="roll-call-export")
     async def _export(self) -> None:
+        """The service's CSV; when the service cannot be reached, the one of the copy on screen,
+        which says how old it is (an evacuation is when it is needed most)."""
+        from kiosk.api.errors import ServiceUnavailable
+        from kiosk.roll_call_cache import copy_csv
+
         cache = self._cache()
         if cache is None:
             return
-        text = await self.kiosk.api().roll_call_csv()
+        text: str | None = None
+        if not self.from_copy:
+            try:
+                text = await self.kiosk.api().roll_call_csv()
+            except ServiceUnavailable:
+                if self.roll_call is None:
+                    raise
+                self.from_copy = True
+                self._fill()
+        if text is None:
+            call = self.roll_call
+            if call is None:
+                return
+            text = copy_csv(call, self._zone(), terminal_now())
         path = await asyncio.to_thread(cache.write_export, text, terminal_now())
         self.exported = str(path)
-        self.show_message(_("Exported to {path}").format(path=plain(str(path))))
+        if self.from_copy:
+            self.show_message(_("Local copy exported to {path}").format(path=plain(str(path))))
+        else:
+            self.show_message(_("Exported to {path}").format(path=plain(str(path))))
 
     @work(exclusive=True, exit_on_error=False, group="roll-call-print")
     async def _print(self) -> None:
@@ -227,6 +248,12 @@ class RollCallScreen(KioskScreen):
             for person in call.people
         ]
         title = _("Evacuation roll call, {time}").format(time=when)
+        if self.from_copy:
+            from kiosk.roll_call_cache import age
+
+            title = _("{title} (local copy, {age} old)").format(
+                title=title, age=format_age(age(call, terminal_now()))
+            )
         outcome = await asyncio.to_thread(
             print_roll_call, self.kiosk.settings.printer, title, lines
         )

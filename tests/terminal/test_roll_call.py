@@ -4,6 +4,7 @@ cannot be reached; the CSV export, with formula cells guarded."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import socket
 import stat
@@ -17,6 +18,7 @@ from textual.pilot import Pilot
 from kiosk.screens import roll_call as roll_call_screen
 from kiosk.screens.reception import ReceptionScreen
 from kiosk.screens.roll_call import RollCallScreen
+from kiosk.settings import PrinterSettings
 from kiosk.widgets.visitor_table import VisitorTable
 from tests.terminal.conftest import SIZE, KioskFactory, screen_text, settle
 from tests.terminal.visits_ui_support import Staff, sign_in, staff
@@ -102,3 +104,42 @@ async def test_csv_export_guards_formulas(
         assert "'=HYPERLINK" in content
         assert "[b]Léa[/b]" in content
         assert "Exporté dans" in screen_text(app)
+
+
+async def test_with_the_service_down_the_copy_is_exported_and_printed_with_its_age(
+    make_kiosk: KioskFactory, staff: Staff, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await staff.visit("Léa", "Dupont", "=ACME", approve=True, check_in=True)
+    data_dir = tmp_path / "data"
+    printer = tmp_path / "lp0"
+    printer.touch()
+    app = make_kiosk(data_dir=data_dir, printer=PrinterSettings(kind="file", path=printer))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_roll_call(pilot)
+        assert app.client is not None
+        http = app.client._http
+        http._transport = httpx.AsyncHTTPTransport()
+        http.base_url = httpx.URL(f"http://127.0.0.1:{closed_port()}")
+        generated = screen.roll_call.generated_at if screen.roll_call else None
+        assert generated is not None
+        monkeypatch.setattr(
+            roll_call_screen, "terminal_now", lambda: generated + dt.timedelta(minutes=12)
+        )
+
+        # Export at once, before any refresh noticed the service is gone.
+        await pilot.click("#export")
+        await settle(pilot)
+        assert "Le service est injoignable" in screen_text(app)
+        assert "Copie locale exportée dans" in screen_text(app)
+        assert screen.exported is not None
+        rows = list(csv.reader(Path(screen.exported).read_text(encoding="utf-8").splitlines()))
+        assert rows[0][0].startswith("Roll call ")
+        assert rows[0][2] == "local copy, 12 min old: the service could not be reached"
+        assert rows[1] == ["last_name", "first_name", "company", "host", "checked_in_at", "overdue"]
+        assert rows[2][:4] == ["Dupont", "Léa", "'=ACME", "Hélène Girard"]
+        assert len(rows) == 3
+
+        await pilot.click("#print")
+        await settle(pilot)
+        assert "La liste d'évacuation est imprimée" in screen_text(app)
+        assert b"copie locale" in printer.read_bytes()
