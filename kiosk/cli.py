@@ -75,20 +75,27 @@ def _no_terminal() -> bool:
 def _run(args: argparse.Namespace) -> int:
     from kiosk.settings import SettingsError, load_settings
 
-    if _no_terminal():
-        print(
-            "kiosk: needs a terminal (its input and output must be one); "
-            "run it in a terminal window or an SSH session with a TTY (ssh -t).",
-            file=sys.stderr,
-        )
-        return 2
-
     try:
         settings = load_settings(
             args.config, overrides={"server_url": args.server, "language": args.lang}
         )
     except SettingsError as error:
         print(f"kiosk: {error}", file=sys.stderr)
+        return 2
+    if not settings.embedded and not settings.device_key:
+        print(
+            f"kiosk: a terminal of {settings.server_url} needs its device key, printed once by "
+            "`kiosk-server terminals enrol` on the server: set KIOSK_DEVICE_KEY, or "
+            "device_key_file in the terminal's kiosk.toml (README: 'A kiosk on another machine').",
+            file=sys.stderr,
+        )
+        return 2
+    if _no_terminal():
+        print(
+            "kiosk: needs a terminal (its input and output must be one); "
+            "run it in a terminal window or an SSH session with a TTY (ssh -t).",
+            file=sys.stderr,
+        )
         return 2
     if settings.log_file is not None:
         import logging

@@ -18,7 +18,7 @@ from textual.widgets import Button, Static
 from kiosk.i18n import N_, _
 from kiosk.qr_payload import ScannedKind, classify_scanned
 from kiosk.scanner.results import SourceState
-from kiosk.screens.base import IdleKind, SignIn
+from kiosk.screens.base import IdleKind, SignIn, problem_text
 from kiosk.screens.camera_scan import CameraScanScreen
 from kiosk.screens.identifier import continue_sign_in
 from kiosk.widgets.camera_preview import CameraPreview
@@ -112,6 +112,13 @@ class ScanScreen(CameraScanScreen):
     async def connect_with(self, connect_token: str) -> None:
         """Ask the service whose QR this is, then go on as after typing the identifier."""
         connected = await self.kiosk.api().connect(connect_token)
+        chosen = self.sign_in.solution_code
+        if chosen and connected.solution_code.casefold() != chosen.casefold():
+            # The person chose a site (typed its code) and shows a letter of another one that
+            # this terminal also serves: never sign them in to a site they did not choose.
+            self.connecting = False
+            self.show_message(problem_text("connect-other-site"))
+            return
         # The camera closes with this screen, which the next one replaces.
         self.stop_camera()
         sign_in = SignIn(connected.solution_code, connected.identifier)
