@@ -55,6 +55,18 @@ def local_now() -> datetime:
     return datetime.now().astimezone()
 
 
+def in_zone(moment: datetime, time_zone: str) -> datetime:
+    """`moment` in the named time zone; unchanged when the name is empty or unknown here."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not time_zone:
+        return moment
+    try:
+        return moment.astimezone(ZoneInfo(time_zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return moment
+
+
 # What says a person is there (clicks that pilots send straight to a screen are seen there).
 _ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 
@@ -131,6 +143,9 @@ class KioskApp(App[None], inherit_bindings=False):
         """The API client, once connected."""
         self.sites: list[tuple[str, str]] = []
         """(solution code, name) of each site this terminal serves."""
+        self.time_zone = ""
+        """The time zone of the site this terminal serves (its first one when several): the
+        time shown before anyone signs in."""
         self.session: KioskSession | None = None
         """The signed-in person; None when nobody is."""
         self.connection_message = ""
@@ -161,6 +176,14 @@ class KioskApp(App[None], inherit_bindings=False):
         `-short` rules of app.tcss), so that every screen fits without scrolling."""
         self.set_class(self.size.height < SHORT_TERMINAL_ROWS, "-short")
 
+    def site_time(self) -> datetime:
+        """The time a person reads: the wall clock in the signed-in person's site's time zone,
+        else in the time zone of the site this terminal serves (a kiosk's machine often runs
+        on UTC)."""
+        session = self.session
+        zone = session.time_zone if session is not None else self.time_zone
+        return in_zone(self.clock(), zone)
+
     def connect(self) -> None:
         """Connect to the service (again), in a worker; Start waits for it."""
         self.connection = "connecting"
@@ -172,6 +195,7 @@ class KioskApp(App[None], inherit_bindings=False):
             self.client = await self._build_client()
         device = await self.client.device()
         self.sites = [(site.code, plain(site.name)) for site in device.sites]
+        self.time_zone = device.sites[0].time_zone if device.sites else ""
         self.connection = "ready"
         # Everything imported and built so far (Textual, the client, the embedded service) lives
         # as long as the kiosk: out of the garbage collector's full passes, which otherwise

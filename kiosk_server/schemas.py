@@ -43,13 +43,20 @@ class Money(BaseModel):
     currency: str
 
 
+class DeviceSite(SiteRef):
+    """A site a device serves, with the time zone its terminals show the time in before anyone
+    signs in (the welcome screen's clock)."""
+
+    time_zone: str
+
+
 class DeviceInfo(BaseModel):
     """The device making the request, and the sites it serves."""
 
     id: int
     name: str
     role: Literal["terminal", "till", "door", "kitchen"]
-    sites: list[SiteRef]
+    sites: list[DeviceSite]
 
 
 class Me(BaseModel):

@@ -53,13 +53,20 @@ class SiteDetails(_Answer):
     """IANA time zone name (`Europe/Paris`)."""
 
 
+class DeviceSite(SiteRef):
+    """A site this device serves."""
+
+    time_zone: str = ""
+    """The site's time zone (IANA name): the welcome screen's clock shows it."""
+
+
 class DeviceInfo(_Answer):
     """`GET /v1/device`: this device and the sites it serves."""
 
     id: int
     name: str
     role: DeviceRole
-    sites: list[SiteRef]
+    sites: list[DeviceSite]
 
 
 class Identity(_Answer):

@@ -221,7 +221,9 @@ class RollCallScreen(KioskScreen):
             if call is None:
                 return
             text = copy_csv(call, self._zone(), terminal_now())
-        path = await asyncio.to_thread(cache.write_export, text, terminal_now())
+        # Named by the site's time, which the desk reads everywhere else.
+        named = local_time(terminal_now(), self._zone())
+        path = await asyncio.to_thread(cache.write_export, text, named)
         self.exported = str(path)
         if self.from_copy:
             self.show_message(_("Local copy exported to {path}").format(path=plain(str(path))))

@@ -64,7 +64,7 @@ class WelcomeScreen(KioskScreen):
             button.focus()
 
     def _clock_text(self) -> str:
-        return self.kiosk.clock().strftime("%H:%M")
+        return self.kiosk.site_time().strftime("%H:%M")
 
     def _tick(self) -> None:
         for clock in self.query("#welcome-clock").results(Static):

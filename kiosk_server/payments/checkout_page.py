@@ -26,7 +26,7 @@ _TEXT = {
         "failed": "Paiement refusé.",
         "cancelled": "Paiement annulé.",
         "expired": "Ce lien de paiement a expiré.",
-        "until": "Valable jusqu'à {time} (UTC).",
+        "until": "Valable jusqu'à {time}.",
         "unknown": "Ce lien de paiement est inconnu.",
     },
     "en": {
@@ -39,7 +39,7 @@ _TEXT = {
         "failed": "Payment declined.",
         "cancelled": "Payment cancelled.",
         "expired": "This payment link has expired.",
-        "until": "Valid until {time} (UTC).",
+        "until": "Valid until {time}.",
         "unknown": "This payment link is unknown.",
     },
 }
@@ -82,8 +82,8 @@ def _form(action: str, label: str) -> str:
     )
 
 
-def render_checkout(payment: SandboxPayment, now: dt.datetime) -> str:
-    """The checkout page of a payment as it stands now."""
+def render_checkout(payment: SandboxPayment, now: dt.datetime, zone: dt.tzinfo = dt.UTC) -> str:
+    """The checkout page of a payment as it stands now; times in `zone` (the site's)."""
     language = _language(payment.locale)
     text = _TEXT[language]
     try:
@@ -101,7 +101,7 @@ def render_checkout(payment: SandboxPayment, now: dt.datetime) -> str:
         f'<p class="state" data-state="{escape(state)}">{escape(text[state])}</p>',
     ]
     if state == "pending":
-        until = as_utc(payment.expires_at).strftime("%H:%M")
+        until = as_utc(payment.expires_at).astimezone(zone).strftime("%H:%M")
         ref = escape(payment.ref)
         parts += [
             f"<p>{escape(text['until'].format(time=until))}</p>",

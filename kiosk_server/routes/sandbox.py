@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, BackgroundTasks, Path, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from kiosk_server.deps import ClockDep, DbSession
-from kiosk_server.models import SandboxPayment
+from kiosk_server.models import SandboxPayment, Site, TopUp
 from kiosk_server.payments import provider_for, sender_for
 from kiosk_server.payments.checkout_page import render_checkout, render_unknown
 from kiosk_server.payments.provider import PaymentState
@@ -38,7 +39,14 @@ async def checkout_page(ref: Ref, session: DbSession, clock: ClockDep) -> HTMLRe
     payment = await session.get(SandboxPayment, ref)
     if payment is None:
         return HTMLResponse(render_unknown(), status_code=404, headers=_PAGE_HEADERS)
-    return HTMLResponse(render_checkout(payment, clock.now()), headers=_PAGE_HEADERS)
+    # The time a person reads is the site's, as everywhere else.
+    time_zone = await session.scalar(
+        select(Site.time_zone)
+        .join(TopUp, TopUp.site_id == Site.id)
+        .where(TopUp.provider == "sandbox", TopUp.provider_ref == ref)
+    )
+    zone: dt.tzinfo = ZoneInfo(time_zone) if time_zone else dt.UTC
+    return HTMLResponse(render_checkout(payment, clock.now(), zone), headers=_PAGE_HEADERS)
 
 
 async def _decide(

@@ -98,6 +98,9 @@ def describe(device: Device) -> schemas.DeviceInfo:
             "id": device.id,
             "name": device.name,
             "role": device.role,
-            "sites": [{"code": site.code, "name": site.name} for site in sites],
+            "sites": [
+                {"code": site.code, "name": site.name, "time_zone": site.time_zone}
+                for site in sites
+            ],
         }
     )

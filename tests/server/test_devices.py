@@ -26,7 +26,7 @@ async def test_device_describes_itself_and_its_sites(
         "id": terminal.id,
         "name": "Borne hall",
         "role": "terminal",
-        "sites": [{"code": "CANTINE", "name": "Cantine Lumière"}],
+        "sites": [{"code": "CANTINE", "name": "Cantine Lumière", "time_zone": "Europe/Paris"}],
     }
 
 

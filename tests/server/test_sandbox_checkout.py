@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from html import escape
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -114,3 +117,19 @@ async def test_an_unknown_link_is_a_404_page(api: httpx.AsyncClient) -> None:
     assert "inconnu" in page.text and "unknown" in page.text
     posted = await api.post("/sandbox/checkout/sbx_nothing/pay")
     assert posted.status_code == 404
+
+
+async def test_the_page_says_until_when_in_the_sites_time(
+    api: httpx.AsyncClient,
+    kiosk: httpx.AsyncClient,
+    person: dict[str, str],
+    webhooks: WebhookOutbox,
+    clock: ManualClock,
+) -> None:
+    top_up = await started(kiosk, person, 1250)
+    expires = dt.datetime.fromisoformat(top_up["expires_at"])
+    paris = expires.astimezone(ZoneInfo("Europe/Paris"))
+    assert paris.utcoffset() != dt.timedelta(0)  # the site's time differs from UTC then
+    page = await api.get(page_path(top_up))
+    assert escape(f"Valable jusqu'à {paris:%H:%M}.") in page.text
+    assert "UTC" not in page.text
