@@ -737,6 +737,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # Whoever read the output stopped (`kiosk-server outbox | head`): not an error. What is
+        # still buffered goes nowhere, so that Python's flush at exit does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except Exception as exc:  # noqa: BLE001 - an admin sees one line, never a traceback
         print(f"{PROG}: error: {_describe(exc)}", file=sys.stderr)
         return 2

@@ -39,7 +39,13 @@ class ConfirmMoneyScreen(ModalScreen[bool]):
     AUTO_FOCUS = "#confirm"
 
     def __init__(
-        self, title: str, amount: str, details: Sequence[str] = (), *, confirm_label: str = ""
+        self,
+        title: str,
+        amount: str,
+        details: Sequence[str] = (),
+        *,
+        confirm_label: str = "",
+        back_label: str = "",
     ) -> None:
         super().__init__()
         self.title_text = title
@@ -49,6 +55,8 @@ class ConfirmMoneyScreen(ModalScreen[bool]):
         self.details = tuple(details)
         """Plain lines under the amount (already made plain by the caller)."""
         self.confirm_label = confirm_label or _("Confirm")
+        self.back_label = back_label or _("Cancel")
+        """The button that changes nothing ("Keep the order" where confirming is cancelling)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-money-body", classes="panel"):
@@ -57,7 +65,7 @@ class ConfirmMoneyScreen(ModalScreen[bool]):
             for line in self.details:
                 yield Static(Content(line), classes="confirm-money-detail", markup=False)
             with Horizontal(classes="actions"):
-                yield Button(_("Cancel"), id="cancel")
+                yield Button(self.back_label, id="cancel")
                 yield Button(self.confirm_label, id="confirm", variant="success")
 
     def action_cancel(self) -> None:

@@ -127,6 +127,7 @@ class OrdersScreen(KioskScreen):
             _money(order.total),
             [_("This amount will be refunded to your balance.")],
             confirm_label=_("Cancel the order"),
+            back_label=_("Keep the order"),
         )
 
         def confirmed(yes: bool | None) -> None:

@@ -24,6 +24,12 @@ class WelcomeScreen(KioskScreen):
         Binding("enter", "start", "Start", show=False, id="welcome.start"),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.start_when_ready = False
+        """Enter was pressed while the service was still connecting: sign-in starts once it
+        answers (the key is not lost)."""
+
     def compose(self) -> ComposeResult:
         state = self.kiosk.connection
         with Vertical(id="welcome-body"):
@@ -41,6 +47,8 @@ class WelcomeScreen(KioskScreen):
                 yield Static(_("Touch or press Enter to start"), id="welcome-hint", markup=False)
             elif state == "failed":
                 self.message = self.kiosk.connection_message
+            elif self.start_when_ready:
+                self.message = _("Connecting to the service: sign-in starts as soon as it answers.")
             else:
                 self.message = ""
             yield self.message_widget()
@@ -55,7 +63,13 @@ class WelcomeScreen(KioskScreen):
         self.watch(self.kiosk, "connection", self._connection_changed, init=False)
 
     async def _connection_changed(self) -> None:
+        state = self.kiosk.connection
+        waiting = self.start_when_ready
+        if state != "connecting":
+            self.start_when_ready = False
         await self.relabel()
+        if waiting and state == "ready" and self.is_current:
+            self.kiosk.start_sign_in()
 
     async def relabel(self) -> None:
         await super().relabel()
@@ -79,6 +93,10 @@ class WelcomeScreen(KioskScreen):
         self.app.push_screen(VisitorStartScreen())
 
     def action_start(self) -> None:
+        if self.kiosk.connection == "connecting":
+            self.start_when_ready = True
+            self.show_message(_("Connecting to the service: sign-in starts as soon as it answers."))
+            return
         self.kiosk.start_sign_in()
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:

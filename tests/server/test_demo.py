@@ -6,6 +6,8 @@ import asyncio
 import hashlib
 import os
 import stat
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from kiosk_server.cli import main
 from kiosk_server.demo import ensure_demo
 from kiosk_server.models import Account, Device, LedgerEntry, Site
 from kiosk_server.security import Argon2
+from tests.processes import COMMAND_SECONDS
 from tests.server.cli_support import isolate_environment, read_database
 
 CHEAP = Argon2(time_cost=1, memory_cost_kib=64, parallelism=1)
@@ -163,3 +166,25 @@ def test_demo_command_seeds_the_data_directory(
     assert main(["demo"]) == 0
     assert key_file.read_text().strip() == key
     assert len(snapshot(f"sqlite:///{database}").devices) == 1
+
+
+def test_output_read_only_in_part_is_no_error(tmp_path: Path) -> None:
+    """`kiosk-server outbox | head`: the reader leaves early; the command ends quietly."""
+    env = {**os.environ, "KIOSK_DATA_DIR": str(tmp_path / "data")}
+    env.pop("KIOSK_SERVER_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kiosk_server.cli", "outbox"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before a line is written
+    try:
+        status = process.wait(timeout=COMMAND_SECONDS)
+        errors = process.stderr.read().decode()
+    finally:
+        process.kill()
+        process.stderr.close()
+    assert "Broken pipe" not in errors and "error" not in errors
+    assert status == 0

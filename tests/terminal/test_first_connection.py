@@ -279,3 +279,20 @@ async def test_wrong_pins_tell_the_tries_left_then_the_pause_of_the_account(
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
         assert "Paul Durand" in screen_text(app)
+
+
+async def test_enter_while_connecting_starts_once_the_service_answers(
+    make_kiosk: KioskFactory, factory: Factory, site: Site
+) -> None:
+    app = make_kiosk()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.connection = "connecting"  # as at start, before the service answers
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, WelcomeScreen)
+        assert "dès qu'il répond" in screen_text(app)
+        app.connection = "ready"
+        await settle(pilot)
+        assert isinstance(app.screen, IdentifierScreen)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from textual.pilot import Pilot
-from textual.widgets import Digits
+from textual.widgets import Button, Digits
 
 from kiosk.screens.confirm_money import ConfirmMoneyScreen
 from kiosk.screens.home import HomeScreen
@@ -87,6 +87,9 @@ async def test_order_placed_then_cancelled_and_refunded(
         await settle(pilot)
         assert isinstance(app.screen, ConfirmMoneyScreen)
         assert "Annuler la commande n°1 ?" in screen_text(app)
+        # The two buttons say two different things: keep it, or cancel it.
+        assert str(app.screen.query_one("#cancel", Button).label) == "Garder la commande"
+        assert str(app.screen.query_one("#confirm", Button).label) == "Annuler la commande"
         await pilot.click("#confirm")
         await settle(pilot)
         text = screen_text(app)
