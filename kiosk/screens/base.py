@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from textual.widget import Widget
 
     from kiosk.app import KioskApp
+    from kiosk.widgets.keypad import Keypad
 
 IdleKind = Literal["default", "typing", "visitor", "none", "lock"]
 """`visitor`: the visitor screens' own, shorter idle time (`idle.visitor_seconds`). `lock`: the
@@ -305,6 +306,14 @@ class KioskScreen(Screen[None]):
             self.on_problem(event.worker.error)
         elif event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
             self.set_busy(False)
+
+    def on_keypad_incomplete(self, event: Keypad.Incomplete) -> None:
+        """OK on a keypad before every digit is typed: say how many are needed."""
+        event.stop()
+        length = event.keypad.length
+        self.show_message(
+            ngettext("Type all %(n)d digit.", "Type all %(n)d digits.", length) % {"n": length}
+        )
 
     def on_problem(self, error: BaseException | None) -> None:
         """A call failed: say so calmly. Screens override this for codes they act on."""

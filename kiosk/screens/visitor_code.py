@@ -84,6 +84,12 @@ class VisitorCodeScreen(KioskScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if event.input.id == "visitor-code-input":
+            # A code that cannot be one is said at once, the field kept for the correction.
+            problem = code_problem(normalise_code(event.input.value))
+            if problem is not None:
+                self.show_message(problem)
+                return
+            self.show_message("")
             self.query_one("#visitor-last-name", Input).focus()
         else:
             self._continue()

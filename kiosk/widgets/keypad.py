@@ -26,7 +26,7 @@ class KeypadKey(Button, can_focus=False):
 
 class Keypad(Widget, can_focus=True):
     """A numeric keypad for PINs and codes. Posts `Keypad.Submitted` on OK / Enter once the
-    expected number of digits is typed."""
+    expected number of digits is typed, `Keypad.Incomplete` before."""
 
     DEFAULT_CSS = """
     Keypad {
@@ -79,6 +79,18 @@ class Keypad(Widget, can_focus=True):
             """The keypad (for `@on(Keypad.Submitted, "#id")`)."""
             return self.keypad
 
+    @dataclass
+    class Incomplete(Message):
+        """The person pressed OK before typing every digit: the screen says what is missing."""
+
+        keypad: Keypad
+        typed: int
+        """How many digits were typed."""
+
+        @property
+        def control(self) -> Keypad:
+            return self.keypad
+
     def __init__(self, length: int = 6, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.length = length
@@ -114,6 +126,8 @@ class Keypad(Widget, can_focus=True):
     def action_submit(self) -> None:
         if len(self.value) == self.length:
             self.post_message(self.Submitted(self, self.value))
+        else:
+            self.post_message(self.Incomplete(self, len(self.value)))
 
     def on_key(self, event: events.Key) -> None:
         if event.character is not None and event.character in "0123456789":

@@ -296,3 +296,21 @@ async def test_enter_while_connecting_starts_once_the_service_answers(
         app.connection = "ready"
         await settle(pilot)
         assert isinstance(app.screen, IdentifierScreen)
+
+
+async def test_enter_on_an_incomplete_pin_says_what_is_missing(
+    make_kiosk: KioskFactory, factory: Factory, site: Site
+) -> None:
+    await factory.account(site, "jeanne", name="Jeanne Martin", pin=PIN)
+    app = make_kiosk()
+    async with app.run_test(size=SIZE) as pilot:
+        await _reach_identifier(pilot, "jeanne")
+        assert isinstance(app.screen, PinScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Tapez les 6 chiffres." in screen_text(app)
+        await type_text(pilot, "41")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Tapez les 6 chiffres." in screen_text(app)
+        assert app.session is None

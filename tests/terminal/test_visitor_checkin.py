@@ -219,8 +219,20 @@ async def test_wrong_codes_get_a_message_then_the_terminal_is_throttled(
     set_local(clock, DAY, "14:05")
     app = make_kiosk()
     async with app.run_test(size=SIZE) as pilot:
-        await type_code(pilot, "O0O0O0", "Dupont")
+        await open_visitor(pilot)
+        await pilot.click("#visitor-code")
+        await settle(pilot)
+        code_input = app.screen.query_one("#visitor-code-input")
+        # Enter on an empty code, or one that cannot be a code, says so at once, and the code
+        # field keeps the focus for the correction.
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Tapez le code de votre invitation" in screen_text(app)
+        await type_text(pilot, "O0O0O0")
+        await pilot.press("enter")
+        await pilot.pause()
         assert "pas de 0, O, 1 ou I" in screen_text(app)
+        assert app.screen.focused is code_input
         for wrong in ("ABCDEF", "GHJKLM", "NPQRST"):
             await enter_code(pilot, wrong, "Dupont")
             assert "Cette invitation n'a pas été reconnue" in screen_text(app)
