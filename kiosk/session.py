@@ -37,6 +37,8 @@ class KioskSession:
     """`member`, and `reception` or `admin` where granted."""
     balance_cents: int | None = None
     """Their balance in cents, None once cleared."""
+    overdraft_limit_cents: int = 0
+    """How far below zero their site lets a payment take the balance."""
 
     @classmethod
     def from_me(cls, me: Me) -> KioskSession:
@@ -66,6 +68,7 @@ class KioskSession:
         self.time_zone = me.site.time_zone
         self.roles = tuple(me.roles)
         self.balance_cents = me.balance.amount_cents
+        self.overdraft_limit_cents = me.site.overdraft_limit_cents
 
     def has_role(self, role: str) -> bool:
         """True when the person holds `role` (`reception`, `admin`...)."""

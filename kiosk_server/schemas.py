@@ -34,6 +34,9 @@ class SiteInfo(BaseModel):
     currency: str
     locale: str
     time_zone: str
+    overdraft_limit_cents: int = 0
+    """How far below zero a payment may take a balance (0: never below zero): the terminal
+    says a basket is too dear before asking to pay it."""
 
 
 class Money(BaseModel):

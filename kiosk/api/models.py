@@ -51,6 +51,8 @@ class SiteDetails(_Answer):
     """The site's locale (`fr_FR`...)."""
     time_zone: str
     """IANA time zone name (`Europe/Paris`)."""
+    overdraft_limit_cents: int = 0
+    """How far below zero a payment may take a balance (0: never below zero)."""
 
 
 class DeviceSite(SiteRef):

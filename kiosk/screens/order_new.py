@@ -108,9 +108,7 @@ class OrderNewScreen(KioskScreen):
         yield Static(Content(self._basket_text()), id="order-total", markup=False)
         with Horizontal(classes="actions"):
             yield Button(_("Back"), id="back")
-            yield Button(
-                _("Order"), id="place", variant="success", disabled=self._total_cents() == 0
-            )
+            yield Button(_("Order"), id="place", variant="success")
 
     def _item_row(self, index: int, item: CatalogueItem) -> ComposeResult:
         price = format_money(item.price.amount_cents, item.price.currency, get_language())
@@ -123,14 +121,15 @@ class OrderNewScreen(KioskScreen):
         classes = "order-item" if item.available else "order-item -unavailable"
         with Horizontal(classes=classes):
             yield Static(Content(text), classes="order-item-text", markup=False)
-            yield Button("−", id=f"minus-{index}", compact=True, disabled=not item.available)
+            # Not disabled when unavailable: pressed, they say why (the row is greyed).
+            yield Button("−", id=f"minus-{index}", compact=True)
             yield Static(
                 str(self.quantities.get(item.code, 0)),
                 id=f"qty-{index}",
                 classes="order-qty",
                 markup=False,
             )
-            yield Button("+", id=f"plus-{index}", compact=True, disabled=not item.available)
+            yield Button("+", id=f"plus-{index}", compact=True)
 
     def _compose_sending(self) -> ComposeResult:
         yield Static(Content(self._basket_text()), id="order-total", markup=False)
@@ -208,17 +207,27 @@ class OrderNewScreen(KioskScreen):
             return
         item = catalogue.items[index]
         if not item.available:
+            reason = UNAVAILABLE.get(item.reason) if item.reason is not None else None
+            self.show_message(
+                _("Not available: {reason}.").format(reason=_(reason))
+                if reason
+                else _("This is not available now.")
+            )
             return
-        quantity = max(0, min(MAX_QUANTITY, self.quantities.get(item.code, 0) + delta))
+        wanted = max(0, self.quantities.get(item.code, 0) + delta)
+        quantity = min(MAX_QUANTITY, wanted)
         if item.stock is not None:
             quantity = min(quantity, item.stock)
+        if quantity < wanted:
+            self.show_message(_("No more of this one can be ordered."))
+        else:
+            self.show_message("")
         if quantity:
             self.quantities[item.code] = quantity
         else:
             self.quantities.pop(item.code, None)
         self.query_one(f"#qty-{index}", Static).update(str(quantity))
         self.query_one("#order-total", Static).update(Content(self._basket_text()))
-        self.query_one("#place", Button).disabled = self._total_cents() == 0
 
     def _lines(self) -> list[tuple[str, int]]:
         catalogue = self.catalogue
@@ -233,7 +242,24 @@ class OrderNewScreen(KioskScreen):
     def _ask_confirmation(self) -> None:
         catalogue = self.catalogue
         total = self._total_cents()
-        if catalogue is None or total == 0:
+        if catalogue is None:
+            return
+        if total == 0:
+            self.show_message(_("Your basket is empty: add a dish with +."))
+            return
+        session = self.kiosk.session
+        if (
+            session is not None
+            and session.balance_cents is not None
+            and session.balance_cents - total < -session.overdraft_limit_cents
+        ):
+            # Said before the pay dialog, which would show a balance the service then refuses.
+            balance = format_money(session.balance_cents, catalogue.currency, get_language())
+            self.show_message(
+                _("Your balance ({amount}) is not enough for this basket. Top up first.").format(
+                    amount=balance
+                )
+            )
             return
         names = {item.code: plain(item.name, max_length=40) for item in catalogue.items}
         details = [f"{names[code]} ×{quantity}" for code, quantity in self._lines()]

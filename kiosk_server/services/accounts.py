@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server import schemas
 from kiosk_server.models import Account, Site
+from kiosk_server.site_settings import SiteSettings
 
 
 async def balance_cents(session: AsyncSession, account_id: int) -> int:
@@ -28,6 +29,9 @@ async def me(session: AsyncSession, *, account: Account, site: Site) -> schemas.
             currency=site.currency,
             locale=site.locale,
             time_zone=site.time_zone,
+            overdraft_limit_cents=SiteSettings.model_validate(
+                site.settings or {}
+            ).overdraft_limit_cents,
         ),
         # The account was read in this request's transaction (signing in checks it): its
         # running balance is already here, no second query needed.

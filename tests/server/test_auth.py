@@ -79,6 +79,7 @@ async def test_activation_from_code_to_home(
             "currency": "EUR",
             "locale": "fr_FR",
             "time_zone": "Europe/Paris",
+            "overdraft_limit_cents": 0,
         },
         "balance": {"amount_cents": 1250, "currency": "EUR"},
     }

@@ -99,6 +99,28 @@ async def test_order_placed_then_cancelled_and_refunded(
     assert await balance_of(factory, jeanne) == 5000
 
 
+async def test_an_empty_basket_or_a_too_dear_one_is_said_before_the_pay_dialog(
+    make_kiosk: KioskFactory, factory: Factory, site: Site, clock: ManualClock
+) -> None:
+    await load(factory, site)
+    at_paris(clock, 9, 0)
+    jeanne = await factory.account(site, "jeanne", pin=PIN)
+    await factory.ledger_entry(jeanne, 500)
+    app = make_kiosk()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_new_order(pilot)
+        await pilot.click("#place")
+        await settle(pilot)
+        assert isinstance(app.screen, OrderNewScreen)
+        assert "Votre panier est vide" in screen_text(app)
+        await pilot.click(f"#plus-{item_index(screen, 'PLAT')}")
+        await pilot.click("#place")
+        await settle(pilot)
+        assert isinstance(app.screen, OrderNewScreen)  # no pay dialog showing -3,50 € after
+        assert "Votre solde (5,00\xa0€) ne suffit pas pour ce panier" in screen_text(app)
+    assert await order_count(factory) == 0
+
+
 async def test_order_refused_for_insufficient_balance(
     make_kiosk: KioskFactory, factory: Factory, site: Site, clock: ManualClock
 ) -> None:
@@ -109,6 +131,10 @@ async def test_order_refused_for_insufficient_balance(
     app = make_kiosk()
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_new_order(pilot)
+        # The balance the terminal knows is stale (spent at a till meanwhile, say): the
+        # service has the last word.
+        assert app.session is not None
+        app.session.balance_cents = 5000
         await pilot.click(f"#plus-{item_index(screen, 'PLAT')}")
         await pilot.click("#place")
         await settle(pilot)
@@ -132,5 +158,12 @@ async def test_unavailable_items_are_greyed_with_the_reason(
         screen = await open_new_order(pilot)
         panier = item_index(screen, "PANIER")
         assert "heure limite de commande passée" in screen_text(app)
-        assert app.screen.query_one(f"#plus-{panier}").disabled
-        assert not app.screen.query_one(f"#plus-{item_index(screen, 'PLAT')}").disabled
+        # Pressed, + on the greyed basket says why and adds nothing.
+        await pilot.click(f"#plus-{panier}")
+        await pilot.pause()
+        message = str(app.screen.query_one("#message").render())
+        assert message == "Indisponible : heure limite de commande passée."
+        assert screen.quantities == {}
+        await pilot.click(f"#plus-{item_index(screen, 'PLAT')}")
+        await pilot.pause()
+        assert screen.quantities == {"PLAT": 1}
