@@ -40,7 +40,7 @@ MAX_EXAMPLES = int(os.environ.get("KIOSK_FUZZ_MAX_EXAMPLES", "10"))
 SEED = int(os.environ.get("KIOSK_FUZZ_SEED", "20261207"))
 """A fixed seed: the same requests every run, so a failure is the code's, not the draw's."""
 FUZZ_SECONDS = 11 * max(MAX_EXAMPLES, 10)
-"""How long schemathesis may run (110 s by default; the per-test limit is 150 s, setup included)."""
+"""How long schemathesis may run (110 s by default; the per-test limit is 200 s, setup included)."""
 
 
 async def _set_up(url: str) -> dict[str, str]:

@@ -114,7 +114,7 @@ class OrderNewScreen(KioskScreen):
         price = format_money(item.price.amount_cents, item.price.currency, get_language())
         text = f"{plain(item.name, max_length=40)} · {price}"
         if not item.available and item.reason is not None:
-            text += f" · {_(UNAVAILABLE[item.reason])}"
+            text += " · " + _(UNAVAILABLE[item.reason])
         allergens = allergen_text(item.allergens)
         if allergens:
             text += f"\n{allergens}"

@@ -183,7 +183,7 @@ class OrdersScreen(KioskScreen):
                     reason = field.message
         text = _("This order can no longer be cancelled.")
         if reason in NOT_CANCELLABLE_REASONS:
-            text = f"{text} {_(NOT_CANCELLABLE_REASONS[reason])}"
+            text = text + " " + _(NOT_CANCELLABLE_REASONS[reason])
         return text
 
     # Buttons --------------------------------------------------------------------------------

@@ -38,9 +38,10 @@ def format_rate(rate_bp: int) -> str:
 
 def ticket_lines(ticket: TicketDetail) -> list[str]:
     """The ticket as aligned plain lines (text from the service made plain)."""
-    rows = [
-        f"{_('Item'):<{ITEM_WIDTH}} {_('Qty'):>4} {_('Unit price'):>12} {_('Total'):>12}",
-    ]
+    # The labels are looked up outside the f-string: the catalog's extractor does not read
+    # calls inside f-strings, and they stayed English on a French ticket.
+    what, quantity, unit, total = _("Item"), _("Qty"), _("Unit price"), _("Total")
+    rows = [f"{what:<{ITEM_WIDTH}} {quantity:>4} {unit:>12} {total:>12}"]
     for line in ticket.lines:
         item = plain(line.item, max_length=ITEM_WIDTH)
         rows.append(
@@ -52,7 +53,8 @@ def ticket_lines(ticket: TicketDetail) -> list[str]:
 
 def vat_lines(ticket: TicketDetail) -> list[str]:
     """One line per VAT rate: base, VAT, total."""
-    rows = [f"{_('VAT rate'):<10} {_('Base'):>12} {_('VAT'):>12} {_('Total'):>12}"]
+    rate, base, vat, total = _("VAT rate"), _("Base"), _("VAT"), _("Total")
+    rows = [f"{rate:<10} {base:>12} {vat:>12} {total:>12}"]
     for rate in ticket.vat:
         rows.append(
             f"{format_rate(rate.rate_bp):<10} {_money(rate.base):>12} {_money(rate.vat):>12} "

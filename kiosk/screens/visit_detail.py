@@ -34,6 +34,14 @@ EVENT_LABELS: dict[str, str] = {
     "edited": N_("Edited"),
     "expired": N_("Expired"),
 }
+EVENT_DETAILS: dict[str, str] = {
+    "walk-in": N_("visitor without an invitation"),
+    "site policy": N_("by the site's rules"),
+    "email": N_("by email"),
+    "sms": N_("by SMS"),
+}
+"""The service's own words in an event's detail (a rejection's reason is the person's text,
+shown as written)."""
 TEXT_MAX = 80
 
 
@@ -58,7 +66,8 @@ def event_line(event: VisitEvent, zone: dt.tzinfo) -> str:
     if event.visitor_name:
         parts.append(event.visitor_name)
     if event.detail:
-        parts.append(event.detail)
+        known = EVENT_DETAILS.get(event.detail)
+        parts.append(_(known) if known else event.detail)
     return plain(f"{format_when(event.at, zone):<15} " + " — ".join(parts), max_length=TEXT_MAX)
 
 

@@ -3,6 +3,7 @@ those of the .po files, and the language switches while the app runs."""
 
 from __future__ import annotations
 
+import ast
 import io
 from pathlib import Path
 
@@ -44,6 +45,29 @@ def test_every_string_has_a_french_translation() -> None:
         if message is None or message.fuzzy or not all(texts):
             missing.append(msgid)
     assert missing == []
+
+
+TRANSLATING = {"_", "ngettext", "N_"}
+
+
+def test_no_translated_string_hides_in_an_f_string() -> None:
+    """The catalog's extractor does not read calls inside f-strings: a `_("Item")` there is
+    never translated (the French ticket showed English headers)."""
+    package = Path(__file__).resolve().parents[2] / "kiosk"
+    hidden: list[str] = []
+    for path in sorted(package.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Name)
+                    and inner.func.id in TRANSLATING
+                ):
+                    hidden.append(f"{path.relative_to(package.parent)}:{inner.lineno}")
+    assert hidden == []
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
@@ -94,3 +118,27 @@ async def test_balance_in_french_and_english_and_switch_during_a_session(
         assert "12,50\xa0€" in text
         assert "Bonjour Jeanne Martin" in text
         assert "Votre solde" in text
+
+
+def test_the_services_words_in_a_visit_history_are_translated() -> None:
+    import datetime as dt
+
+    from kiosk.api.models import VisitEvent
+    from kiosk.screens.visit_detail import event_line
+
+    set_language("fr")
+    at = dt.datetime(2026, 12, 7, 9, 30, tzinfo=dt.UTC)
+    walk_in = VisitEvent(
+        kind="submitted", at=at, by_name=None, by_device="Hall", visitor_name=None, detail="walk-in"
+    )
+    line = event_line(walk_in, dt.UTC)
+    assert "visiteur sans invitation" in line and "walk-in" not in line
+    sent = VisitEvent(
+        kind="invitation_sent",
+        at=at,
+        by_name=None,
+        by_device=None,
+        visitor_name="Léa Dupont",
+        detail="email",
+    )
+    assert "Invitation envoyée — Léa Dupont — par e-mail" in event_line(sent, dt.UTC)

@@ -93,6 +93,11 @@ async def test_history_pages_months_and_detail(
         assert "10 %" in text and "7,73\xa0€" in text and "0,77\xa0€" in text
         assert "5,5 %" in text and "1,14\xa0€" in text and "0,06\xa0€" in text
         assert "Total : 9,70\xa0€" in text
+        # In French throughout, the headers of the lines and of the VAT summary too.
+        for header in ("Article", "Qté", "Prix unit.", "Taux TVA", "Base HT", "TVA"):
+            assert header in text
+        for english in ("Item", "Qty", "Unit price", "VAT rate"):
+            assert english not in text
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, TicketsScreen)
