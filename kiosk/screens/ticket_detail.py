@@ -53,8 +53,8 @@ def ticket_lines(ticket: TicketDetail) -> list[str]:
 
 def vat_lines(ticket: TicketDetail) -> list[str]:
     """One line per VAT rate: base, VAT, total."""
-    rate, base, vat, total = _("VAT rate"), _("Base"), _("VAT"), _("Total")
-    rows = [f"{rate:<10} {base:>12} {vat:>12} {total:>12}"]
+    rate_head, base_head, vat_head, total_head = _("VAT rate"), _("Base"), _("VAT"), _("Total")
+    rows = [f"{rate_head:<10} {base_head:>12} {vat_head:>12} {total_head:>12}"]
     for rate in ticket.vat:
         rows.append(
             f"{format_rate(rate.rate_bp):<10} {_money(rate.base):>12} {_money(rate.vat):>12} "
