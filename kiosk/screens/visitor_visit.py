@@ -22,6 +22,7 @@ from textual.widgets import Button, Checkbox, Static
 from kiosk.i18n import N_, _, get_language
 from kiosk.screens.base import IdleKind, KioskScreen, describe_error, problem_code, throttled_text
 from kiosk.text import plain
+from kiosk.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
     from kiosk.api.models import DeskVisit
@@ -180,7 +181,7 @@ class VisitorVisitScreen(KioskScreen):
                 yield Static(_("The site's rules"), classes="subtitle", markup=False)
                 with VerticalScroll(id="visitor-rules"):
                     yield Static(rules_content(visit.rules), markup=False)
-                yield Checkbox(
+                yield TickBox(
                     _("I have read and accept the site's rules"),
                     self.rules_accepted,
                     id="visitor-accept",
@@ -202,20 +203,13 @@ class VisitorVisitScreen(KioskScreen):
                         id="visitor-check-in",
                         variant="primary",
                         classes="while-idle",
-                        disabled=not self.rules_accepted,
                     )
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         event.stop()
         self.rules_accepted = event.value
-        for button in self.query("#visitor-check-in").results(Button):
-            button.disabled = not self.rules_accepted
-
-    def set_busy(self, busy: bool) -> None:
-        super().set_busy(busy)
-        # Re-enabling everything would enable Check in without the rules.
-        for button in self.query("#visitor-check-in").results(Button):
-            button.disabled = busy or not self.rules_accepted
+        if event.value:
+            self.show_message("")
 
     def action_finish(self) -> None:
         self.kiosk.end_session()

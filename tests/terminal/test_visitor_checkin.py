@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from textual.pilot import Pilot
-from textual.widgets import Button
 
 from kiosk.app import KioskApp
 from kiosk.screens.visitor_badge import VisitorBadgeScreen
@@ -25,6 +24,7 @@ from kiosk.screens.visitor_walk_in import VisitorWalkInScreen
 from kiosk.screens.welcome import WelcomeScreen
 from kiosk.settings import IdleSettings, PrinterSettings
 from kiosk.widgets.qr_view import QrView
+from kiosk.widgets.tick_box import TickBox
 from kiosk_server.clock import ManualClock
 from kiosk_server.models import Notification, Site, Visit, VisitVisitor
 from tests.factories import Factory
@@ -84,11 +84,17 @@ async def enter_code(pilot: Pilot[Any], code: str, last_name: str) -> None:
 async def accept_and_check_in(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app.screen, VisitorVisitScreen)
-    check_in = app.screen.query_one("#visitor-check-in", Button)
-    assert check_in.disabled  # not before the rules are accepted
+    screen = app.screen
+    accept = screen.query_one("#visitor-accept", TickBox)
+    # Not before the rules are accepted: pressed, Check in says so (it said nothing).
+    assert "✓" not in accept.render().plain  # type: ignore[union-attr]
+    await pilot.click("#visitor-check-in")
+    await pilot.pause()
+    assert isinstance(app.screen, VisitorVisitScreen)
+    assert "acceptez d'abord le règlement du site" in screen_text(app)
     await pilot.click("#visitor-accept")
     await pilot.pause()
-    assert not check_in.disabled
+    assert "✓" in accept.render().plain  # type: ignore[union-attr]  # ticked: another shape
     await pilot.click("#visitor-check-in")
     await settle(pilot)
 
