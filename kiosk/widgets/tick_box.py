@@ -3,13 +3,13 @@ when ticked, empty when not. Textual's own draws the same X in both states."""
 
 from __future__ import annotations
 
-from textual.app import RenderResult
+from textual.content import Content
 from textual.widgets import Checkbox
 
 
 class TickBox(Checkbox):
     """`Checkbox` with ✓ when ticked and a blank when not."""
 
-    def render(self) -> RenderResult:
+    def render(self) -> Content:
         self.BUTTON_INNER = "✓" if self.value else " "
         return super().render()
