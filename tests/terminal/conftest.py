@@ -89,6 +89,9 @@ POLLING_GROUPS = frozenset({"follow", "wait"})
 walk-in until the host answers): `settle` does not wait for them; `wait_until` waits for what they
 bring."""
 
+QUIET_ROUNDS = 2
+"""How many rounds in a row with no worker running make the app settled."""
+
 SETTLE_SECONDS = 60.0
 """How long the other workers may run before `settle` fails naming them: far beyond any request
 on a loaded machine, well inside the per-test limit."""
@@ -99,6 +102,7 @@ async def settle(pilot: Pilot[Any]) -> None:
     caught up; past `SETTLE_SECONDS` fail, naming the workers still running."""
     app = pilot.app
     deadline = time.monotonic() + SETTLE_SECONDS
+    quiet = 0
     while True:
         await pilot.pause()
         running = [
@@ -107,7 +111,13 @@ async def settle(pilot: Pilot[Any]) -> None:
             if not worker.is_finished and worker.group not in POLLING_GROUPS
         ]
         if not running:
-            break
+            # Quiet twice in a row: a callback the last message scheduled (a dialog's answer
+            # starting a call) has had its turn to start a worker.
+            quiet += 1
+            if quiet == QUIET_ROUNDS:
+                break
+            continue
+        quiet = 0
         if time.monotonic() > deadline:
             names = ", ".join(
                 f"{worker.name or worker.group!r} ({worker.group})" for worker in running
