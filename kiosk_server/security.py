@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import itertools
 import re
 import secrets
 
@@ -15,37 +14,6 @@ from kiosk_server.settings import ServerSettings
 
 PIN_PATTERN = re.compile(r"[0-9]{6}")
 
-# PINs people pick most often that the patterns in `is_trivial_pin` do not already catch.
-COMMON_PINS = frozenset(
-    {
-        "102030",
-        "100000",
-        "101010",
-        "111222",
-        "112358",
-        "123321",
-        "123654",
-        "147258",
-        "147852",
-        "159753",
-        "159357",
-        "200000",
-        "202020",
-        "258369",
-        "314159",
-        "369258",
-        "456123",
-        "520520",
-        "654123",
-        "696969",
-        "741852",
-        "753951",
-        "789456",
-        "987654",
-        "999000",
-        "000999",
-    }
-)
 
 # Two-digit and one-digit country calling codes; every other code has three digits (ITU E.164).
 _ONE_DIGIT_CODES = {"1", "7"}
@@ -103,22 +71,6 @@ class Argon2:
 def is_well_formed_pin(pin: str) -> bool:
     """Exactly six ASCII digits."""
     return PIN_PATTERN.fullmatch(pin) is not None
-
-
-def is_trivial_pin(pin: str) -> bool:
-    """A PIN that is easy to guess: one digit repeated, a run up or down, repeated pairs or
-    triples (112233, 121212, 123123), or one of the most common choices."""
-    if len(set(pin)) == 1 or pin in COMMON_PINS:
-        return True
-    digits = [int(c) for c in pin] if pin.isdigit() else []
-    steps = {b - a for a, b in itertools.pairwise(digits)}
-    if steps in ({1}, {-1}):
-        return True
-    if len(pin) == 6:
-        doubled = pin[0] == pin[1] and pin[2] == pin[3] and pin[4] == pin[5]
-        if doubled or pin[:2] * 3 == pin or pin[:3] * 2 == pin:
-            return True
-    return False
 
 
 def mask_email(email: str) -> str:

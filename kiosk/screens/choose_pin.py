@@ -11,7 +11,7 @@ from textual.containers import Center, Horizontal, Vertical
 from textual.widgets import Button, Static
 
 from kiosk.i18n import _
-from kiosk.screens.base import IdleKind, KioskScreen, SignIn, problem_code
+from kiosk.screens.base import IdleKind, KioskScreen, SignIn, problem_code, problem_text
 from kiosk.widgets.keypad import Keypad
 
 
@@ -70,6 +70,12 @@ class ChoosePinScreen(KioskScreen):
     async def _pin_typed(self, event: Keypad.Submitted) -> None:
         event.stop()
         if self._first is None:
+            from kiosk_server.pin_rules import is_trivial_pin
+
+            if is_trivial_pin(event.value):
+                # Said at once, by the service's own rule: not after typing it a second time.
+                await self._restart(problem_text("pin-too-simple"))
+                return
             self._first = event.value
             self.message = ""
             await self.recompose()

@@ -28,10 +28,10 @@ from kiosk_server.models import (
     VerificationCode,
 )
 from kiosk_server.notify.outbox import enqueue_message
+from kiosk_server.pin_rules import is_trivial_pin
 from kiosk_server.problems import ProblemError
 from kiosk_server.security import (
     Argon2,
-    is_trivial_pin,
     is_well_formed_pin,
     mask_email,
     mask_phone,

@@ -8,7 +8,8 @@ from fastapi import FastAPI
 
 from kiosk_server.clock import ManualClock
 from kiosk_server.models import Site
-from kiosk_server.security import is_trivial_pin, mask_email, mask_phone
+from kiosk_server.pin_rules import is_trivial_pin
+from kiosk_server.security import mask_email, mask_phone
 from tests.conftest import device_client
 from tests.factories import Factory
 from tests.server.conftest import (

@@ -118,12 +118,14 @@ async def test_trivial_pin_is_refused_and_two_different_pins_start_again(
         await pilot.press("enter")
         await settle(pilot)
         assert "Les deux codes PIN sont différents" in screen_text(app)
-        for _ in range(2):
-            await type_text(pilot, "123456")
-            await pilot.press("enter")
-            await settle(pilot)
-        assert isinstance(app.screen, ChoosePinScreen)
+        # A trivial PIN is refused as soon as it is typed, not after typing it twice.
+        await type_text(pilot, "123456")
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ChoosePinScreen)
         assert "Ce code PIN est trop simple" in screen_text(app)
+        assert screen._first is None  # back to the first entry
 
 
 async def test_phone_only_account_shows_the_masked_number(
