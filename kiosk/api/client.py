@@ -401,6 +401,10 @@ class KioskClient:
         """`POST /v1/me/visits/{id}/approve`: the host lets in a walk-in who asked for them."""
         return await self._call("POST", f"/v1/me/visits/{int(visit_id)}/approve", VisitDetail)
 
+    async def decline_walk_in(self, visit_id: int) -> VisitDetail:
+        """`POST /v1/me/visits/{id}/decline`: the host declines a walk-in who asked for them."""
+        return await self._call("POST", f"/v1/me/visits/{int(visit_id)}/decline", VisitDetail)
+
     async def cancel_visit(self, visit_id: int) -> VisitDetail:
         """`DELETE /v1/me/visits/{id}`: cancel until a visitor checked in; invitations stop
         working and visitors are told."""

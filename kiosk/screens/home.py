@@ -22,7 +22,7 @@ from kiosk.text import plain
 from kiosk.widgets.money_label import Money, MoneyLabel
 
 if TYPE_CHECKING:
-    from kiosk.api.models import TopUp
+    from kiosk.api.models import TopUp, VisitSummary
 
 NOTICE_MAX = 70
 MAX_NOTICES = 3
@@ -41,6 +41,9 @@ class HomeScreen(KioskScreen):
         """Notifications shown on this visit (plain text, newest first)."""
         self.pending_top_up: TopUp | None = None
         """A top-up left pending (shown at sign-in, leads to its status)."""
+        self.walk_ins: list[VisitSummary] = []
+        """Visitors without an invitation who asked for this person at a kiosk and wait for
+        their answer: each gets a row with Let in and Decline."""
         self._checked_pending = False
 
     def compose(self) -> ComposeResult:
@@ -57,6 +60,32 @@ class HomeScreen(KioskScreen):
             with Vertical(id="home-notices"):
                 for notice in self.notices:
                     yield Static(Content(notice), classes="home-notice", markup=False)
+                for visit in self.walk_ins:
+                    with Horizontal(classes="home-walk-in"):
+                        names = ", ".join(visit.visitor_names)
+                        yield Static(
+                            Content(
+                                _("{names} asks for you at the kiosk").format(
+                                    names=plain(names, max_length=NOTICE_MAX)
+                                )
+                            ),
+                            classes="home-walk-in-text",
+                            markup=False,
+                        )
+                        yield Button(
+                            _("Let in"),
+                            id=f"walk-in-let-{visit.id}",
+                            variant="success",
+                            compact=True,
+                            classes="while-idle",
+                        )
+                        yield Button(
+                            _("Decline"),
+                            id=f"walk-in-decline-{visit.id}",
+                            variant="error",
+                            compact=True,
+                            classes="while-idle",
+                        )
                 if self.pending_top_up is not None:
                     yield Button(
                         Content(self._pending_text(self.pending_top_up)),
@@ -125,9 +154,16 @@ class HomeScreen(KioskScreen):
             latest = pending.items[0] if pending.items else None
             changed = latest != self.pending_top_up
             self.pending_top_up = latest
+        visits = await api.visits()
+        asking = [visit for visit in visits.items if visit.walk_in and visit.state == "requested"]
+        if [visit.id for visit in asking] != [visit.id for visit in self.walk_ins]:
+            self.walk_ins = asking
+            changed = True
         notifications = await api.notifications()
         unread = [item for item in notifications.items if not item.read]
         for item in unread:
+            if item.kind == "visit_request" and self.walk_ins:
+                continue  # the visitor's own row says it, with Let in and Decline
             self.notices.insert(0, plain(item.title, max_length=NOTICE_MAX))
         del self.notices[MAX_NOTICES:]
         if unread or changed:
@@ -143,7 +179,7 @@ class HomeScreen(KioskScreen):
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        button = event.button.id
+        button = event.button.id or ""
         if button == "sign-out":
             self.kiosk.end_session()
         elif button == "badge":
@@ -176,3 +212,27 @@ class HomeScreen(KioskScreen):
             self.app.push_screen(ReceptionScreen())
         elif button == "language":
             await self.kiosk.switch_language()
+        elif button.startswith(("walk-in-let-", "walk-in-decline-")):
+            let_in = button.startswith("walk-in-let-")
+            visit_id = int(button.rsplit("-", 1)[1])
+            self.set_busy(True)
+            self._answer_walk_in(visit_id, let_in=let_in)
+
+    @work(exclusive=True, exit_on_error=False, group="walk-in-answer")
+    async def _answer_walk_in(self, visit_id: int, *, let_in: bool) -> None:
+        """The host's answer to a visitor waiting at a kiosk: that kiosk learns it within a few
+        seconds (it asks the service) and checks them in, or sends them to reception."""
+        api = self.kiosk.api()
+        visit = await (api.approve_walk_in(visit_id) if let_in else api.decline_walk_in(visit_id))
+        names = plain(
+            ", ".join(person.first_name + " " + person.last_name for person in visit.visitors),
+            max_length=NOTICE_MAX,
+        )
+        self.walk_ins = [each for each in self.walk_ins if each.id != visit_id]
+        if let_in:
+            self.message = _("{names} can come in: the kiosk checks them in.").format(names=names)
+        else:
+            self.message = _("Declined: {names} is asked to see the reception desk.").format(
+                names=names
+            )
+        await self.recompose()

@@ -96,7 +96,11 @@ class VisitDetailScreen(KioskScreen):
             yield self.message_widget()
             with Horizontal(classes="actions"):
                 yield Button(_("Back"), id="back")
-                if visit is not None and visit.editable:
+                if visit is not None and visit.walk_in and visit.state == "requested":
+                    # A visitor without an invitation asked for this host at a kiosk.
+                    yield Button(_("Let in"), id="let-in", variant="success", classes="while-idle")
+                    yield Button(_("Decline"), id="decline", variant="error", classes="while-idle")
+                elif visit is not None and visit.editable:
                     yield Button(_("Edit"), id="edit", classes="while-idle")
                 if visit is not None and visit.state == "draft":
                     yield Button(
@@ -146,6 +150,12 @@ class VisitDetailScreen(KioskScreen):
         if action == "validate":
             await api.submit_visit(self.visit_id)
             self.message = _("The request is sent.")
+        elif action == "let-in":
+            await api.approve_walk_in(self.visit_id)
+            self.message = _("The visitor can come in: the kiosk checks them in.")
+        elif action == "decline":
+            await api.decline_walk_in(self.visit_id)
+            self.message = _("Declined: the visitor is asked to see the reception desk.")
         else:
             await api.cancel_visit(self.visit_id)
             self.message = _("The visit is deleted.")
@@ -167,9 +177,9 @@ class VisitDetailScreen(KioskScreen):
             from kiosk.screens.visit_form import VisitFormScreen
 
             self.app.push_screen(VisitFormScreen(self.visit))
-        elif button == "validate":
+        elif button in ("validate", "let-in", "decline"):
             self.set_busy(True)
-            self._transition("validate")
+            self._transition(button)
         elif button == "delete":
             from kiosk.screens.visit_cancel import ConfirmCancelVisitScreen
 

@@ -112,6 +112,29 @@ async def approve_walk_in(
     )
 
 
+@router.post(
+    "/{visit_id}/decline",
+    responses=problem_responses(*_PERSON, "visit-unknown", "visit-transition-forbidden"),
+)
+async def decline_walk_in(
+    visit_id: ResourceId,
+    session: DbSession,
+    device: Terminal,
+    person: CurrentPerson,
+    clock: ClockDep,
+) -> VisitDetail:
+    """The host declines a walk-in who asked for them at the kiosk (only walk-ins): the visit
+    is rejected and the visitor is told to ask the reception desk."""
+    return await visits.host_declines_walk_in(
+        session,
+        site=person.site,
+        host=person.account,
+        device=device,
+        visit_id=visit_id,
+        now=clock.now(),
+    )
+
+
 @router.delete(
     "/{visit_id}",
     responses=problem_responses(*_PERSON, "visit-unknown", "visit-transition-forbidden"),

@@ -620,6 +620,27 @@ async def host_approves_walk_in(
     return await approve_visit(session, site=site, visit=visit, actor=Actor(device, host), now=now)
 
 
+async def host_declines_walk_in(
+    session: AsyncSession,
+    *,
+    site: Site,
+    host: Account,
+    device: Device,
+    visit_id: int,
+    now: dt.datetime,
+) -> sv.VisitDetail:
+    """A host declines a walk-in who asked for them: the visit is rejected, and the visitor
+    waiting at the kiosk is told to ask the reception desk (only walk-ins, as for approving)."""
+    visit = await host_visit(session, host=host, visit_id=visit_id, lock=True)
+    if not visit.walk_in:
+        raise ProblemError(
+            "visit-transition-forbidden", "Reception decides on the visits you declare."
+        )
+    return await reject_visit(
+        session, site=site, visit=visit, actor=Actor(device, host), reason="", now=now
+    )
+
+
 async def reject_visit(
     session: AsyncSession, *, site: Site, visit: Visit, actor: Actor, reason: str, now: dt.datetime
 ) -> sv.VisitDetail:

@@ -275,6 +275,35 @@ async def test_a_walk_in_waits_for_approval_then_checks_in(
     assert checked.json()["first_name"] == "Paul"
 
 
+async def test_the_host_declines_a_walk_in_and_the_visitor_is_told(
+    people: People, clock: ManualClock
+) -> None:
+    set_local(clock, DAY, "11:00")
+    asked = await people.kiosk.post(
+        "/v1/visitor-desk/walk-ins",
+        json={**visitor("Paul", "Nguyen", email=None), "host_full_name": "Hélène Girard"},
+    )
+    assert asked.status_code == 201, asked.text
+    walk_in = asked.json()
+    declined = await people.host_post(f"/v1/me/visits/{walk_in['visit_id']}/decline")
+    assert declined.status_code == 200, declined.text
+    assert declined.json()["state"] == "rejected"
+    assert declined.json()["history"][-1]["kind"] == "rejected"
+    # The kiosk where the visitor waits learns it is over (and checks nobody in).
+    told = await people.kiosk.post(
+        "/v1/visitor-desk/lookup", json={"token": walk_in["invitation_token"]}
+    )
+    assert told.status_code in (404, 409, 410), told.text
+    assert told.json()["code"] == "invitation-cancelled"
+    # Only walk-ins: what the host declared is reception's to decide.
+    declared = await people.create(submit=True)
+    assert_problem(
+        await people.host_post(f"/v1/me/visits/{declared['id']}/decline"),
+        409,
+        "visit-transition-forbidden",
+    )
+
+
 async def test_several_people_with_the_hosts_name(
     people: People, factory: Factory, site: Site
 ) -> None:
