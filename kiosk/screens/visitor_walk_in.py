@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, Select, Static
 
 from kiosk.i18n import _, get_language
 from kiosk.screens.base import IdleKind, KioskScreen
@@ -95,10 +95,12 @@ class VisitorWalkInScreen(KioskScreen):
             classes="while-idle",
         )
         if len(self.kiosk.sites) > 1:
-            yield Input(
+            # The terminal knows its sites: the visitor picks theirs by name (a solution code
+            # is for the people who work there).
+            yield Select(
+                [(Content(name), code) for code, name in self.kiosk.sites],
+                prompt=_("The site you are visiting"),
                 id="walk-in-site",
-                placeholder=_("Solution code of the site"),
-                max_length=32,
                 classes="while-idle",
             )
         yield self.message_widget()
@@ -181,10 +183,11 @@ class VisitorWalkInScreen(KioskScreen):
             return
         solution: str | None = None
         if len(self.kiosk.sites) > 1:
-            solution = self.kiosk.site_for_code(self._value("#walk-in-site"))
-            if solution is None:
-                self.show_message(_("Type the solution code of the site you are visiting."))
+            chosen = self.query_one("#walk-in-site", Select).value
+            if not isinstance(chosen, str):
+                self.show_message(_("Choose the site you are visiting."))
                 return
+            solution = chosen
         self.show_message(_("Asking your host…"))
         self.set_busy(True)
         self.ask_host(first, last, self._value("#walk-in-company"), host, solution)
