@@ -295,6 +295,9 @@ class WalkInCreated(BaseModel):
     state: VisitState
     host_name: str
     invitation_token: str = Field(repr=False)
+    wait_seconds: int
+    """How long the kiosk lets the visitor wait for the answer (the site's
+    `walk_in_wait_seconds`) before sending them to the reception desk."""
 
 
 class DeskVisit(BaseModel):

@@ -56,6 +56,9 @@ class SiteSettings(BaseModel):
     """How long one badge token is the current one. The service accepts a token one step
     either side of now, so a screenshot works for at most three steps."""
     smtp: SmtpRelay | None = None
+    walk_in_wait_seconds: int = Field(180, ge=1, le=3600)
+    """How long a visitor without an invitation waits at the kiosk for their host's answer
+    before the kiosk sends them to the reception desk."""
     overdraft_limit_cents: int = Field(0, ge=0)
     """How far below zero a balance may go, in cents (0: not at all). Credits are always taken;
     only debits are refused past it."""

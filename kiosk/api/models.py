@@ -520,6 +520,8 @@ class WalkInCreated(_Answer):
     state: VisitState
     host_name: str
     invitation_token: str = Field(repr=False)
+    wait_seconds: int = 180
+    """How long to let the visitor wait for the answer (the site's choice)."""
 
 
 class DeskVisit(_Answer):

@@ -45,11 +45,12 @@ class VisitorWalkInScreen(KioskScreen):
     ]
     POLL_SECONDS: ClassVar[float] = 3.0
     """How often the kiosk asks whether the host confirmed."""
-    WAIT_LIMIT_SECONDS: ClassVar[float] = 300.0
-    """How long the visitor waits before being sent to the reception desk."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.wait_seconds = 180.0
+        """How long the visitor waits for the answer before being sent to the reception desk:
+        the site's choice, given with the request."""
         self.stage: Stage = "form"
         """Filling the form, waiting for the host, or told to ask reception."""
         self.host_name = ""
@@ -205,6 +206,7 @@ class VisitorWalkInScreen(KioskScreen):
             VisitorInput(first_name=first, last_name=last, company=company), host, solution
         )
         self._credentials = DeskCredentials(token=created.invitation_token)
+        self.wait_seconds = float(created.wait_seconds)
         self.host_name = created.host_name
         self.stage = "waiting"
         self.message = ""
@@ -213,13 +215,14 @@ class VisitorWalkInScreen(KioskScreen):
 
     @work(exclusive=True, exit_on_error=False, group="wait")
     async def wait_for_host(self) -> None:
-        """Ask every `POLL_SECONDS` whether the visit was approved, up to `WAIT_LIMIT_SECONDS`."""
+        """Ask every `POLL_SECONDS` whether the visit was approved, for as long as the site
+        lets a walk-in wait (`wait_seconds`, from the service)."""
         from kiosk.api.errors import ProblemError, ServiceUnavailable
 
         credentials = self._credentials
         if credentials is None:
             return
-        deadline = time.monotonic() + self.WAIT_LIMIT_SECONDS
+        deadline = time.monotonic() + self.wait_seconds
         visit: DeskVisit | None = None
         while time.monotonic() < deadline:
             # Waiting for the host is being there: the visitor screens' idle time must not end

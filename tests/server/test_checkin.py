@@ -259,6 +259,7 @@ async def test_a_walk_in_waits_for_approval_then_checks_in(
     walk_in = asked.json()
     assert walk_in["state"] == "requested"
     assert walk_in["host_name"] == "Hélène Girard"
+    assert walk_in["wait_seconds"] == 180  # the site's walk_in_wait_seconds, by default
     token = walk_in["invitation_token"]
     waiting = await people.kiosk.post("/v1/visitor-desk/lookup", json={"token": token})
     assert_problem(waiting, 409, "invitation-not-approved")

@@ -389,6 +389,34 @@ async def test_a_walk_in_names_their_host_and_waits_for_approval(
         assert isinstance(app.screen, VisitorBadgeScreen)
 
 
+async def test_a_walk_in_nobody_answers_is_sent_to_reception_after_the_sites_wait(
+    make_kiosk: KioskFactory,
+    people: People,
+    factory: Factory,
+    site: Site,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(VisitorWalkInScreen, "POLL_SECONDS", 0.1)
+    await set_site_settings(factory, site, walk_in_wait_seconds=1)
+    set_local(clock, DAY, "11:00")
+    app = make_kiosk()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_visitor(pilot)
+        await pilot.click("#visitor-walk-in")
+        await settle(pilot)
+        for text in ("Paul", "Nguyen", "Globex", "Hélène Girard"):
+            await type_text(pilot, text)
+            await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, VisitorWalkInScreen)
+        await wait_until(pilot, lambda: screen.stage == "timed-out")
+        assert screen.wait_seconds == 1
+        text = screen_text(app)
+        assert "Adressez-vous à l'accueil" in text
+        assert "n'a pas encore répondu" in text
+
+
 async def test_idle_on_a_visitor_screen_returns_to_welcome_and_forgets_the_visitor(
     make_kiosk: KioskFactory, people: People, factory: Factory, clock: ManualClock
 ) -> None:
