@@ -49,6 +49,11 @@ def parse_day(text: str) -> dt.date | None:
     return None
 
 
+def looks_like_a_day(text: str) -> bool:
+    """True for text written as a date (`31/02/2026`), whether or not that day exists."""
+    return bool(_DAY.match(text) or _ISO_DAY.match(text))
+
+
 def parse_time(text: str) -> dt.time | None:
     """`14:30`, `14h30`, `14h` or `14` as a time of day; None when it is not one."""
     match = _TIME.match(text)
@@ -229,7 +234,11 @@ class VisitFormScreen(KioskScreen):
             text = self.values.get(name, "").strip()
             days[name] = parse_day(text) if text else None
             if text and days[name] is None:
-                errors[name] = _("Write the date as DD/MM/YYYY.")
+                errors[name] = (
+                    _("This day does not exist.")
+                    if looks_like_a_day(text)
+                    else _("Write the date as DD/MM/YYYY.")
+                )
         if not self.values.get("first_day", "").strip():
             errors["first_day"] = _("Required.")
         times: dict[str, dt.time | None] = {}

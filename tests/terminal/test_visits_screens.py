@@ -118,3 +118,18 @@ async def test_delete_a_request_after_confirming(make_kiosk: KioskFactory, staff
         assert "La visite est supprimée" in screen_text(app)
         assert "Annulée" in screen_text(app)
     assert (await staff.host.visit(visit.id)).state == "cancelled"
+
+
+async def test_a_day_that_does_not_exist_is_said_so(make_kiosk: KioskFactory, staff: Staff) -> None:
+    app = make_kiosk()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_visits(pilot)
+        await pilot.click("#new-visit")
+        await settle(pilot)
+        assert isinstance(app.screen, VisitFormScreen)
+        await fill(pilot, "first_day", "31/02/2026")
+        await fill(pilot, "last_day", "le 3 mars")
+        await pilot.click("#save-draft")
+        await settle(pilot)
+        assert error_next_to(pilot, "first_day") == "Ce jour n'existe pas."
+        assert error_next_to(pilot, "last_day") == "Écrivez la date sous la forme JJ/MM/AAAA."
