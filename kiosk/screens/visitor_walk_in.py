@@ -71,30 +71,15 @@ class VisitorWalkInScreen(KioskScreen):
             classes="hint",
             markup=False,
         )
-        yield Input(
-            id="walk-in-first-name",
-            placeholder=_("Your first name"),
-            max_length=100,
-            classes="while-idle",
-        )
-        yield Input(
-            id="walk-in-last-name",
-            placeholder=_("Your last name"),
-            max_length=100,
-            classes="while-idle",
-        )
-        yield Input(
-            id="walk-in-company",
-            placeholder=_("Your company (optional)"),
-            max_length=100,
-            classes="while-idle",
-        )
-        yield Input(
-            id="walk-in-host",
-            placeholder=_("Your host's first and last name"),
-            max_length=200,
-            classes="while-idle",
-        )
+        # Each field has its label above it, which stays while typing (a placeholder vanishes).
+        for ident, label, limit in (
+            ("walk-in-first-name", _("Your first name"), 100),
+            ("walk-in-last-name", _("Your last name"), 100),
+            ("walk-in-company", _("Your company (optional)"), 100),
+            ("walk-in-host", _("Your host's first and last name"), 200),
+        ):
+            yield Static(label, classes="field-label", markup=False)
+            yield Input(id=ident, max_length=limit, compact=True, classes="while-idle")
         if len(self.kiosk.sites) > 1:
             # The terminal knows its sites: the visitor picks theirs by name (a solution code
             # is for the people who work there).
