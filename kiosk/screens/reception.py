@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from textual.timer import Timer
 
     from kiosk.api.models import ReceptionDay, ReceptionRow, VisitorBadge
+    from kiosk.printing import PrintOutcome
     from kiosk.roll_call_cache import RollCallCache
 
 ListName = Literal["expected", "on_site", "left"]
@@ -409,30 +410,40 @@ class ReceptionScreen(KioskScreen):
         api = self.kiosk.api()
         if action == "check-in":
             badge = await api.reception_check_in(visitor_id)
-            printed = await self._print(badge)
-            self.show_message(_("{name} is checked in.").format(name=name) + printed)
+            outcome = await self._print(badge)
+            self.show_message(_("{name} is checked in.").format(name=name) + _said(outcome))
         elif action == "check-out":
             await api.reception_check_out(visitor_id)
             self.show_message(_("{name} is checked out.").format(name=name))
         elif action == "reprint":
             badge = await api.visitor_badge(visitor_id)
-            self.show_message((await self._print(badge)).strip())
+            outcome = await self._print(badge)
+            self.show_message(_said(outcome).strip())
+            self._show_unprinted(badge, outcome)
         elif action == "approve":
             await api.approve_visit(visit_id)
             self.show_message(_("The visit is approved; the invitations are sent."))
         self.refresh_day()
 
-    async def _print(self, badge: VisitorBadge) -> str:
-        """Print the visitor's badge when a printer is set; the sentence to add to the
-        message."""
+    def _show_unprinted(self, badge: VisitorBadge, outcome: PrintOutcome) -> None:
+        """A badge asked for again that no printer took is shown on screen, its check-out QR
+        included, for the visitor to photograph (Finish comes back here)."""
+        if outcome.printed:
+            return
+        from kiosk.screens.visitor_badge import DeskVisitorBadgeScreen
+
+        self.app.push_screen(DeskVisitorBadgeScreen(badge, outcome))
+
+    async def _print(self, badge: VisitorBadge) -> PrintOutcome:
+        """Print the visitor's badge when a printer is set."""
         from babel.dates import format_date
 
         from kiosk.i18n import get_language
-        from kiosk.printing import VisitorBadgePrint, print_badge
+        from kiosk.printing import PrintOutcome, VisitorBadgePrint, print_badge
 
         printer = self.kiosk.settings.printer
         if printer.kind == "none":
-            return " " + _("No printer is set: the badge is not printed.")
+            return PrintOutcome("no-printer")
         job = VisitorBadgePrint(
             name=f"{badge.first_name} {badge.last_name}",
             host=badge.host_name,
@@ -441,10 +452,7 @@ class ReceptionScreen(KioskScreen):
             site_name=badge.site.name,
             company=badge.company,
         )
-        outcome = await asyncio.to_thread(print_badge, printer, job)
-        if outcome.printed:
-            return " " + _("The badge is printed.")
-        return " " + _("The printer is not available: the badge is not printed.")
+        return await asyncio.to_thread(print_badge, printer, job)
 
     def action_back(self) -> None:
         self.dismiss()
@@ -481,3 +489,12 @@ class ReceptionScreen(KioskScreen):
             # The copy stays as it was: it is what the roll call shows while the service is down.
             return
         await asyncio.to_thread(cache.save, roll_call)
+
+
+def _said(outcome: PrintOutcome) -> str:
+    """What became of the badge, as a sentence to add to the desk's message."""
+    if outcome.printed:
+        return " " + _("The badge is printed.")
+    if outcome.status == "no-printer":
+        return " " + _("No printer is set: the badge is not printed.")
+    return " " + _("The printer is not available: the badge is not printed.")

@@ -40,11 +40,16 @@ class VisitorBadgeScreen(KioskScreen):
         Binding("escape", "finish", "Finish", show=False, id="visitor_badge.finish"),
     ]
 
-    def __init__(self, badge: VisitorBadge, printed: PrintOutcome) -> None:
+    def __init__(
+        self, badge: VisitorBadge, printed: PrintOutcome, *, for_desk: bool = False
+    ) -> None:
         super().__init__()
         self.badge = badge
         self.printed = printed
         """What became of the printout."""
+        self.for_desk = for_desk
+        """Shown by the reception desk (a badge it could not print): Finish goes back to the
+        desk, whose session goes on."""
 
     @property
     def shows_qr(self) -> bool:
@@ -60,7 +65,8 @@ class VisitorBadgeScreen(KioskScreen):
                 "reception desk for a printed badge."
             )
         with Vertical(id="visitor-badge-body", classes="panel"):
-            yield Static(_("Welcome! You are checked in."), classes="title", markup=False)
+            title = _("Visitor badge") if self.for_desk else _("Welcome! You are checked in.")
+            yield Static(title, classes="title", markup=False)
             # The QR is 19 rows tall (a 44-character token is a version-3 code: 29 modules and
             # the quiet zone, two modules a row), so on an 80×24 terminal nothing else fits
             # above or below it: every line of text and the Finish button go beside it.
@@ -123,9 +129,22 @@ class VisitorBadgeScreen(KioskScreen):
         self.set_class(size.width < COMPACT_WIDTH or size.height < COMPACT_HEIGHT, "-compact")
 
     def action_finish(self) -> None:
-        self.kiosk.end_session()
+        if self.for_desk:
+            self.dismiss()
+        else:
+            self.kiosk.end_session()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "finish":
-            self.kiosk.end_session()
+            self.action_finish()
+
+
+class DeskVisitorBadgeScreen(VisitorBadgeScreen):
+    """A badge the reception desk could not print, on screen for the visitor to photograph;
+    the desk's own idle time applies, and Finish goes back to the desk."""
+
+    IDLE: ClassVar[IdleKind] = "default"
+
+    def __init__(self, badge: VisitorBadge, printed: PrintOutcome) -> None:
+        super().__init__(badge, printed, for_desk=True)

@@ -19,7 +19,9 @@ from kiosk.screens import reception as reception_screen
 from kiosk.screens.desk_lock import DeskLockScreen
 from kiosk.screens.home import HomeScreen
 from kiosk.screens.reception import ReceptionScreen
+from kiosk.screens.visitor_badge import DeskVisitorBadgeScreen
 from kiosk.settings import IdleSettings, KioskSettings
+from kiosk.widgets.qr_view import QrView
 from kiosk.widgets.visitor_table import VisitorTable
 from tests.conftest import BASE_URL
 from tests.factories import EnrolledDevice
@@ -315,3 +317,24 @@ async def test_a_periodic_refresh_waits_while_the_receptionist_types(
         await settle(pilot)
         assert sorted(shown_names(desk)) == ["Léa Dupont", "Marc Durand"]
         assert "Attendus (2)" in screen_text(app)
+
+
+async def test_reprint_without_a_printer_shows_the_badge_on_screen(
+    make_kiosk: KioskFactory, staff: Staff
+) -> None:
+    await staff.visit("Zoé", "Martin", "Initech", approve=True, check_in=True)
+    app = make_kiosk()  # no printer set
+    async with app.run_test(size=SIZE) as pilot:
+        desk = await open_desk(pilot)
+        await pilot.click("#list-on_site")
+        await pilot.pause()
+        await pilot.click("#reprint")
+        await settle(pilot)
+        badge = app.screen
+        assert isinstance(badge, DeskVisitorBadgeScreen)
+        assert "Zoé Martin" in screen_text(app)
+        assert badge.query_one(QrView).payload == badge.badge.checkout_token
+        await pilot.click("#finish")
+        await settle(pilot)
+        assert app.screen is desk  # back at the desk, still signed in
+        assert app.session is not None
