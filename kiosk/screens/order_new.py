@@ -50,6 +50,9 @@ ALLERGENS: dict[str, str] = {
     "molluscs": N_("molluscs"),
 }
 
+NAME_MAX = 200
+"""A dish's name as the catalogue may hold it: shown whole, wrapped in its column."""
+
 UNAVAILABLE: dict[str, str] = {
     "sold_out": N_("sold out"),
     "deadline_passed": N_("ordering deadline passed"),
@@ -112,7 +115,8 @@ class OrderNewScreen(KioskScreen):
 
     def _item_row(self, index: int, item: CatalogueItem) -> ComposeResult:
         price = format_money(item.price.amount_cents, item.price.currency, get_language())
-        text = f"{plain(item.name, max_length=40)} · {price}"
+        # The whole name, wrapped in its column (a long dish name was cut at 40 characters).
+        text = f"{plain(item.name, max_length=NAME_MAX)} · {price}"
         if not item.available and item.reason is not None:
             text += " · " + _(UNAVAILABLE[item.reason])
         allergens = allergen_text(item.allergens)

@@ -19,6 +19,7 @@ import datetime as dt
 import time
 from typing import TYPE_CHECKING, ClassVar, Literal
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -125,11 +126,13 @@ class ReceptionScreen(KioskScreen):
                 yield Button(_("Back"), id="back", compact=True)
 
     def _columns(self) -> list[Column]:
+        # As wide as its longest text in this language ("arrivé 06:15" was cut at 11 cells).
+        times = ("00:00–00:00", _("in {time}").format(time="00:00"))
         return [
             Column(_("Visitor")),
             Column(_("Company")),
             Column(_("Host")),
-            Column(_("Time"), 11),
+            Column(_("Time"), max(cell_len(text) for text in times)),
             Column(_("Status"), 16),
         ]
 

@@ -167,3 +167,21 @@ async def test_unavailable_items_are_greyed_with_the_reason(
         await pilot.click(f"#plus-{item_index(screen, 'PLAT')}")
         await pilot.pause()
         assert screen.quantities == {"PLAT": 1}
+
+
+async def test_a_long_dish_name_is_shown_whole(
+    make_kiosk: KioskFactory, factory: Factory, site: Site, clock: ManualClock
+) -> None:
+    name = "Filet de lieu jaune rôti, écrasé de pommes de terre à l'huile d'olive et sauce vierge"
+    await load(
+        factory,
+        site,
+        f'[[items]]\ncode = "LIEU"\nname = "{name}"\nprice_cents = 1290\nvat_rate_bp = 1000\n',
+    )
+    at_paris(clock, 9, 0)
+    await factory.account(site, "jeanne", pin=PIN)
+    app = make_kiosk()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_new_order(pilot)
+        text = app.screen.query_one(".order-item-text").render()
+        assert name in str(text)  # wrapped in its column, not cut at 40 characters

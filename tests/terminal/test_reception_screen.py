@@ -5,6 +5,7 @@ before on the service; a periodic refresh waits while the receptionist types."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -338,3 +339,14 @@ async def test_reprint_without_a_printer_shows_the_badge_on_screen(
         await settle(pilot)
         assert app.screen is desk  # back at the desk, still signed in
         assert app.session is not None
+
+
+async def test_the_arrival_time_is_shown_whole(make_kiosk: KioskFactory, staff: Staff) -> None:
+    await staff.visit("Zoé", "Martin", "Initech", approve=True, check_in=True)
+    app = make_kiosk()
+    async with app.run_test(size=(80, 24)) as pilot:
+        desk = await open_desk(pilot)
+        await pilot.click("#list-on_site")
+        await pilot.pause()
+        text = drawn(desk.query_one(VisitorTable))
+        assert re.search(r"arrivé \d\d:\d\d", text), text
