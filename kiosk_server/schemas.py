@@ -96,6 +96,9 @@ class VerificationCodeRequest(BaseModel):
     solution_code: RequiredText = SolutionCode
     identifier: RequiredText = Identifier
     purpose: Literal["activate", "reset_pin"]
+    language: Literal["fr", "en"] | None = Field(
+        None, description="The message's language: the terminal's now (default: the site's)."
+    )
 
 
 class VerificationCodeSent(BaseModel):

@@ -168,10 +168,20 @@ class KioskClient:
         return await self._call("POST", "/v1/auth/connect", Connected, json=body)
 
     async def send_verification_code(
-        self, solution_code: str, identifier: str, purpose: VerificationPurpose
+        self,
+        solution_code: str,
+        identifier: str,
+        purpose: VerificationPurpose,
+        language: str | None = None,
     ) -> VerificationSent:
-        """`POST /v1/auth/verification-codes`: send a code to the account's contact."""
-        body = {"solution_code": solution_code, "identifier": identifier, "purpose": purpose}
+        """`POST /v1/auth/verification-codes`: send a code to the account's contact, in
+        `language` (the terminal's now; the site's when None)."""
+        body = {
+            "solution_code": solution_code,
+            "identifier": identifier,
+            "purpose": purpose,
+            "language": language,
+        }
         return await self._call("POST", "/v1/auth/verification-codes", VerificationSent, json=body)
 
     async def check_verification_code(

@@ -12,7 +12,7 @@ from textual.containers import Center, Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Static
 
-from kiosk.i18n import _
+from kiosk.i18n import _, get_language
 from kiosk.screens.base import IdleKind, KioskScreen, SignIn, problem_code
 from kiosk.text import plain
 from kiosk.widgets.keypad import Keypad
@@ -118,7 +118,10 @@ class VerificationScreen(KioskScreen):
     async def send_code(self) -> None:
         """Ask the service to send a code to the account's contact."""
         sent = await self.kiosk.api().send_verification_code(
-            self.sign_in.solution_code, self.sign_in.identifier, self.purpose
+            self.sign_in.solution_code,
+            self.sign_in.identifier,
+            self.purpose,
+            language=get_language(),
         )
         self.destination = sent.destination
         self.message = ""

@@ -72,6 +72,7 @@ async def send_verification_code(
         site=site_for_code(device, body.solution_code),
         identifier=body.identifier,
         purpose=body.purpose,
+        language=body.language,
         argon2=argon2,
         now=clock.now(),
     )

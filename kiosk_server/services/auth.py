@@ -136,9 +136,12 @@ async def identify(
     )
 
 
-def _code_message(site: Site, code: str, minutes: int) -> tuple[str, str]:
-    """Subject and body of a verification code message, in the site's language."""
-    if site.locale.lower().startswith("fr"):
+def _code_message(
+    site: Site, code: str, minutes: int, language: str | None = None
+) -> tuple[str, str]:
+    """Subject and body of a verification code message, in `language` (the one the person
+    uses at the terminal), else the site's."""
+    if (language or site.locale).lower().startswith("fr"):
         return (
             "Votre code de vérification",
             f"Votre code de vérification : {code}. Il est valable {minutes} minutes.",
@@ -158,6 +161,7 @@ async def send_verification_code(
     purpose: Purpose,
     argon2: Argon2,
     now: dt.datetime,
+    language: str | None = None,
 ) -> schemas.VerificationCodeSent:
     """Send a new code to the account's contact (email, else phone); it replaces earlier ones."""
     settings = site_settings(site)
@@ -220,7 +224,7 @@ async def send_verification_code(
             expires_at=expires_at,
         )
     )
-    subject, body = _code_message(site, code, settings.verification_code_minutes)
+    subject, body = _code_message(site, code, settings.verification_code_minutes, language)
     await enqueue_message(
         session,
         site=site,

@@ -316,3 +316,19 @@ async def test_enter_on_an_incomplete_pin_says_what_is_missing(
         await pilot.pause()
         assert "Tapez les 6 chiffres." in screen_text(app)
         assert app.session is None
+
+
+async def test_the_code_is_sent_in_the_language_of_the_kiosk(
+    make_kiosk: KioskFactory, factory: Factory, site: Site
+) -> None:
+    """The site is French; the person switched the kiosk to English: the mail is English."""
+    await factory.account(site, "paul", name="Paul Durand", email="paul@example.com")
+    app = make_kiosk(language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await _reach_identifier(pilot, "paul")
+        assert isinstance(app.screen, VerificationScreen)
+        await pilot.click("#send")
+        await settle(pilot)
+        (message,) = await factory.outbox("paul@example.com")
+        assert message.subject == "Your verification code"
+        assert "It is valid for" in message.body
