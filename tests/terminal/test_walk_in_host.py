@@ -91,3 +91,17 @@ async def test_the_walk_in_request_itself_offers_let_in_and_decline(
         assert "Le visiteur peut entrer" in screen_text(app)
         assert "Approuvée" in screen_text(app)
     assert (await staff.host.visit(asked.visit_id)).state == "approved"
+
+
+async def test_a_notice_is_shown_in_the_language_of_the_kiosk(
+    make_kiosk: KioskFactory, staff: Staff
+) -> None:
+    """The site is French, so the service wrote "Votre visiteur est arrivé"; the person reads
+    the kiosk in English."""
+    await staff.visit("Léa", "Dupont", "ACME", approve=True, check_in=True)
+    app = make_kiosk(language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "H1")
+        text = screen_text(app)
+        assert "Your visitor has arrived" in text
+        assert "Votre visiteur" not in text
