@@ -40,16 +40,15 @@ class VisitorBadgeScreen(KioskScreen):
         Binding("escape", "finish", "Finish", show=False, id="visitor_badge.finish"),
     ]
 
-    def __init__(
-        self, badge: VisitorBadge, printed: PrintOutcome, *, for_desk: bool = False
-    ) -> None:
+    FOR_DESK: ClassVar[bool] = False
+    """Shown by the reception desk (a badge it could not print): Finish goes back to the desk,
+    whose session goes on."""
+
+    def __init__(self, badge: VisitorBadge, printed: PrintOutcome) -> None:
         super().__init__()
         self.badge = badge
         self.printed = printed
         """What became of the printout."""
-        self.for_desk = for_desk
-        """Shown by the reception desk (a badge it could not print): Finish goes back to the
-        desk, whose session goes on."""
 
     @property
     def shows_qr(self) -> bool:
@@ -65,7 +64,7 @@ class VisitorBadgeScreen(KioskScreen):
                 "reception desk for a printed badge."
             )
         with Vertical(id="visitor-badge-body", classes="panel"):
-            title = _("Visitor badge") if self.for_desk else _("Welcome! You are checked in.")
+            title = _("Visitor badge") if self.FOR_DESK else _("Welcome! You are checked in.")
             yield Static(title, classes="title", markup=False)
             # The QR is 19 rows tall (a 44-character token is a version-3 code: 29 modules and
             # the quiet zone, two modules a row), so on an 80×24 terminal nothing else fits
@@ -129,7 +128,7 @@ class VisitorBadgeScreen(KioskScreen):
         self.set_class(size.width < COMPACT_WIDTH or size.height < COMPACT_HEIGHT, "-compact")
 
     def action_finish(self) -> None:
-        if self.for_desk:
+        if self.FOR_DESK:
             self.dismiss()
         else:
             self.kiosk.end_session()
@@ -145,6 +144,4 @@ class DeskVisitorBadgeScreen(VisitorBadgeScreen):
     the desk's own idle time applies, and Finish goes back to the desk."""
 
     IDLE: ClassVar[IdleKind] = "default"
-
-    def __init__(self, badge: VisitorBadge, printed: PrintOutcome) -> None:
-        super().__init__(badge, printed, for_desk=True)
+    FOR_DESK = True

@@ -23,7 +23,6 @@ from kiosk_server.services import visits as visit_rules
 from kiosk_server.services.auth import SignedInPerson
 from kiosk_server.services.invitations import Presented
 from kiosk_server.services.visits import Actor
-from kiosk_server.site_settings import SiteSettings
 from kiosk_server.tokens.invitation import new_invitation_nonce
 
 LISTED_STATES = ("requested", "approved", "checked_in", "checked_out")
@@ -400,5 +399,5 @@ async def walk_in(
         state="requested",
         host_name=host.name,
         invitation_token=invitations.token_for(site, visitor, visit),
-        wait_seconds=SiteSettings.model_validate(site.settings or {}).walk_in_wait_seconds,
+        wait_seconds=auth.site_settings(site).walk_in_wait_seconds,
     )

@@ -601,6 +601,17 @@ async def approve_visit(
     return await detail(session, visit=visit)
 
 
+async def _hosts_walk_in(
+    session: AsyncSession, *, host: Account, visit_id: int, refusal: str
+) -> Visit:
+    """The host's visit, locked, when it is a walk-in who asked for them (hosts answer only
+    those: `visit-transition-forbidden` with `refusal` for the others)."""
+    visit = await host_visit(session, host=host, visit_id=visit_id, lock=True)
+    if not visit.walk_in:
+        raise ProblemError("visit-transition-forbidden", refusal)
+    return visit
+
+
 async def host_approves_walk_in(
     session: AsyncSession,
     *,
@@ -612,11 +623,9 @@ async def host_approves_walk_in(
 ) -> sv.VisitDetail:
     """A host approves a walk-in who asked for them (other requests are reception's to
     approve: `visit-transition-forbidden`)."""
-    visit = await host_visit(session, host=host, visit_id=visit_id, lock=True)
-    if not visit.walk_in:
-        raise ProblemError(
-            "visit-transition-forbidden", "Reception approves the visits you declare."
-        )
+    visit = await _hosts_walk_in(
+        session, host=host, visit_id=visit_id, refusal="Reception approves the visits you declare."
+    )
     return await approve_visit(session, site=site, visit=visit, actor=Actor(device, host), now=now)
 
 
@@ -631,11 +640,12 @@ async def host_declines_walk_in(
 ) -> sv.VisitDetail:
     """A host declines a walk-in who asked for them: the visit is rejected, and the visitor
     waiting at the kiosk is told to ask the reception desk (only walk-ins, as for approving)."""
-    visit = await host_visit(session, host=host, visit_id=visit_id, lock=True)
-    if not visit.walk_in:
-        raise ProblemError(
-            "visit-transition-forbidden", "Reception decides on the visits you declare."
-        )
+    visit = await _hosts_walk_in(
+        session,
+        host=host,
+        visit_id=visit_id,
+        refusal="Reception decides on the visits you declare.",
+    )
     return await reject_visit(
         session, site=site, visit=visit, actor=Actor(device, host), reason="", now=now
     )
