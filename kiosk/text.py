@@ -6,6 +6,7 @@ never as markup.)"""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # ECMA-48 sequences, in their 7-bit (ESC ...) and 8-bit (C1) forms. Control strings (OSC, DCS,
 # SOS, PM, APC) run to their terminator, or to the end of the text when it has none, as a
@@ -49,3 +50,23 @@ def plain(text: str, *, max_length: int | None = None) -> str:
             return ""
         cleaned = cleaned[: max_length - 1] + ELLIPSIS
     return cleaned
+
+
+class _WithoutMarks(dict[int, int | None]):
+    """A `str.translate` table that drops combining marks (accents once decomposed), filled in
+    as characters are met: a table of every mark would take a scan of all of Unicode."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_WITHOUT_MARKS = _WithoutMarks()
+
+
+def fold(text: str) -> str:
+    """`text` for matching: accents removed, case folded (as the service's searches do)."""
+    if text.isascii():
+        return text.casefold()  # Decomposing plain ASCII changes nothing.
+    return unicodedata.normalize("NFKD", text).translate(_WITHOUT_MARKS).casefold()

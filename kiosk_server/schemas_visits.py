@@ -37,6 +37,7 @@ VISIT_PROBLEMS: dict[str, tuple[int, str]] = {
     "visitor-not-checked-in": (409, "Visitor not checked in"),
     "host-unknown": (404, "Unknown host"),
     "host-ambiguous": (409, "Several hosts with this name"),
+    "host-search-off": (403, "Host search turned off"),
     "rules-not-accepted": (422, "Site rules not accepted"),
     "invitation-unknown": (404, "Unknown invitation"),
     "invitation-other-site": (403, "Invitation of another site"),
@@ -283,6 +284,14 @@ class RollCall(BaseModel):
     site: SiteRef
     generated_at: dt.datetime
     people: list[RollCallRow]
+
+
+class HostMatches(BaseModel):
+    """The people of the site whose name matches what a visitor typed: names only, five at
+    most; `more` when others match too (the visitor types on)."""
+
+    names: list[str]
+    more: bool
 
 
 class WalkInCreated(BaseModel):

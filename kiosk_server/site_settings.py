@@ -59,6 +59,10 @@ class SiteSettings(BaseModel):
     walk_in_wait_seconds: int = Field(180, ge=1, le=3600)
     """How long a visitor without an invitation waits at the kiosk for their host's answer
     before the kiosk sends them to the reception desk."""
+    walk_in_host_search: bool = True
+    """Whether a visitor without an invitation may look their host up by typing part of the
+    name (three letters at least; five names at most, names only). Off: the host's full name
+    must be typed exactly as it is stored."""
     overdraft_limit_cents: int = Field(0, ge=0)
     """How far below zero a balance may go, in cents (0: not at all). Credits are always taken;
     only debits are refused past it."""

@@ -37,6 +37,7 @@ from kiosk.api.models import (
     DeskVisit,
     DeviceInfo,
     Health,
+    HostMatches,
     Identity,
     Me,
     Notification,
@@ -516,6 +517,12 @@ class KioskClient:
         """`POST /v1/visitor-desk/check-out` with the badge's QR, or the code and last name."""
         body = self._credentials(token, code, last_name, "fr")
         return await self._call("POST", "/v1/visitor-desk/check-out", CheckedOut, json=body)
+
+    async def desk_hosts(self, typed: str, solution_code: str | None = None) -> HostMatches:
+        """`GET /v1/visitor-desk/hosts`: the names of the site's people matching what a visitor
+        typed, for them to pick their host (five at most; none before three letters)."""
+        query = {"q": typed} | ({"solution_code": solution_code} if solution_code else {})
+        return await self._call("GET", f"/v1/visitor-desk/hosts?{urlencode(query)}", HostMatches)
 
     async def desk_walk_in(
         self, visitor: VisitorInput, host_full_name: str, solution_code: str | None = None

@@ -511,6 +511,13 @@ class RollCall(_Answer):
     people: list[RollCallRow]
 
 
+class HostMatches(_Answer):
+    """Names of the site's people matching what a visitor typed; `more` when others match."""
+
+    names: list[str]
+    more: bool = False
+
+
 class WalkInCreated(_Answer):
     """A walk-in's visit, requested for today. The visitor kiosk may keep
     `invitation_token` while the visitor waits, to check them in once approved."""

@@ -41,6 +41,10 @@ class SignIn:
     """What the person typed to say who they are."""
 
 
+BACKGROUND_GROUP = "background"
+"""Workers of this group (a search as the person types) work beside what the person does:
+they neither end the screen's busy state nor report a problem (they handle their own)."""
+
 SERVICE_UNAVAILABLE = N_("The service cannot be reached. Try again in a moment.")
 
 # Problem codes (docs/api.md) → what a person reads. Never how close anyone is to a limit.
@@ -301,6 +305,8 @@ class KioskScreen(Screen[None]):
 
     @on(Worker.StateChanged)
     def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == BACKGROUND_GROUP:
+            return
         if event.state == WorkerState.ERROR:
             self.set_busy(False)
             self.on_problem(event.worker.error)

@@ -30,8 +30,8 @@ from textual.widgets import Button, Input, Static
 from kiosk.i18n import _
 from kiosk.screens.base import IdleKind, KioskScreen
 from kiosk.screens.tickets import local_time, site_zone
-from kiosk.text import plain
-from kiosk.widgets.visitor_table import Column, TableRow, VisitorTable, fold
+from kiosk.text import fold, plain
+from kiosk.widgets.visitor_table import Column, TableRow, VisitorTable
 
 if TYPE_CHECKING:
     from textual.timer import Timer

@@ -1,10 +1,10 @@
 """Declaring or editing a visit request: one or more visitors (first and last name, company, email
 and/or phone), a day or a range of days, the arrival window, the reason and an optional place.
 
-Dates and times are checked for their form here (a date that is not one); everything else (a
-day in the past, an end before the start, an email that is not one) is the service's word, shown
-field by field next to the field it is about (`errors` of `validation-failed`: `first_day`,
-`visitors.0.email`...).
+Dates and times are checked for their form here (a date that is not one), with the fields that
+must not be empty, all at once; everything else (a day in the past, an end before the start, an
+email that is not one) is the service's word, shown field by field next to the field it is about
+(`errors` of `visit-invalid`: `first_day`, `visitors.0.email`...), all at once too.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 VISITOR_FIELDS = ("first_name", "last_name", "company", "email", "phone")
 VISIT_FIELDS = ("first_day", "last_day", "arrival_from", "arrival_until", "reason", "place")
 MAX_VISITORS = 10
+NAMES = ("first_name", "last_name")
+"""A visitor's fields that are never empty."""
 
 _DAY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
 _ISO_DAY = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
@@ -247,6 +249,12 @@ class VisitFormScreen(KioskScreen):
             times[name] = parse_time(text)
             if times[name] is None:
                 errors[name] = _("Write the time as HH:MM.") if text else _("Required.")
+        # What the service would refuse before looking at the rest (a field left empty) is
+        # said here with the dates, so that every wrong field shows at once.
+        required = [f"visitors-{i}-{name}" for i in range(self.visitor_count) for name in NAMES]
+        for ident in (*required, "reason"):
+            if not self.values.get(ident, "").strip():
+                errors[ident] = _("Required.")
         self._show_errors(errors)
         if errors:
             self.show_message(_("Some fields are missing or wrong. See the messages next to them."))

@@ -1,6 +1,8 @@
-"""A visitor without an invitation asks for their host by full name (an exact match: the kiosk
-never lists staff). The host (or reception) is asked to confirm; the visitor waits here while
-the kiosk asks the service every few seconds, then goes on to the visit and its rules."""
+"""A visitor without an invitation asks for their host. They type the first letters of the
+host's name and pick them among the few names that match (names only, five at most, none before
+three letters; a site may turn this off, and the full name is then typed exactly). The host (or
+reception) is asked to confirm; the visitor waits here while the kiosk asks the service every
+few seconds, then goes on to the visit and its rules."""
 
 from __future__ import annotations
 
@@ -8,27 +10,31 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-from textual import work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Button, Input, Select, Static
+from textual.widgets import Button, Input, OptionList, Select, Static
+from textual.widgets.option_list import Option
 
 from kiosk.i18n import _, get_language
-from kiosk.screens.base import IdleKind, KioskScreen
+from kiosk.screens.base import BACKGROUND_GROUP, IdleKind, KioskScreen
 from kiosk.screens.visitor_visit import (
     NAME_MAX,
     DeskCredentials,
     VisitorVisitScreen,
     visitor_error_text,
 )
-from kiosk.text import plain
+from kiosk.text import fold, plain
 
 if TYPE_CHECKING:
     from kiosk.api.models import DeskVisit
 
 Stage = Literal["form", "waiting", "declined", "timed-out"]
+
+MIN_HOST_QUERY = 3
+"""Letters typed before names are offered (the service offers none before)."""
 
 # Answers that mean "not yet": the host has not confirmed.
 _NOT_YET = frozenset({"invitation-not-approved"})
@@ -45,6 +51,8 @@ class VisitorWalkInScreen(KioskScreen):
     ]
     POLL_SECONDS: ClassVar[float] = 3.0
     """How often the kiosk asks whether the host confirmed."""
+    SEARCH_PAUSE: ClassVar[float] = 0.25
+    """How long typing pauses before the names matching it are asked for."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -56,6 +64,10 @@ class VisitorWalkInScreen(KioskScreen):
         self.host_name = ""
         """The host's name as the service knows it (once the request is made)."""
         self._credentials: DeskCredentials | None = None
+        self._search_off = False
+        """The site keeps its people unlisted: the host's full name is typed exactly."""
+        self._offered: list[str] = []
+        """The names the list of hosts shows."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="visitor-walk-in-body", classes="panel"):
@@ -67,10 +79,22 @@ class VisitorWalkInScreen(KioskScreen):
     def _compose_form(self) -> ComposeResult:
         yield Static(_("No invitation? Ask for your host"), classes="title", markup=False)
         yield Static(
-            _("Type your name and your host's first and last name, as they are written."),
+            _("Type your name and your host's first and last name, as they are written.")
+            if self._search_off
+            else _("Type your name, then the first letters of your host's name and pick them."),
             classes="hint",
             markup=False,
         )
+        if len(self.kiosk.sites) > 1:
+            # The terminal knows its sites: the visitor picks theirs by name (a solution code
+            # is for the people who work there), first, as the host is looked up on it.
+            yield Select(
+                [(Content(name), code) for code, name in self.kiosk.sites],
+                prompt=_("The site you are visiting"),
+                id="walk-in-site",
+                classes="while-idle",
+                compact=True,
+            )
         # Each field has its label above it, which stays while typing (a placeholder vanishes).
         for ident, label, limit in (
             ("walk-in-first-name", _("Your first name"), 100),
@@ -80,15 +104,9 @@ class VisitorWalkInScreen(KioskScreen):
         ):
             yield Static(label, classes="field-label", markup=False)
             yield Input(id=ident, max_length=limit, compact=True, classes="while-idle")
-        if len(self.kiosk.sites) > 1:
-            # The terminal knows its sites: the visitor picks theirs by name (a solution code
-            # is for the people who work there).
-            yield Select(
-                [(Content(name), code) for code, name in self.kiosk.sites],
-                prompt=_("The site you are visiting"),
-                id="walk-in-site",
-                classes="while-idle",
-            )
+        # The names matching what is typed, drawn over what follows the host's field (as a
+        # Select's list is), so that the form keeps its place at 80×24.
+        yield OptionList(id="walk-in-hosts", markup=False)
         yield self.message_widget()
         with Horizontal(classes="actions"):
             yield Button(_("Back"), id="back")
@@ -122,8 +140,10 @@ class VisitorWalkInScreen(KioskScreen):
             yield Button(_("Finish") if self.stage != "waiting" else _("Cancel"), id="finish")
 
     def on_mount(self) -> None:
-        for first in self.query("#walk-in-first-name").results(Input):
+        # The first field: the site, on a terminal that serves several.
+        for first in self.query("#walk-in-site, #walk-in-first-name"):
             first.focus()
+            break
 
     # The form ------------------------------------------------------------------------------
 
@@ -135,13 +155,110 @@ class VisitorWalkInScreen(KioskScreen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.focus_next()
-        if event.input.id in ("walk-in-host", "walk-in-site") and self._last_input(event.input):
-            self._send()
+        if event.input.id == "walk-in-host" and self._must_pick(event.value):
+            self._ask_to_pick()
+            return
+        if event.input.id == "walk-in-host":
+            self._send()  # the field keeps the focus, to correct the name if it is refused
+        else:
+            self.focus_next()
 
-    def _last_input(self, widget: Input) -> bool:
-        inputs = list(self.query(Input).results(Input))
-        return bool(inputs) and inputs[-1] is widget
+    # Picking the host ----------------------------------------------------------------------
+
+    def _hosts_list(self) -> OptionList:
+        return self.query_one("#walk-in-hosts", OptionList)
+
+    def _ask_to_pick(self) -> None:
+        options = self._hosts_list()
+        options.highlighted = 0
+        options.focus()
+        self.show_message(_("Pick your host in the list."))
+
+    def _must_pick(self, typed: str) -> bool:
+        """Names are offered and what is typed is none of them: sending it would only be
+        refused (and count against the terminal)."""
+        return bool(self._offered) and not self._is_offered(typed)
+
+    def _is_offered(self, typed: str) -> bool:
+        wanted = fold(typed).split()
+        return any(fold(name).split() == wanted for name in self._offered)
+
+    @on(Input.Changed, "#walk-in-host")
+    def _host_typed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._search_off or self._is_offered(event.value):
+            return
+        self._show_hosts([], more=False)
+        self.show_message("")
+        if len(fold(event.value).replace(" ", "")) >= MIN_HOST_QUERY:
+            self._find_hosts(event.value)
+        else:
+            self.workers.cancel_group(self, BACKGROUND_GROUP)
+
+    @work(exclusive=True, exit_on_error=False, group=BACKGROUND_GROUP)
+    async def _find_hosts(self, typed: str) -> None:
+        """Ask for the names matching `typed`, once the visitor paused typing. A failure leaves
+        the list empty: the full name can still be typed."""
+        from kiosk.api.errors import ProblemError, ServiceUnavailable
+
+        await asyncio.sleep(self.SEARCH_PAUSE)
+        solution = self._chosen_site()
+        if solution is None and len(self.kiosk.sites) > 1:
+            self.show_message(_("Choose the site you are visiting."))
+            return
+        try:
+            found = await self.kiosk.api().desk_hosts(typed, solution)
+        except ProblemError as error:
+            if error.code == "host-search-off":
+                self._search_off = True
+                for hint in self.query(".hint").results(Static):
+                    hint.update(
+                        _(
+                            "Type your name and your host's first and last name, as they are written."
+                        )
+                    )
+            return
+        except ServiceUnavailable:
+            return
+        self._show_hosts(found.names, more=found.more)
+        if not found.names:
+            self.show_message(_("Nobody here has a name beginning with these letters."))
+
+    def _show_hosts(self, names: list[str], *, more: bool) -> None:
+        self._offered = list(names)
+        options = self._hosts_list()
+        options.clear_options()
+        # Names come from the service's records: text, never markup.
+        options.add_options([Option(Content(name), id=f"host-{i}") for i, name in enumerate(names)])
+        if more:
+            options.add_option(
+                Option(Content(_("More names match: type more letters.")), disabled=True)
+            )
+        options.display = bool(names)
+
+    def on_key(self, event: events.Key) -> None:
+        focused = self.focused
+        if (
+            event.key == "down"
+            and isinstance(focused, Input)
+            and focused.id == "walk-in-host"
+            and self._offered
+        ):
+            event.stop()
+            self._hosts_list().highlighted = 0
+            self._hosts_list().focus()
+
+    @on(OptionList.OptionSelected, "#walk-in-hosts")
+    def _host_picked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        name = self._offered[event.option_index]
+        host = self.query_one("#walk-in-host", Input)
+        with host.prevent(Input.Changed):
+            host.value = name
+        self._offered = [name]
+        self._hosts_list().display = False
+        self.show_message("")
+        self.query_one("#walk-in-send", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -167,16 +284,25 @@ class VisitorWalkInScreen(KioskScreen):
         if not host:
             self.show_message(_("Type your host's first and last name."))
             return
+        if self._must_pick(host):
+            self._ask_to_pick()
+            return
         solution: str | None = None
         if len(self.kiosk.sites) > 1:
-            chosen = self.query_one("#walk-in-site", Select).value
-            if not isinstance(chosen, str):
+            solution = self._chosen_site()
+            if solution is None:
                 self.show_message(_("Choose the site you are visiting."))
                 return
-            solution = chosen
+        self.workers.cancel_group(self, BACKGROUND_GROUP)
         self.show_message(_("Asking your host…"))
         self.set_busy(True)
         self.ask_host(first, last, self._value("#walk-in-company"), host, solution)
+
+    def _chosen_site(self) -> str | None:
+        for select in self.query("#walk-in-site").results(Select):
+            chosen = select.value
+            return chosen if isinstance(chosen, str) else None
+        return None
 
     # The service ---------------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ Filtering is a scan over pre-folded search keys.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -25,25 +24,7 @@ from textual.reactive import Reactive, reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-
-class _WithoutMarks(dict[int, int | None]):
-    """A `str.translate` table that drops combining marks (accents once decomposed), filled in
-    as characters are met: a table of every mark would take a scan of all of Unicode."""
-
-    def __missing__(self, code: int) -> int | None:
-        kept = None if unicodedata.combining(chr(code)) else code
-        self[code] = kept
-        return kept
-
-
-_WITHOUT_MARKS = _WithoutMarks()
-
-
-def fold(text: str) -> str:
-    """`text` for matching: accents removed, case folded (as the service's search does)."""
-    if text.isascii():
-        return text.casefold()  # Decomposing plain ASCII changes nothing.
-    return unicodedata.normalize("NFKD", text).translate(_WITHOUT_MARKS).casefold()
+from kiosk.text import fold
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,15 +3,20 @@ their invitation, or asks for their host."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from kiosk_server.deps import ClockDep, DbSession, Terminal
+from kiosk_server.fields import PlainText
+from kiosk_server.models import Device, Site
 from kiosk_server.problems import ProblemError, problem_responses
 from kiosk_server.schemas_visits import (
     CheckedOut,
     DeskCheckIn,
     DeskCredentials,
     DeskVisit,
+    HostMatches,
     VisitorBadge,
     WalkInCreated,
     WalkInRequest,
@@ -65,6 +70,36 @@ async def check_out(
     return await invitations.desk_check_out(session, device=device, body=body, now=clock.now())
 
 
+def _site(device: Device, solution_code: str | None) -> Site:
+    """The site a visitor-desk request is for: the named one, or the terminal's only one."""
+    if solution_code:
+        return site_for_code(device, solution_code)
+    if len(device.sites) == 1:
+        return device.sites[0]
+    raise ProblemError("solution-unknown", "Say which site (solution_code).")
+
+
+@router.get(
+    "/hosts",
+    responses=problem_responses(
+        *_DEVICE, "solution-unknown", "terminal-throttled", "host-search-off"
+    ),
+)
+async def hosts(
+    session: DbSession,
+    device: Terminal,
+    clock: ClockDep,
+    q: Annotated[PlainText, Query(max_length=100)],
+    solution_code: Annotated[str | None, Query(max_length=32)] = None,
+) -> HostMatches:
+    """For a visitor without an invitation to pick their host: the names of the site's people
+    in which every typed word begins a word (case and accents ignored), five at most, `more`
+    when others match; nothing before three letters. Names only; `host-search-off` where the
+    site keeps its people unlisted (the full name is then typed for `walk-ins`)."""
+    site = _site(device, solution_code)
+    return await reception.search_hosts(session, site=site, device=device, query=q, now=clock.now())
+
+
 @router.post(
     "/walk-ins",
     status_code=status.HTTP_201_CREATED,
@@ -78,12 +113,7 @@ async def walk_in(
     """A visitor without an invitation asks for their host by full name (exact match; names
     that match nobody count against the terminal). The host is told and approves; the kiosk
     may keep `invitation_token` to check the visitor in once approved."""
-    if body.solution_code:
-        site = site_for_code(device, body.solution_code)
-    elif len(device.sites) == 1:
-        site = device.sites[0]
-    else:
-        raise ProblemError("solution-unknown", "Say which site (solution_code).")
+    site = _site(device, body.solution_code)
     return await reception.walk_in(
         session, site=site, device=device, staff=None, body=body, now=clock.now()
     )

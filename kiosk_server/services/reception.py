@@ -302,6 +302,41 @@ async def _find_host(session: AsyncSession, *, site: Site, full_name: str) -> li
     return [a for a in candidates if wanted and visit_rules.fold_text(a.name) == wanted]
 
 
+MIN_HOST_QUERY = 3
+"""Letters a visitor types before names are offered: fewer would list most of the site."""
+MAX_HOST_MATCHES = 5
+
+
+def _matches(name: str, words: list[str]) -> bool:
+    """Every typed word begins a word of the name (`ma dup` finds `Marie Dupont`)."""
+    parts = visit_rules.fold_text(name).replace("-", " ").split()
+    return all(any(part.startswith(word) for part in parts) for word in words)
+
+
+async def search_hosts(
+    session: AsyncSession, *, site: Site, device: Device, query: str, now: dt.datetime
+) -> sv.HostMatches:
+    """Names of the site's people matching what a visitor typed at the visitor desk, for them
+    to pick their host: names only, a few at a time, none before `MIN_HOST_QUERY` letters, and
+    not at all on a throttled terminal or where the site turned the search off."""
+    settings = auth.site_settings(site)
+    if not settings.walk_in_host_search:
+        raise ProblemError(
+            "host-search-off", "This site does not list its people: type the full name."
+        )
+    await auth.check_throttle(session, device=device, settings=settings, now=now)
+    words = visit_rules.fold_text(query).replace("-", " ").split()
+    if sum(len(word) for word in words) < MIN_HOST_QUERY:
+        return sv.HostMatches(names=[], more=False)
+    names = (
+        await session.scalars(
+            select(Account.name).where(Account.site_id == site.id, Account.status != "blocked")
+        )
+    ).all()
+    found = sorted({name for name in names if _matches(name, words)}, key=visit_rules.fold_text)
+    return sv.HostMatches(names=found[:MAX_HOST_MATCHES], more=len(found) > MAX_HOST_MATCHES)
+
+
 def _walk_in_notice(site: Site, visitor: VisitVisitor) -> tuple[str, str]:
     who = visit_rules.visitor_name(visitor)
     company = f" ({visitor.company})" if visitor.company else ""

@@ -314,3 +314,78 @@ async def test_several_people_with_the_hosts_name(
         json={**visitor("Paul", "Nguyen"), "host_full_name": "Hélène Girard"},
     )
     assert_problem(asked, 409, "host-ambiguous")
+
+
+async def test_a_visitor_finds_their_host_by_the_first_letters_names_only(
+    people: People, factory: Factory, site: Site
+) -> None:
+    for number, name in enumerate(
+        (
+            "Marc Girardin",
+            "Margaux Dupré",
+            "Martine Roux",
+            "Marius Blanc",
+            "Maryse Petit",
+            "Omar Martel",
+        )
+    ):
+        await factory.account(site, f"M{number}", name=name, email=f"m{number}@example.com")
+    await factory.account(site, "B1", name="Hélène Bloquée", status="blocked")
+    elsewhere = await factory.site("AUTRE", name="Autre site")
+    await factory.account(elsewhere, "H1", name="Hélène Ailleurs")
+
+    async def search(typed: str) -> dict[str, object]:
+        answer = await people.kiosk.get("/v1/visitor-desk/hosts", params={"q": typed})
+        assert answer.status_code == 200, answer.text
+        found: dict[str, object] = answer.json()
+        return found
+
+    # Case, accents and word order do not matter; every typed word begins a word of the name.
+    assert await search("hel") == {"names": ["Hélène Girard"], "more": False}
+    assert await search("GIR hél") == {"names": ["Hélène Girard"], "more": False}
+    assert await search("gira") == {"names": ["Hélène Girard", "Marc Girardin"], "more": False}
+    # Nobody blocked, nobody of another site; names only.
+    assert await search("ailleurs") == {"names": [], "more": False}
+    assert await search("bloq") == {"names": [], "more": False}
+    # Fewer than three letters lists nobody; six matches show five and say there are more.
+    assert await search("ma") == {"names": [], "more": False}
+    many = await search("mar")
+    assert many["more"] is True
+    assert many["names"] == [
+        "Marc Girardin",
+        "Margaux Dupré",
+        "Marius Blanc",
+        "Martine Roux",
+        "Maryse Petit",
+    ]
+    # Markup, escapes and over-long text are searched for as text, or refused with a problem.
+    assert await search("[b]mar[/b]") == {"names": [], "more": False}
+    too_long = await people.kiosk.get("/v1/visitor-desk/hosts", params={"q": "m" * 101})
+    assert_problem(too_long, 422, "validation-failed")
+
+
+async def test_a_site_may_keep_its_people_unlisted(
+    people: People, factory: Factory, site: Site
+) -> None:
+    await set_site_settings(factory, site, walk_in_host_search=False)
+    answer = await people.kiosk.get("/v1/visitor-desk/hosts", params={"q": "hélène"})
+    assert_problem(answer, 403, "host-search-off")
+    # The exact full name still works.
+    asked = await people.kiosk.post(
+        "/v1/visitor-desk/walk-ins",
+        json={**visitor("Paul", "Nguyen", email=None), "host_full_name": "Hélène Girard"},
+    )
+    assert asked.status_code == 201, asked.text
+
+
+async def test_a_throttled_terminal_lists_nobody(
+    people: People, factory: Factory, site: Site
+) -> None:
+    await set_site_settings(factory, site, terminal_throttle_failures=2)
+    for guess in ("Jean Inconnu", "Anne Inconnue", "Luc Inconnu"):
+        await people.kiosk.post(
+            "/v1/visitor-desk/walk-ins",
+            json={**visitor("Paul", "Nguyen", email=None), "host_full_name": guess},
+        )
+    answer = await people.kiosk.get("/v1/visitor-desk/hosts", params={"q": "hélène"})
+    assert_problem(answer, 429, "terminal-throttled")

@@ -72,6 +72,9 @@ async def test_a_walk_in_picks_the_site_by_its_name(
             "Site Nord",
         ]
         assert "Code de la solution" not in screen_text(app)
+        # The site comes first (the host is looked up on it); the visitor skips it.
+        assert app.focused is choice
+        await pilot.click("#walk-in-first-name")
         for text in ("Paul", "Nguyen", "Globex", "Hélène Girard"):
             await type_text(pilot, text)
             await pilot.press("enter")

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from textual.pilot import Pilot
+from textual.widgets import Input, OptionList
 
 from kiosk.app import KioskApp
 from kiosk.screens.visitor_badge import VisitorBadgeScreen
@@ -366,16 +367,21 @@ async def test_a_walk_in_names_their_host_and_waits_for_approval(
         await pilot.press("enter")
         await type_text(pilot, "Globex")
         await pilot.press("enter")
-        await type_text(pilot, "Hélène")
+        # The first letters of the host's name offer the names that match, to pick from.
+        await type_text(pilot, "hél")
+        hosts = app.screen.query_one("#walk-in-hosts", OptionList)
+        await wait_until(pilot, lambda: hosts.option_count == 1 and hosts.display)
+        assert str(hosts.get_option_at_index(0).prompt) == "Hélène Girard"
+        # Enter on what is only the beginning of a name sends nothing: it asks to pick.
         await pilot.press("enter")
         await settle(pilot)
-        assert "Personne de ce nom n'a été trouvé" in screen_text(app)
-        assert app.screen.stage == "form"
-        host = app.screen.query_one("#walk-in-host")
-        host.value = ""  # type: ignore[attr-defined]
-        host.focus()
-        await type_text(pilot, "helene GIRARD")
+        assert "Choisissez votre hôte dans la liste" in screen_text(app)
+        assert app.focused is hosts
         await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.query_one("#walk-in-host", Input).value == "Hélène Girard"
+        assert not hosts.display
+        await pilot.press("enter")  # on "Ask my host", which has the focus now
         await wait_until(pilot, lambda: bool(app.screen.query("#walk-in-waiting")))
         assert "Hélène Girard" in screen_text(app) and "Patientez" in screen_text(app)
         async with factory.session_factory() as session:
@@ -387,6 +393,38 @@ async def test_a_walk_in_names_their_host_and_waits_for_approval(
         assert "Paul Nguyen" in screen_text(app)
         await accept_and_check_in(pilot)
         assert isinstance(app.screen, VisitorBadgeScreen)
+
+
+async def test_where_the_site_lists_nobody_the_walk_in_types_the_full_name(
+    make_kiosk: KioskFactory, people: People, factory: Factory, site: Site, clock: ManualClock
+) -> None:
+    await set_site_settings(factory, site, walk_in_host_search=False)
+    set_local(clock, DAY, "11:00")
+    app = make_kiosk()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_visitor(pilot)
+        await pilot.click("#visitor-walk-in")
+        await settle(pilot)
+        for text in ("Paul", "Nguyen", "Globex"):
+            await type_text(pilot, text)
+            await pilot.press("enter")
+        await type_text(pilot, "Hélène")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, VisitorWalkInScreen)
+        await wait_until(pilot, lambda: "tels qu'ils s'écrivent" in screen_text(app))
+        assert not screen.query_one("#walk-in-hosts", OptionList).display
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Personne de ce nom n'a été trouvé" in screen_text(app)
+        assert screen.stage == "form"
+        host = screen.query_one("#walk-in-host", Input)
+        assert app.focused is host
+        host.value = ""
+        await type_text(pilot, "helene GIRARD")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.stage == "waiting")
+        assert "Hélène Girard" in screen_text(app)
 
 
 async def test_a_walk_in_nobody_answers_is_sent_to_reception_after_the_sites_wait(

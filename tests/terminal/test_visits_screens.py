@@ -133,3 +133,7 @@ async def test_a_day_that_does_not_exist_is_said_so(make_kiosk: KioskFactory, st
         await settle(pilot)
         assert error_next_to(pilot, "first_day") == "Ce jour n'existe pas."
         assert error_next_to(pilot, "last_day") == "Écrivez la date sous la forme JJ/MM/AAAA."
+        # Every wrong field at once: the empty ones too, not in a second round.
+        for field in ("visitors-0-first_name", "visitors-0-last_name", "reason"):
+            assert error_next_to(pilot, field) == "Obligatoire."
+        assert error_next_to(pilot, "visitors-0-company") == ""
