@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -362,6 +363,10 @@ class Notification(Base):
     """`order_ready`, `top_up_credited`, `visitor_arrived`..."""
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
+    """The facts `title` and `body` are made of (`pickup_number`, `visitor_name`...): a terminal
+    words the notification in its own language from `kind` and these (the service writes
+    `title` and `body` in the site's, for the email)."""
     created_at: Mapped[dt.datetime]
     read_at: Mapped[dt.datetime | None]
 
@@ -399,6 +404,9 @@ class CatalogueItem(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     """Display order, as in the loaded file."""
+    translations: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
+    """By language code (`en`): `{"name": ..., "description": ...}`, what a terminal in that
+    language shows instead of `name` and `description` (the site's language)."""
 
 
 class PickupCounter(Base):

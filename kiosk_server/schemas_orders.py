@@ -17,6 +17,13 @@ MAX_QUANTITY = 20
 MAX_LINES = 30
 
 
+class ItemText(BaseModel):
+    """An item's name and description in one language."""
+
+    name: str
+    description: str
+
+
 class CatalogueItemOut(BaseModel):
     """An item of the site's catalogue as the terminal shows it. Unavailable items are listed
     too (greyed), with the reason."""
@@ -39,6 +46,9 @@ class CatalogueItemOut(BaseModel):
     """Times of day in the site's time zone."""
     stock: int | None = None
     """Units left; null: unlimited."""
+    translations: dict[str, ItemText] = Field(default_factory=dict)
+    """By two-letter language code: the name and description for a terminal in that language
+    (`name` and `description` are in the site's); a language not listed uses those."""
 
 
 class Catalogue(BaseModel):
@@ -162,6 +172,11 @@ class NotificationOut(BaseModel):
     kind: str
     title: str
     body: str
+    data: dict[str, str | int] = Field(default_factory=dict)
+    """The facts the notification is made of, by kind, for a terminal to word it in its own
+    language (`title` and `body` are in the site's): `order_ready`: `pickup_number`;
+    `visitor_arrived` and `visit_request`: `visitor_name`, `company`; `top_up_credited`:
+    `amount_cents`, `currency`."""
     created_at: dt.datetime
     read: bool
 

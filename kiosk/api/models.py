@@ -257,6 +257,13 @@ Unavailability = Literal["sold_out", "deadline_passed", "not_now"]
 NotCancellable = Literal["preparation_started", "collected", "already_cancelled", "cutoff_passed"]
 
 
+class ItemText(_Answer):
+    """An item's name and description in one language."""
+
+    name: str
+    description: str
+
+
 class CatalogueItem(_Answer):
     """An item of the site's catalogue. Unavailable ones are listed too, to show greyed out."""
 
@@ -276,6 +283,13 @@ class CatalogueItem(_Answer):
     """Times of day in the site's time zone."""
     stock: int | None = None
     """Units left; None: unlimited."""
+    translations: dict[str, ItemText] = {}
+    """The name and description by language, where the site gave them."""
+
+    def name_in(self, language: str) -> str:
+        """The name in `language` when the site gave one, else in the site's."""
+        own = self.translations.get(language)
+        return own.name if own is not None else self.name
 
 
 class Catalogue(_Answer):
@@ -357,6 +371,9 @@ class Notification(_Answer):
     kind: str
     title: str
     body: str
+    data: dict[str, str | int] = {}
+    """The facts the words are made of (`pickup_number`, `visitor_name`...): the kiosk words
+    the notification in its own language (`kiosk.notices`)."""
     created_at: dt.datetime
     read: bool
 

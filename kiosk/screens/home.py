@@ -14,8 +14,9 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Static
 
-from kiosk.i18n import N_, _, get_language, other_language
+from kiosk.i18n import _, get_language, other_language
 from kiosk.money import format_money
+from kiosk.notices import notice_title
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.welcome import LANGUAGE_NAMES
 from kiosk.text import plain
@@ -26,14 +27,6 @@ if TYPE_CHECKING:
 
 NOTICE_MAX = 70
 MAX_NOTICES = 3
-
-NOTICE_TITLES: dict[str, str] = {
-    "visit_request": N_("A visitor is asking for you"),
-    "visitor_arrived": N_("Your visitor has arrived"),
-    "top_up_credited": N_("Top-up credited"),
-}
-"""Notifications whose title says no more than their kind, shown in the kiosk's language (the
-service writes them in the site's). Others (an order's number...) keep the service's words."""
 
 
 class HomeScreen(KioskScreen):
@@ -172,9 +165,7 @@ class HomeScreen(KioskScreen):
         for item in unread:
             if item.kind == "visit_request" and self.walk_ins:
                 continue  # the visitor's own row says it, with Let in and Decline
-            known = NOTICE_TITLES.get(item.kind)
-            title = _(known) if known else item.title
-            self.notices.insert(0, plain(title, max_length=NOTICE_MAX))
+            self.notices.insert(0, plain(notice_title(item), max_length=NOTICE_MAX))
         del self.notices[MAX_NOTICES:]
         if unread or changed:
             await self.recompose()

@@ -116,7 +116,7 @@ class OrderNewScreen(KioskScreen):
     def _item_row(self, index: int, item: CatalogueItem) -> ComposeResult:
         price = format_money(item.price.amount_cents, item.price.currency, get_language())
         # The whole name, wrapped in its column (a long dish name was cut at 40 characters).
-        text = f"{plain(item.name, max_length=NAME_MAX)} · {price}"
+        text = f"{plain(item.name_in(get_language()), max_length=NAME_MAX)} · {price}"
         if not item.available and item.reason is not None:
             text += " · " + _(UNAVAILABLE[item.reason])
         allergens = allergen_text(item.allergens)
@@ -265,7 +265,10 @@ class OrderNewScreen(KioskScreen):
                 )
             )
             return
-        names = {item.code: plain(item.name, max_length=40) for item in catalogue.items}
+        names = {
+            item.code: plain(item.name_in(get_language()), max_length=40)
+            for item in catalogue.items
+        }
         details = [f"{names[code]} ×{quantity}" for code, quantity in self._lines()]
         session = self.kiosk.session
         if session is not None and session.balance_cents is not None:

@@ -19,7 +19,11 @@ days = ["mon", "tue", "wed", "thu", "fri"]   # optional: every day
 order_deadline = 10:30:00     # optional: orders for today close then
 stock = 20                    # optional: unlimited
 active = true                 # optional
+translations.en = { name = "Dish of the day", description = "..." }   # optional, per language
 ```
+
+`translations` gives a terminal in another language than the site's the item's name and
+description in it (`en`, `fr`...: two letters); what it leaves out stays in the site's.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ ITEM_KEYS = frozenset(
         "order_deadline",
         "stock",
         "active",
+        "translations",
     }
 )
 FRENCH_VAT_RATES_BP = (0, 210, 550, 1000, 2000)
@@ -100,6 +105,7 @@ class ItemSpec:
     order_deadline: dt.time | None
     stock: int | None
     active: bool
+    translations: dict[str, dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -195,6 +201,37 @@ def _days(raw: dict[str, Any], errors: list[str]) -> list[int]:
     return sorted(days)
 
 
+LANGUAGE = re.compile(r"[a-z]{2}")
+
+
+def _translations(raw: dict[str, Any], errors: list[str]) -> dict[str, dict[str, str]]:
+    value = raw.get("translations", {})
+    if not isinstance(value, dict):
+        errors.append('translations must be a table such as translations.en = { name = "..." }')
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    for language, texts in value.items():
+        if not LANGUAGE.fullmatch(language):
+            errors.append(f"translations: {language!r} is not a two-letter language code")
+            continue
+        if not isinstance(texts, dict) or not texts:
+            errors.append(f"translations.{language} must be a table with a name or description")
+            continue
+        errors += [
+            f"translations.{language}: unknown key {key}"
+            for key in sorted(set(texts) - {"name", "description"})
+        ]
+        own: dict[str, str] = {}
+        if "name" in texts:
+            own["name"] = _text(texts, "name", errors, required=True, limit=200)
+        if "description" in texts:
+            own["description"] = _text(
+                texts, "description", errors, required=False, limit=2000, multiline=True
+            )
+        found[language] = own
+    return found
+
+
 def _item(raw: Any, index: int, french: bool) -> tuple[str, ItemSpec | None, list[str]]:
     """The item's code (or its position when it has none), the item, and its errors."""
     if not isinstance(raw, dict):
@@ -224,6 +261,7 @@ def _item(raw: Any, index: int, french: bool) -> tuple[str, ItemSpec | None, lis
     active = raw.get("active", True)
     if not isinstance(active, bool):
         errors.append("active must be true or false")
+    translations = _translations(raw, errors)
     if errors:
         return label, None, errors
     spec = ItemSpec(
@@ -240,6 +278,7 @@ def _item(raw: Any, index: int, french: bool) -> tuple[str, ItemSpec | None, lis
         order_deadline=deadline,
         stock=stock,
         active=bool(active),
+        translations=translations,
     )
     return label, spec, []
 
@@ -305,5 +344,6 @@ async def load_catalogue(session: AsyncSession, *, site_code: str, text: str) ->
         item.stock = spec.stock
         item.active = spec.active
         item.position = position
+        item.translations = {language: dict(texts) for language, texts in spec.translations.items()}
     await session.flush()
     return LoadReport(created=created, updated=updated)

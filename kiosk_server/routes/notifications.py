@@ -31,6 +31,7 @@ def _out(notification: Notification) -> NotificationOut:
         kind=notification.kind,
         title=notification.title,
         body=notification.body,
+        data=dict(notification.data or {}),
         created_at=as_utc(notification.created_at),
         read=notification.read_at is not None,
     )

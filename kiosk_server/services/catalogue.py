@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server.models import CatalogueItem, Site
 from kiosk_server.schemas import Money
-from kiosk_server.schemas_orders import Catalogue, CatalogueItemOut
+from kiosk_server.schemas_orders import Catalogue, CatalogueItemOut, ItemText
 
 ALLERGENS: tuple[str, ...] = (
     "gluten",
@@ -88,6 +88,13 @@ def item_out(item: CatalogueItem, site: Site, local: dt.datetime) -> CatalogueIt
         available_until=item.available_until,
         order_deadline=item.order_deadline,
         stock=item.stock,
+        translations={
+            language: ItemText(
+                name=texts.get("name") or item.name,
+                description=texts.get("description", item.description),
+            )
+            for language, texts in sorted((item.translations or {}).items())
+        },
     )
 
 

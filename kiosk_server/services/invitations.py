@@ -522,6 +522,7 @@ async def record_check_in(
         session,
         account=found.host,
         kind="visitor_arrived",
+        data=visit_rules.visitor_facts(visitor),
         title=title,
         body=body,
         now=now,

@@ -31,17 +31,20 @@ async def notify(
     body: str,
     now: dt.datetime,
     email: bool = False,
+    data: dict[str, str | int] | None = None,
 ) -> Notification:
     """Store a notification for the account (flushed in the caller's transaction, not
     committed). With `email=True` the same title and body also go to the person through the
     outbox: to their email, or by SMS when they only have a phone (nothing when they have
-    neither: the in-app notification is still stored)."""
+    neither: the in-app notification is still stored). `data` holds the facts the words are
+    made of, for a terminal to word them in its own language."""
     notification = Notification(
         site_id=account.site_id,
         account_id=account.id,
         kind=kind[:32],
         title=title[:200],
         body=body,
+        data=dict(data or {}),
         created_at=now,
         read_at=None,
     )

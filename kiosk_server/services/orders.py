@@ -651,6 +651,7 @@ async def transition(
             session,
             account=account,
             kind="order_ready",
+            data={"pickup_number": order.pickup_number},
             title=title,
             body=body,
             now=now,

@@ -425,7 +425,14 @@ async def walk_in(
     )
     title, text = _walk_in_notice(site, visitor)
     await notifications.notify(
-        session, account=host, kind="visit_request", title=title, body=text, now=now, email=True
+        session,
+        account=host,
+        kind="visit_request",
+        title=title,
+        body=text,
+        now=now,
+        email=True,
+        data=visit_rules.visitor_facts(visitor),
     )
     await session.flush()
     return sv.WalkInCreated(

@@ -437,6 +437,7 @@ async def _credit(session: AsyncSession, *, top_up_id: int, now: dt.datetime) ->
         session,
         account=account,
         kind="top_up_credited",
+        data={"amount_cents": top_up.amount_cents, "currency": site.currency},
         title="Rechargement crédité" if _french(site) else "Top-up credited",
         body=(
             f"{amount} ont été ajoutés à votre solde."

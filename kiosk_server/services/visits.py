@@ -78,6 +78,11 @@ def visitor_name(visitor: VisitVisitor) -> str:
     return f"{visitor.first_name} {visitor.last_name}".strip()
 
 
+def visitor_facts(visitor: VisitVisitor) -> dict[str, str | int]:
+    """What a notification about the visitor is made of (its `data`)."""
+    return {"visitor_name": visitor_name(visitor), "company": visitor.company}
+
+
 def window_end(site: Site, visit: Visit) -> dt.datetime:
     """When the visit's last arrival window ends, margin included: after this, an invitation
     no longer checks in, and a visit nobody came to is expired."""

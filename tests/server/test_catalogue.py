@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kiosk_server.admin.catalogue import demo_catalogue_text
+from kiosk_server.admin.catalogue import CatalogueFileError, demo_catalogue_text
 from kiosk_server.cli import main
 from kiosk_server.clock import ManualClock
 from kiosk_server.models import CatalogueItem, Site
@@ -128,6 +128,65 @@ async def test_reloading_updates_by_code_and_inactive_items_disappear(
     assert_problem(await place(kiosk, headers, ("PLAT", 1)), 422, "item-unknown")
 
 
+async def test_an_item_has_its_name_and_description_per_language(
+    kiosk: httpx.AsyncClient, factory: Factory, site: Site, clock: ManualClock
+) -> None:
+    await load(
+        factory,
+        site,
+        """
+        [[items]]
+        code = "CAFE"
+        name = "Café serré"
+        description = "Un expresso court."
+        price_cents = 130
+        vat_rate_bp = 550
+        translations.en = { name = "Ristretto" }
+        translations.de = { name = "Kurzer Espresso", description = "Ein kurzer Espresso." }
+
+        [[items]]
+        code = "EAU"
+        name = "Eau"
+        price_cents = 90
+        vat_rate_bp = 550
+        """,
+    )
+    at_paris(clock, 9, 0)
+    _, headers = await customer(kiosk, factory, site)
+    listed = await items(kiosk, headers)
+    assert listed["CAFE"]["name"] == "Café serré"  # the site's language
+    assert listed["CAFE"]["translations"] == {
+        "de": {"name": "Kurzer Espresso", "description": "Ein kurzer Espresso."},
+        # What a language leaves out stays in the site's.
+        "en": {"name": "Ristretto", "description": "Un expresso court."},
+    }
+    assert listed["EAU"]["translations"] == {}
+
+
+async def test_translations_are_checked_with_the_rest(factory: Factory, site: Site) -> None:
+    with pytest.raises(CatalogueFileError) as refused:
+        await load(
+            factory,
+            site,
+            """
+            [[items]]
+            code = "CAFE"
+            name = "Café"
+            price_cents = 130
+            vat_rate_bp = 550
+            translations.english = { name = "Coffee" }
+            translations.en = { name = "", colour = "brown" }
+            translations.de = { name = "Kaffee\\u001b[2J" }
+            """,
+        )
+    assert refused.value.errors == [
+        "CAFE: translations: 'english' is not a two-letter language code",
+        "CAFE: translations.en: unknown key colour",
+        "CAFE: name must be non-empty text",
+        "CAFE: name must not contain control characters (U+001B)",
+    ]
+
+
 def test_the_example_is_what_the_demo_loads_and_it_loads(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
@@ -146,6 +205,7 @@ def test_the_example_is_what_the_demo_loads_and_it_loads(
     panier = loaded["PANIER-REPAS"]
     assert (panier.kind, panier.stock, str(panier.order_deadline)) == ("service", 20, "10:30:00")
     assert "gluten" in loaded["PLAT-DU-JOUR"].allergens
+    assert loaded["CAFE"].translations == {"en": {"name": "Espresso"}}
 
 
 BROKEN = """

@@ -113,8 +113,8 @@ async def test_ready_tells_the_person_on_the_home_screen_and_by_email(
         assert (await move(kitchen, order["id"], "ready")).status_code == 200
     notes = (await kiosk.get("/v1/me/notifications", headers=headers)).json()
     assert notes["unread_count"] == 1
-    assert [(n["kind"], n["title"], n["read"]) for n in notes["items"]] == [
-        ("order_ready", "Votre commande n°2 est prête", False)
+    assert [(n["kind"], n["title"], n["data"], n["read"]) for n in notes["items"]] == [
+        ("order_ready", "Votre commande n°2 est prête", {"pickup_number": 2}, False)
     ]
     [mail] = await factory.outbox("jeanne@example.com")
     assert mail.channel == "email"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from textual.pilot import Pilot
 from textual.widgets import Button, Digits
@@ -16,8 +17,8 @@ from kiosk.screens.orders import OrdersScreen
 from kiosk_server.clock import ManualClock
 from kiosk_server.models import Account, Order, Site
 from tests.factories import Factory
-from tests.server.orders_support import at_paris, load
-from tests.terminal.conftest import PIN, SIZE, KioskFactory, screen_text, settle
+from tests.server.orders_support import at_paris, kitchen_client, load, move
+from tests.terminal.conftest import PIN, SIZE, KioskFactory, screen_text, settle, wait_until
 from tests.terminal.test_tickets_screen import sign_in
 
 
@@ -185,3 +186,56 @@ async def test_a_long_dish_name_is_shown_whole(
         await open_new_order(pilot)
         text = app.screen.query_one(".order-item-text").render()
         assert name in str(text)  # wrapped in its column, not cut at 40 characters
+
+
+async def test_an_english_kiosk_on_a_french_site_says_dishes_and_notices_in_english(
+    make_kiosk: KioskFactory,
+    factory: Factory,
+    site: Site,
+    clock: ManualClock,
+    service_app: FastAPI,
+) -> None:
+    await load(
+        factory,
+        site,
+        """
+        [[items]]
+        code = "CAFE"
+        name = "Café expresso"
+        price_cents = 120
+        vat_rate_bp = 1000
+        translations.en = { name = "Espresso" }
+
+        [[items]]
+        code = "EAU"
+        name = "Bouteille d'eau"
+        price_cents = 90
+        vat_rate_bp = 550
+        """,
+    )
+    at_paris(clock, 9, 0)
+    jeanne = await factory.account(site, "jeanne", pin=PIN)
+    await factory.ledger_entry(jeanne, 5000)
+    app = make_kiosk(language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_new_order(pilot)
+        text = screen_text(app)
+        assert "Espresso · €1.20" in text and "Café" not in text
+        assert "Bouteille d'eau · €0.90" in text  # no English name given: the site's
+        await pilot.click(f"#plus-{item_index(screen, 'CAFE')}")
+        await pilot.click("#place")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmMoneyScreen)
+        assert "Espresso ×1" in screen_text(app)
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert screen.receipt is not None
+        async with await kitchen_client(service_app, factory, [site]) as kitchen:
+            for state in ("in_preparation", "ready"):
+                moved = await move(kitchen, screen.receipt.id, state)
+                assert moved.status_code == 200, moved.text
+        await pilot.click("#back")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        await wait_until(pilot, lambda: "Your order no. 1 is ready" in screen_text(app))
+        assert "Votre commande" not in screen_text(app)

@@ -1,0 +1,65 @@
+"""A notification worded in the kiosk's language, from its `kind` and `data` (the service writes
+`title` and `body` in the site's language, for the email): an English kiosk on a French site
+says "Your order no. 12 is ready". A kind this kiosk does not know, or one without the facts it
+needs (written before the service kept them), keeps the service's words."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kiosk.i18n import N_, _, get_language
+from kiosk.money import format_money
+from kiosk.text import plain
+
+if TYPE_CHECKING:
+    from kiosk.api.models import Notification
+
+NAME_MAX = 60
+
+TITLES: dict[str, str] = {
+    "visit_request": N_("A visitor is asking for you"),
+    "visitor_arrived": N_("Your visitor has arrived"),
+    "top_up_credited": N_("Top-up credited"),
+    "order_ready": N_("Your order no. %(pickup_number)s is ready"),
+}
+BODIES: dict[str, str] = {
+    "visit_request": N_("%(visitor)s is asking for you at the reception desk."),
+    "visitor_arrived": N_("%(visitor)s has checked in at the reception desk."),
+    "top_up_credited": N_("%(amount)s was added to your balance."),
+    "order_ready": N_("You can collect it now."),
+}
+
+
+def _facts(item: Notification) -> dict[str, str]:
+    """The values the sentences take, as plain text: those the notification holds."""
+    data, facts = item.data, {}
+    if isinstance(data.get("visitor_name"), str):
+        who = plain(str(data["visitor_name"]), max_length=NAME_MAX)
+        company = plain(str(data.get("company") or ""), max_length=NAME_MAX)
+        facts["visitor"] = f"{who} ({company})" if company else who
+    amount, currency = data.get("amount_cents"), data.get("currency")
+    if isinstance(amount, int) and isinstance(currency, str):
+        facts["amount"] = format_money(amount, currency, get_language())
+    if isinstance(data.get("pickup_number"), int):
+        facts["pickup_number"] = str(data["pickup_number"])
+    return facts
+
+
+def _worded(item: Notification, sentences: dict[str, str], fallback: str) -> str:
+    sentence = sentences.get(item.kind)
+    if sentence is None:
+        return plain(fallback)
+    try:
+        return _(sentence) % _facts(item)
+    except KeyError:  # a fact it needs is not there: the service's words
+        return plain(fallback)
+
+
+def notice_title(item: Notification) -> str:
+    """The notification's title in the kiosk's language (plain text)."""
+    return _worded(item, TITLES, item.title)
+
+
+def notice_body(item: Notification) -> str:
+    """The notification's text in the kiosk's language (plain text)."""
+    return _worded(item, BODIES, item.body)
