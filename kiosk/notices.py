@@ -21,12 +21,14 @@ TITLES: dict[str, str] = {
     "visitor_arrived": N_("Your visitor has arrived"),
     "top_up_credited": N_("Top-up credited"),
     "order_ready": N_("Your order no. %(pickup_number)s is ready"),
+    "pin_changed": N_("Your PIN was changed"),
 }
 BODIES: dict[str, str] = {
     "visit_request": N_("%(visitor)s is asking for you at the reception desk."),
     "visitor_arrived": N_("%(visitor)s has checked in at the reception desk."),
     "top_up_credited": N_("%(amount)s was added to your balance."),
     "order_ready": N_("You can collect it now."),
+    "pin_changed": N_("If it was not you, please contact the reception desk."),
 }
 
 

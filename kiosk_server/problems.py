@@ -34,6 +34,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "pin-incorrect": (401, "Incorrect PIN"),
     "pin-malformed": (422, "Malformed PIN"),
     "pin-too-simple": (422, "PIN too simple"),
+    "pin-unchanged": (422, "New PIN same as the current one"),
     "terminal-throttled": (429, "Terminal throttled"),
     "verification-send-limit": (429, "Too many codes sent"),
     "verification-code-invalid": (422, "Incorrect verification code"),

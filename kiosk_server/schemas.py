@@ -127,6 +127,19 @@ class PinSetupRequest(BaseModel):
     pin: PlainText = Field(max_length=32)
 
 
+class PinChangeRequest(BaseModel):
+    """The current PIN, and the new one (six digits, not trivial, not the current one)."""
+
+    current_pin: PlainText = Field(max_length=32)
+    new_pin: PlainText = Field(max_length=32)
+
+
+class PinChanged(BaseModel):
+    """The PIN is changed; the person's other sessions are ended."""
+
+    changed_at: dt.datetime
+
+
 class SignInRequest(BaseModel):
     solution_code: RequiredText = SolutionCode
     identifier: RequiredText = Identifier

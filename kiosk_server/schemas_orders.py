@@ -181,6 +181,14 @@ class NotificationOut(BaseModel):
     read: bool
 
 
+class AllRead(BaseModel):
+    """What marking every notification read did."""
+
+    marked: int
+    """How many were unread."""
+    unread_count: int
+
+
 class NotificationList(BaseModel):
     """The person's latest notifications, unread first, then newest first."""
 

@@ -32,6 +32,8 @@ CONFIG = Path(__file__).resolve().with_name("contract_fuzz.toml")
 SITE = "ACME"
 """The site's solution code (also in `contract_fuzz.toml`)."""
 IDENTIFIER = "F-7"
+PIN_CHANGER = "F-8"
+"""Another person, whose PIN the fuzzer tries to change (wrong PINs lock their account)."""
 PIN = "582043"
 
 MAX_EXAMPLES = int(os.environ.get("KIOSK_FUZZ_MAX_EXAMPLES", "10"))
@@ -55,6 +57,7 @@ async def _set_up(url: str) -> dict[str, str]:
         )
         site = await factory.site(SITE, name="ACME Lyon")
         await factory.account(site, IDENTIFIER, name="Zoé Fuzz", pin=PIN, roles=["reception"])
+        await factory.account(site, PIN_CHANGER, name="Paul Fuzz", pin=PIN)
         return {
             role: (await factory.device([site], role=role, name=role)).key
             for role in ("terminal", "till", "kitchen")
@@ -63,15 +66,15 @@ async def _set_up(url: str) -> dict[str, str]:
         await engine.dispose()
 
 
-def _sign_in(base_url: str, device_key: str) -> str:
+def _sign_in(base_url: str, device_key: str, identifier: str = IDENTIFIER) -> str:
     """A new session for the person on the terminal; its bearer token."""
     answer = httpx.post(
         f"{base_url}/v1/auth/sessions",
         headers={"X-Device-Key": device_key},
-        json={"solution_code": SITE, "identifier": IDENTIFIER, "pin": PIN},
+        json={"solution_code": SITE, "identifier": identifier, "pin": PIN},
     )
     assert answer.status_code == 201, answer.text
-    assert "reception" in answer.json()["me"]["roles"], answer.text
+    assert identifier != IDENTIFIER or "reception" in answer.json()["me"]["roles"], answer.text
     token: str = answer.json()["token"]
     return token
 
@@ -102,6 +105,7 @@ def test_the_service_keeps_its_contract_under_fuzzing(database_url: str, tmp_pat
         # Both before the fuzzing: a few hundred failed sign-ins later, the terminal is throttled.
         token = _sign_in(base_url, keys["terminal"])
         sign_out_token = _sign_in(base_url, keys["terminal"])
+        pin_token = _sign_in(base_url, keys["terminal"], PIN_CHANGER)
         fuzz = subprocess.run(  # noqa: S603 - our interpreter, fixed arguments
             schemathesis_command(base_url, keys["terminal"], token),
             # Its working directory is the test's: whatever it writes stays out of the checkout.
@@ -109,6 +113,7 @@ def test_the_service_keeps_its_contract_under_fuzzing(database_url: str, tmp_pat
             env={
                 **env,
                 "KIOSK_FUZZ_SIGN_OUT_TOKEN": sign_out_token,
+                "KIOSK_FUZZ_PIN_TOKEN": pin_token,
                 "KIOSK_FUZZ_TILL_KEY": keys["till"],
                 "KIOSK_FUZZ_KITCHEN_KEY": keys["kitchen"],
             },

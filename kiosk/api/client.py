@@ -29,6 +29,7 @@ from kiosk.api.errors import (
     ServiceUnavailable,
 )
 from kiosk.api.models import (
+    AllRead,
     BadgeToken,
     CancelReceipt,
     Catalogue,
@@ -45,6 +46,7 @@ from kiosk.api.models import (
     OrderDetail,
     OrderPage,
     OrderReceipt,
+    PinChanged,
     PinSetup,
     ProblemDocument,
     ReceptionDay,
@@ -199,6 +201,11 @@ class KioskClient:
         self._session_token = session.token
         return session.me
 
+    async def change_pin(self, current_pin: str, new_pin: str) -> PinChanged:
+        """`POST /v1/me/pin`: the signed-in person changes their PIN."""
+        body = {"current_pin": current_pin, "new_pin": new_pin}
+        return await self._call("POST", "/v1/me/pin", PinChanged, json=body)
+
     async def sign_in(self, solution_code: str, identifier: str, pin: str) -> Me:
         """`POST /v1/auth/sessions`: sign a person in with their PIN."""
         body = {"solution_code": solution_code, "identifier": identifier, "pin": pin}
@@ -288,9 +295,14 @@ class KioskClient:
             idempotency_key=idempotency_key,
         )
 
-    async def notifications(self) -> NotificationList:
+    async def notifications(self, limit: int | None = None) -> NotificationList:
         """`GET /v1/me/notifications`: unread first, then newest first."""
-        return await self._call("GET", "/v1/me/notifications", NotificationList)
+        path = "/v1/me/notifications" + (f"?limit={int(limit)}" if limit else "")
+        return await self._call("GET", path, NotificationList)
+
+    async def mark_all_notifications_read(self) -> AllRead:
+        """`POST /v1/me/notifications/read-all`."""
+        return await self._call("POST", "/v1/me/notifications/read-all", AllRead)
 
     async def mark_notification_read(self, notification_id: int) -> Notification:
         """`POST /v1/me/notifications/{id}/read` (marking it again changes nothing)."""

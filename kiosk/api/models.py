@@ -378,6 +378,19 @@ class Notification(_Answer):
     read: bool
 
 
+class PinChanged(_Answer):
+    """`POST /v1/me/pin`: the PIN is changed (other sessions ended)."""
+
+    changed_at: dt.datetime
+
+
+class AllRead(_Answer):
+    """`POST /v1/me/notifications/read-all`."""
+
+    marked: int
+    unread_count: int
+
+
 class NotificationList(_Answer):
     """`GET /v1/me/notifications`: unread first, then newest first."""
 

@@ -64,6 +64,7 @@ PROBLEM_MESSAGES: dict[str, str] = {
     "pin-incorrect": N_("Incorrect PIN. Try again."),
     "pin-malformed": N_("The PIN must have exactly 6 digits."),
     "pin-too-simple": N_("This PIN is too simple. Choose another one."),
+    "pin-unchanged": N_("This is your current PIN. Choose another one."),
     "terminal-throttled": N_("This terminal is busy. Please wait a moment."),
     "verification-send-limit": N_("Several codes were sent lately. Try again later."),
     "verification-code-invalid": N_("This code is not right. Check it and try again."),

@@ -46,6 +46,10 @@ class HomeScreen(KioskScreen):
         """Visitors without an invitation who asked for this person at a kiosk and wait for
         their answer: each gets a row with Let in and Decline."""
         self._checked_pending = False
+        self.unread_count = 0
+        """Unread notifications, on the Notifications tile."""
+        self._shown: set[int] = set()
+        """Notifications already shown as notices on this visit."""
 
     def compose(self) -> ComposeResult:
         session = self.kiosk.session
@@ -100,6 +104,8 @@ class HomeScreen(KioskScreen):
                 yield Button(_("My badge"), id="badge", variant="primary")
                 yield Button(_("Tickets"), id="tickets", variant="primary")
                 yield Button(_("My orders"), id="orders", variant="primary")
+                yield Button(self._notifications_label(), id="notifications", variant="primary")
+                yield Button(_("My account"), id="account", variant="primary")
             yield Static(_("Services"), classes="home-group", markup=False)
             with Grid(id="home-services", classes="home-tiles"):
                 yield Button(_("Top up"), id="top-up", variant="success")
@@ -111,6 +117,11 @@ class HomeScreen(KioskScreen):
             with Horizontal(classes="actions"):
                 yield Button(LANGUAGE_NAMES[other_language()], id="language")
                 yield Button(_("Sign out"), id="sign-out", variant="error")
+
+    def _notifications_label(self) -> str:
+        if not self.unread_count:
+            return _("Notifications")
+        return _("Notifications ({count})").format(count=self.unread_count)
 
     def _balance(self) -> Money | None:
         session = self.kiosk.session
@@ -161,17 +172,24 @@ class HomeScreen(KioskScreen):
             self.walk_ins = asking
             changed = True
         notifications = await api.notifications()
-        unread = [item for item in notifications.items if not item.read]
-        for item in unread:
+        # What is new is shown here once; it stays unread (and counted on the Notifications
+        # tile) until the person opens it there.
+        fresh = [
+            item for item in notifications.items if not item.read and item.id not in self._shown
+        ]
+        for item in reversed(fresh):
+            self._shown.add(item.id)
             if item.kind == "visit_request" and self.walk_ins:
                 continue  # the visitor's own row says it, with Let in and Decline
             self.notices.insert(0, plain(notice_title(item), max_length=NOTICE_MAX))
         del self.notices[MAX_NOTICES:]
-        if unread or changed:
+        if fresh or changed:
+            self.unread_count = notifications.unread_count
             await self.recompose()
-        # Seen: marked read once shown (one request each; a failure leaves it for next time).
-        for item in unread:
-            await api.mark_notification_read(item.id)
+        elif notifications.unread_count != self.unread_count:
+            self.unread_count = notifications.unread_count
+            for tile in self.query("#notifications").results(Button):
+                tile.label = self._notifications_label()
 
     # Buttons --------------------------------------------------------------------------------
 
@@ -195,6 +213,14 @@ class HomeScreen(KioskScreen):
             from kiosk.screens.orders import OrdersScreen
 
             self.app.push_screen(OrdersScreen())
+        elif button == "notifications":
+            from kiosk.screens.notifications import NotificationsScreen
+
+            self.app.push_screen(NotificationsScreen())
+        elif button == "account":
+            from kiosk.screens.account import AccountScreen
+
+            self.app.push_screen(AccountScreen())
         elif button == "order":
             from kiosk.screens.order_new import OrderNewScreen
 

@@ -2,24 +2,64 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kiosk_server.deps import CurrentPerson, DbSession
+from kiosk_server.deps import Argon2Dep, ClockDep, CurrentPerson, DbSession, Terminal
 from kiosk_server.problems import problem_responses
-from kiosk_server.schemas import Me
-from kiosk_server.services import accounts
+from kiosk_server.schemas import Me, PinChanged, PinChangeRequest
+from kiosk_server.services import accounts, self_service
+
+_PERSON = (
+    "device-key-missing",
+    "device-key-invalid",
+    "device-role-forbidden",
+    "session-missing",
+    "session-invalid",
+)
 
 router = APIRouter(tags=["me"])
 
 
 @router.get(
     "/me",
-    responses=problem_responses(
-        "device-key-missing",
-        "device-key-invalid",
-        "device-role-forbidden",
-        "session-missing",
-        "session-invalid",
-    ),
+    responses=problem_responses(*_PERSON),
 )
 async def get_me(session: DbSession, person: CurrentPerson) -> Me:
     """The signed-in person, their site and their balance."""
     return await accounts.me(session, account=person.account, site=person.site)
+
+
+@router.post(
+    "/me/pin",
+    responses=problem_responses(
+        *_PERSON,
+        "validation-failed",
+        "pin-malformed",
+        "pin-too-simple",
+        "pin-unchanged",
+        "pin-incorrect",
+        "account-paused",
+        "account-locked",
+    ),
+)
+async def change_pin(
+    body: PinChangeRequest,
+    session: DbSession,
+    device: Terminal,
+    person: CurrentPerson,
+    argon2: Argon2Dep,
+    clock: ClockDep,
+) -> PinChanged:
+    """Change the PIN: `current_pin` is checked as at sign-in (a wrong one counts toward the
+    pause and the lock, and says `attempts_left` near the end); `new_pin` follows the
+    activation's rules and differs from it. The person's sessions on other terminals end, and
+    they are told (notification and email)."""
+    now = clock.now()
+    await self_service.change_pin(
+        session,
+        person=person,
+        device=device,
+        current_pin=body.current_pin,
+        new_pin=body.new_pin,
+        argon2=argon2,
+        now=now,
+    )
+    return PinChanged(changed_at=now)

@@ -10,7 +10,7 @@ from kiosk_server.db import as_utc
 from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, ResourceId
 from kiosk_server.models import Notification
 from kiosk_server.problems import problem_responses
-from kiosk_server.schemas_orders import NotificationList, NotificationOut
+from kiosk_server.schemas_orders import AllRead, NotificationList, NotificationOut
 from kiosk_server.services import notifications
 
 router = APIRouter(prefix="/me/notifications", tags=["notifications"])
@@ -47,6 +47,13 @@ async def list_notifications(
     rows = await notifications.list_notifications(session, account=person.account, limit=limit)
     unread = await notifications.count_unread(session, account=person.account)
     return NotificationList(unread_count=unread, items=[_out(row) for row in rows])
+
+
+@router.post("/read-all", responses=problem_responses(*_PERSON))
+async def mark_all_read(session: DbSession, person: CurrentPerson, clock: ClockDep) -> AllRead:
+    """Mark every unread notification read."""
+    marked = await notifications.mark_all_read(session, account=person.account, now=clock.now())
+    return AllRead(marked=marked, unread_count=0)
 
 
 @router.post(

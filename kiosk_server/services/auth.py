@@ -393,6 +393,29 @@ async def sign_in(
     _check_not_blocked(account)
     if account.status != "active" or account.pin_hash is None:
         raise ProblemError("account-not-active", "Activate this account first.")
+    await verify_pin(
+        session, device=device, account=account, settings=settings, pin=pin, argon2=argon2, now=now
+    )
+    return await _open_session(
+        session, device=device, account=account, site=site, settings=settings, now=now
+    )
+
+
+async def verify_pin(
+    session: AsyncSession,
+    *,
+    device: Device,
+    account: Account,
+    settings: SiteSettings,
+    pin: str,
+    argon2: Argon2,
+    now: dt.datetime,
+) -> None:
+    """Check the account's PIN under the lockout rules (signing in, or confirming an action
+    while signed in): a locked or paused account is refused before the PIN is looked at; a
+    wrong PIN counts (committed even though the request fails), pauses the account on this
+    terminal or locks it, and says how many tries are left near the end. A right one clears
+    the count."""
     if account.locked_at is not None:
         raise ProblemError(
             "account-locked", "This account is locked. A verification code unlocks it."
@@ -407,7 +430,7 @@ async def sign_in(
             retry_after=_seconds_until(paused_until, now),
         )
 
-    if not await argon2.verify(account.pin_hash, pin):
+    if account.pin_hash is None or not await argon2.verify(account.pin_hash, pin):
         session.add(PinFailure(account_id=account.id, device_id=device.id, at=now))
         session.add(DeviceFailure(device_id=device.id, kind="pin", at=now))
         await session.flush()
@@ -430,9 +453,6 @@ async def sign_in(
         )
 
     await session.execute(delete(PinFailure).where(PinFailure.account_id == account.id))
-    return await _open_session(
-        session, device=device, account=account, site=site, settings=settings, now=now
-    )
 
 
 ATTEMPTS_SHOWN_BELOW = 3

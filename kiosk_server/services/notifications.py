@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server.models import Account, Notification, Site
@@ -122,4 +122,15 @@ async def mark_read(
     return notification
 
 
-__all__ = ["count_unread", "list_notifications", "mark_read", "notify"]
+async def mark_all_read(session: AsyncSession, *, account: Account, now: dt.datetime) -> int:
+    """Mark every unread notification of the account read; how many were."""
+    moved = await session.execute(
+        update(Notification)
+        .where(Notification.account_id == account.id, Notification.read_at.is_(None))
+        .values(read_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(moved, "rowcount", 0) or 0)
+
+
+__all__ = ["count_unread", "list_notifications", "mark_all_read", "mark_read", "notify"]

@@ -25,9 +25,12 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from kiosk.app import KioskApp
+from kiosk.screens.account import AccountScreen
 from kiosk.screens.badge import BadgeScreen
+from kiosk.screens.change_pin import ChangePinScreen
 from kiosk.screens.home import HomeScreen
 from kiosk.screens.identifier import IdentifierScreen
+from kiosk.screens.notifications import NotificationsScreen
 from kiosk.screens.order_new import OrderNewScreen
 from kiosk.screens.pin import PinScreen
 from kiosk.screens.reception import ReceptionScreen
@@ -43,6 +46,7 @@ from tests.factories import Factory
 from tests.server.orders_support import load
 from tests.server.top_up_support import SANDBOX_SETTINGS
 from tests.terminal.conftest import PIN, KioskFactory, settle, type_text
+from tests.terminal.test_account_screens import notify
 from tests.terminal.visits_ui_support import Staff, staff
 
 __all__ = ["staff"]
@@ -330,5 +334,47 @@ def test_reception_desk(
         await staff.visit("Zoé", "Martin", "Umbrella", approve=True, check_in=True)
         await signed_in(pilot, "R1")
         await open_tile(pilot, "reception", ReceptionScreen)
+
+    assert snap_compare(kiosk(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_notifications(
+    kiosk: KioskFactory,
+    factory: Factory,
+    jeanne: Account,
+    snap_compare: SnapCompare,
+    size: tuple[int, int],
+) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await notify(factory, jeanne, "order_ready", pickup_number=7)
+        await notify(factory, jeanne, "visitor_arrived", visitor_name="Léa Dupont", company="ACME")
+        await signed_in(pilot)
+        await open_tile(pilot, "notifications", NotificationsScreen)
+        await pilot.press("enter")
+        await frozen(pilot)
+
+    assert snap_compare(kiosk(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_account_and_change_pin(
+    kiosk: KioskFactory, jeanne: Account, snap_compare: SnapCompare, size: tuple[int, int]
+) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await signed_in(pilot)
+        await open_tile(pilot, "account", AccountScreen)
+        await open_tile(pilot, "change-pin", ChangePinScreen)
+
+    assert snap_compare(kiosk(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_account(
+    kiosk: KioskFactory, jeanne: Account, snap_compare: SnapCompare, size: tuple[int, int]
+) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await signed_in(pilot)
+        await open_tile(pilot, "account", AccountScreen)
 
     assert snap_compare(kiosk(), terminal_size=size, run_before=run_before)

@@ -1,0 +1,101 @@
+"""What a signed-in person does to their own account: change their PIN under the sign-in's
+lockout rules, and read their notifications (one, or all at once)."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+
+from kiosk_server.models import Account, Site
+from tests.conftest import device_client
+from tests.factories import Factory
+from tests.server.conftest import PIN, assert_problem, bearer, sign_in
+from tests.server.visits_support import audit_rows
+
+NEW_PIN = "862041"
+
+
+async def signed_in(kiosk: httpx.AsyncClient, pin: str = PIN) -> dict[str, str]:
+    answer = await sign_in(kiosk, "1001", pin)
+    assert answer.status_code == 201, answer.text
+    return bearer(answer.json()["token"])
+
+
+async def change(
+    kiosk: httpx.AsyncClient, headers: dict[str, str], current: str, new: str
+) -> httpx.Response:
+    return await kiosk.post(
+        "/v1/me/pin", json={"current_pin": current, "new_pin": new}, headers=headers
+    )
+
+
+async def test_a_person_changes_their_pin_and_is_signed_out_elsewhere(
+    kiosk: httpx.AsyncClient,
+    service_app: FastAPI,
+    factory: Factory,
+    site: Site,
+    jeanne: Account,
+) -> None:
+    other_terminal = await factory.device([site], name="Borne cantine")
+    async with device_client(service_app, other_terminal.key) as elsewhere:
+        there = await signed_in(elsewhere)
+        here = await signed_in(kiosk)
+        changed = await change(kiosk, here, PIN, NEW_PIN)
+        assert changed.status_code == 200, changed.text
+        # Still signed in here; signed out on the other terminal.
+        assert (await kiosk.get("/v1/me", headers=here)).status_code == 200
+        assert_problem(await elsewhere.get("/v1/me", headers=there), 401, "session-invalid")
+    assert_problem(await sign_in(kiosk, "1001", PIN), 401, "pin-incorrect")
+    assert (await sign_in(kiosk, "1001", NEW_PIN)).status_code == 201
+    # Told, on the kiosk and by email; written in the audit log.
+    notes = (await kiosk.get("/v1/me/notifications", headers=here)).json()["items"]
+    assert [note["kind"] for note in notes] == ["pin_changed"]
+    [mail] = await factory.outbox(jeanne.email)
+    assert mail.subject == "Votre code PIN a été changé"
+    assert NEW_PIN not in mail.body and PIN not in mail.body
+    assert [row.action for row in await audit_rows(factory)] == ["account.pin_changed"]
+
+
+async def test_the_new_pin_follows_the_activation_rules(
+    kiosk: httpx.AsyncClient, jeanne: Account
+) -> None:
+    headers = await signed_in(kiosk)
+    assert_problem(await change(kiosk, headers, PIN, "12345"), 422, "pin-malformed")
+    assert_problem(await change(kiosk, headers, PIN, "123456"), 422, "pin-too-simple")
+    assert_problem(await change(kiosk, headers, PIN, PIN), 422, "pin-unchanged")
+    # None of these changed anything.
+    assert (await sign_in(kiosk, "1001", PIN)).status_code == 201
+
+
+async def test_a_wrong_current_pin_counts_as_at_sign_in(
+    kiosk: httpx.AsyncClient, jeanne: Account
+) -> None:
+    headers = await signed_in(kiosk)
+    wrong = [await change(kiosk, headers, "000111", NEW_PIN) for _ in range(4)]
+    for answer in wrong[:2]:
+        assert_problem(answer, 401, "pin-incorrect")
+    # From the third wrong PIN in a row, how many tries are left (as at sign-in).
+    assert assert_problem(wrong[2], 401, "pin-incorrect")["attempts_left"] == 2
+    assert assert_problem(wrong[3], 401, "pin-incorrect")["attempts_left"] == 1
+    assert_problem(await change(kiosk, headers, "000111", NEW_PIN), 401, "pin-incorrect")
+    # Paused on this terminal now: even the right PIN waits.
+    assert_problem(await change(kiosk, headers, PIN, NEW_PIN), 423, "account-paused")
+    assert_problem(await sign_in(kiosk, "1001", PIN), 423, "account-paused")
+
+
+async def test_every_notification_is_marked_read_at_once(
+    kiosk: httpx.AsyncClient, jeanne: Account
+) -> None:
+    headers = await signed_in(kiosk)
+    await change(kiosk, headers, PIN, NEW_PIN)
+    await change(kiosk, headers, NEW_PIN, "917364")
+    listed = (await kiosk.get("/v1/me/notifications", headers=headers)).json()
+    assert listed["unread_count"] == 2
+    marked = await kiosk.post("/v1/me/notifications/read-all", headers=headers)
+    assert marked.status_code == 200, marked.text
+    assert marked.json() == {"marked": 2, "unread_count": 0}
+    listed = (await kiosk.get("/v1/me/notifications", headers=headers)).json()
+    assert listed["unread_count"] == 0
+    assert all(item["read"] for item in listed["items"])
+    again = await kiosk.post("/v1/me/notifications/read-all", headers=headers)
+    assert again.json() == {"marked": 0, "unread_count": 0}
