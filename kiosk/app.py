@@ -92,6 +92,7 @@ class KioskApp(App[None], inherit_bindings=False):
         "screens/notifications.tcss",
         "screens/account.tcss",
         "screens/change_pin.tcss",
+        "screens/lost_badge.tcss",
         "screens/maintenance.tcss",
         "screens/idle_countdown.tcss",
         "screens/badge.tcss",

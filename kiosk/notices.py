@@ -22,6 +22,7 @@ TITLES: dict[str, str] = {
     "top_up_credited": N_("Top-up credited"),
     "order_ready": N_("Your order no. %(pickup_number)s is ready"),
     "pin_changed": N_("Your PIN was changed"),
+    "badge_blocked": N_("Your badge was blocked"),
 }
 BODIES: dict[str, str] = {
     "visit_request": N_("%(visitor)s is asking for you at the reception desk."),
@@ -29,6 +30,10 @@ BODIES: dict[str, str] = {
     "top_up_credited": N_("%(amount)s was added to your balance."),
     "order_ready": N_("You can collect it now."),
     "pin_changed": N_("If it was not you, please contact the reception desk."),
+    "badge_blocked": N_(
+        "The old QR codes of your badge and welcome letter are no longer accepted. "
+        "If it was not you, please contact the reception desk."
+    ),
 }
 
 

@@ -140,6 +140,18 @@ class PinChanged(BaseModel):
     changed_at: dt.datetime
 
 
+class PinConfirmation(BaseModel):
+    """The person's PIN, confirming an action on their account."""
+
+    pin: PlainText = Field(max_length=32)
+
+
+class BadgeBlocked(BaseModel):
+    """The badge is blocked: QRs made before are refused, the welcome letter's too."""
+
+    blocked_at: dt.datetime
+
+
 class SignInRequest(BaseModel):
     solution_code: RequiredText = SolutionCode
     identifier: RequiredText = Identifier

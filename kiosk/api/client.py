@@ -30,6 +30,7 @@ from kiosk.api.errors import (
 )
 from kiosk.api.models import (
     AllRead,
+    BadgeBlocked,
     BadgeToken,
     CancelReceipt,
     Catalogue,
@@ -205,6 +206,10 @@ class KioskClient:
         """`POST /v1/me/pin`: the signed-in person changes their PIN."""
         body = {"current_pin": current_pin, "new_pin": new_pin}
         return await self._call("POST", "/v1/me/pin", PinChanged, json=body)
+
+    async def block_badge(self, pin: str) -> BadgeBlocked:
+        """`POST /v1/me/badge/block`: the person blocks their lost badge (PIN to confirm)."""
+        return await self._call("POST", "/v1/me/badge/block", BadgeBlocked, json={"pin": pin})
 
     async def sign_in(self, solution_code: str, identifier: str, pin: str) -> Me:
         """`POST /v1/auth/sessions`: sign a person in with their PIN."""

@@ -378,6 +378,12 @@ class Notification(_Answer):
     read: bool
 
 
+class BadgeBlocked(_Answer):
+    """`POST /v1/me/badge/block`: the badge's old QR codes are refused from now on."""
+
+    blocked_at: dt.datetime
+
+
 class PinChanged(_Answer):
     """`POST /v1/me/pin`: the PIN is changed (other sessions ended)."""
 

@@ -32,6 +32,7 @@ class AccountScreen(KioskScreen):
             yield Static(Content(name), id="account-name", markup=False)
             with Vertical(id="account-entries"):
                 yield Button(_("Change my PIN"), id="change-pin")
+                yield Button(_("Lost badge"), id="lost-badge")
             yield self.message_widget()
             with Horizontal(classes="actions"):
                 yield Button(_("Back"), id="back")
@@ -48,3 +49,7 @@ class AccountScreen(KioskScreen):
             from kiosk.screens.change_pin import ChangePinScreen
 
             self.app.push_screen(ChangePinScreen())
+        elif button == "lost-badge":
+            from kiosk.screens.lost_badge import LostBadgeScreen
+
+            self.app.push_screen(LostBadgeScreen())

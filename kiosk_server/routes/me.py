@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from kiosk_server.deps import Argon2Dep, ClockDep, CurrentPerson, DbSession, Terminal
 from kiosk_server.problems import problem_responses
-from kiosk_server.schemas import Me, PinChanged, PinChangeRequest
+from kiosk_server.schemas import BadgeBlocked, Me, PinChanged, PinChangeRequest, PinConfirmation
 from kiosk_server.services import accounts, self_service
 
 _PERSON = (
@@ -63,3 +63,28 @@ async def change_pin(
         now=now,
     )
     return PinChanged(changed_at=now)
+
+
+@router.post(
+    "/me/badge/block",
+    responses=problem_responses(
+        *_PERSON, "validation-failed", "pin-incorrect", "account-paused", "account-locked"
+    ),
+)
+async def block_badge(
+    body: PinConfirmation,
+    session: DbSession,
+    device: Terminal,
+    person: CurrentPerson,
+    argon2: Argon2Dep,
+    clock: ClockDep,
+) -> BadgeBlocked:
+    """A lost badge, blocked by its owner with their PIN (checked as at sign-in): the badge
+    secret rotates, so every badge QR made before is refused at once (`GET /v1/me/badge` gives
+    the new one); the welcome-letter QR is revoked (`connect-revoked`); the person's other
+    sessions end; an audit entry and a `badge_blocked` notification and email are written."""
+    now = clock.now()
+    await self_service.block_badge(
+        session, person=person, device=device, pin=body.pin, argon2=argon2, now=now
+    )
+    return BadgeBlocked(blocked_at=now)

@@ -12,7 +12,7 @@ from kiosk_server.models import Device, PersonSession, PinFailure, Site
 from kiosk_server.pin_rules import is_trivial_pin
 from kiosk_server.problems import ProblemError
 from kiosk_server.security import Argon2, is_well_formed_pin
-from kiosk_server.services import audit, notifications
+from kiosk_server.services import audit, badges, connect, notifications
 from kiosk_server.services.auth import SignedInPerson, site_settings, verify_pin
 
 
@@ -88,6 +88,60 @@ async def change_pin(
             "Si ce n'est pas vous, adressez-vous à l'accueil."
             if french
             else "If it was not you, please contact the reception desk."
+        ),
+        now=now,
+        email=True,
+    )
+
+
+async def block_badge(
+    session: AsyncSession,
+    *,
+    person: SignedInPerson,
+    device: Device,
+    pin: str,
+    argon2: Argon2,
+    now: dt.datetime,
+) -> None:
+    """The person's badge is lost: once their PIN confirms it, the badge secret rotates (every
+    QR made before is refused at once by tills and doors; the kiosk shows a new one), their
+    welcome-letter QR is revoked (reception prints a new letter), their other sessions end,
+    and an audit entry and a notification (email too) are written."""
+    account = person.account
+    await verify_pin(
+        session,
+        device=device,
+        account=account,
+        settings=site_settings(person.site),
+        pin=pin,
+        argon2=argon2,
+        now=now,
+    )
+    await badges.rotate_badge_secret(session, account)
+    await connect.revoke_connect(session, account)
+    await end_other_sessions(session, person=person, now=now)
+    await audit.record(
+        session,
+        site_id=account.site_id,
+        action="badge.blocked",
+        subject=f"account:{account.id}",
+        now=now,
+        actor_account_id=account.id,
+        actor_device_id=device.id,
+        detail={"connect_version": account.connect_version, "by": "owner"},
+    )
+    french = _french(person.site)
+    await notifications.notify(
+        session,
+        account=account,
+        kind="badge_blocked",
+        title="Votre badge a été bloqué" if french else "Your badge was blocked",
+        body=(
+            "Les anciens QR codes de votre badge et de votre lettre de bienvenue ne sont plus "
+            "acceptés. Si ce n'est pas vous, adressez-vous à l'accueil."
+            if french
+            else "The old QR codes of your badge and welcome letter are no longer accepted. "
+            "If it was not you, please contact the reception desk."
         ),
         now=now,
         email=True,

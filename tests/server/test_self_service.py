@@ -1,5 +1,5 @@
 """What a signed-in person does to their own account: change their PIN under the sign-in's
-lockout rules, and read their notifications (one, or all at once)."""
+lockout rules, block their lost badge, and read their notifications (all at once)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import httpx
 from fastapi import FastAPI
 
 from kiosk_server.models import Account, Site
+from kiosk_server.services.connect import connect_token_for
 from tests.conftest import device_client
 from tests.factories import Factory
 from tests.server.conftest import PIN, assert_problem, bearer, sign_in
@@ -99,3 +100,46 @@ async def test_every_notification_is_marked_read_at_once(
     assert all(item["read"] for item in listed["items"])
     again = await kiosk.post("/v1/me/notifications/read-all", headers=headers)
     assert again.json() == {"marked": 0, "unread_count": 0}
+
+
+async def test_a_person_blocks_their_lost_badge_with_their_pin(
+    kiosk: httpx.AsyncClient,
+    service_app: FastAPI,
+    factory: Factory,
+    site: Site,
+    jeanne: Account,
+) -> None:
+    door_device = await factory.device([site], role="door", name="Porte hall")
+    async with factory.session_factory() as session:
+        stored_site = await session.get(Site, site.id)
+        account = await session.get(Account, jeanne.id)
+        assert stored_site is not None and account is not None
+        letter = connect_token_for(stored_site, account)
+    headers = await signed_in(kiosk)
+    old_badge = (await kiosk.get("/v1/me/badge", headers=headers)).json()["token"]
+    async with device_client(service_app, door_device.key) as door:
+        assert (await door.post("/v1/badges/verify", json={"token": old_badge})).status_code == 200
+        # A wrong PIN blocks nothing (and counts as at sign-in).
+        refused = await kiosk.post("/v1/me/badge/block", json={"pin": "000111"}, headers=headers)
+        assert_problem(refused, 401, "pin-incorrect")
+        assert (await door.post("/v1/badges/verify", json={"token": old_badge})).status_code == 200
+
+        blocked = await kiosk.post("/v1/me/badge/block", json={"pin": PIN}, headers=headers)
+        assert blocked.status_code == 200, blocked.text
+        # The old badge is refused at once; the kiosk shows a new one that works.
+        assert_problem(
+            await door.post("/v1/badges/verify", json={"token": old_badge}), 422, "badge-tampered"
+        )
+        new_badge = (await kiosk.get("/v1/me/badge", headers=headers)).json()["token"]
+        assert new_badge != old_badge
+        assert (await door.post("/v1/badges/verify", json={"token": new_badge})).status_code == 200
+    # The welcome letter's QR is revoked too.
+    assert_problem(
+        await kiosk.post("/v1/auth/connect", json={"connect_token": letter}), 410, "connect-revoked"
+    )
+    notes = (await kiosk.get("/v1/me/notifications", headers=headers)).json()["items"]
+    assert [note["kind"] for note in notes] == ["badge_blocked"]
+    [mail] = await factory.outbox(jeanne.email)
+    assert mail.subject == "Votre badge a été bloqué"
+    [entry] = await audit_rows(factory)
+    assert (entry.action, entry.subject) == ("badge.blocked", f"account:{jeanne.id}")

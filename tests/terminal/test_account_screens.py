@@ -1,5 +1,6 @@
 """The account area, through the pilot on the real service: the notifications inbox (unread
-count on home, one opened and read, all marked read) and changing one's PIN."""
+count on home, one opened and read, all marked read), changing one's PIN, blocking a lost
+badge."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import datetime as dt
 from textual.widgets import Button, OptionList
 
 from kiosk.screens.account import AccountScreen
+from kiosk.screens.badge import BadgeScreen
 from kiosk.screens.change_pin import ChangePinScreen
 from kiosk.screens.home import HomeScreen
+from kiosk.screens.lost_badge import LostBadgeScreen
 from kiosk.screens.notifications import NotificationsScreen
+from kiosk.widgets.qr_view import QrView
 from kiosk_server.clock import ManualClock
 from kiosk_server.models import Account, Notification, Site
 from tests.factories import Factory
@@ -143,3 +147,37 @@ async def test_a_person_changes_their_pin(
         assert isinstance(app.screen, AccountScreen)
         me = await app.api().sign_in("CANTINE", "jeanne", NEW_PIN)
         assert me.name == "Jeanne Martin"
+
+
+async def test_a_person_blocks_their_lost_badge_and_gets_a_new_one(
+    make_kiosk: KioskFactory, factory: Factory, site: Site
+) -> None:
+    await factory.account(site, "jeanne", pin=PIN)
+    app = make_kiosk()
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        old = (await app.api().badge()).token
+        await pilot.click("#account")
+        await settle(pilot)
+        await pilot.click("#lost-badge")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, LostBadgeScreen)
+        assert "lettre de bienvenue" in screen_text(app)
+        # Back is where the focus starts: Enter alone blocks nothing.
+        assert app.focused is screen.query_one("#back", Button)
+        await pilot.click("#block")
+        await settle(pilot)
+        await type_text(pilot, "000111")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Code PIN incorrect" in screen_text(app)
+        assert (await app.api().badge()).token == old
+        await type_text(pilot, PIN)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Votre badge est bloqué" in screen_text(app)
+        await pilot.click("#new-badge")
+        await settle(pilot)
+        assert isinstance(app.screen, BadgeScreen)
+        assert app.screen.query_one(QrView).payload != old

@@ -30,6 +30,7 @@ from kiosk.screens.badge import BadgeScreen
 from kiosk.screens.change_pin import ChangePinScreen
 from kiosk.screens.home import HomeScreen
 from kiosk.screens.identifier import IdentifierScreen
+from kiosk.screens.lost_badge import LostBadgeScreen
 from kiosk.screens.notifications import NotificationsScreen
 from kiosk.screens.order_new import OrderNewScreen
 from kiosk.screens.pin import PinScreen
@@ -376,5 +377,17 @@ def test_account(
     async def run_before(pilot: Pilot[Any]) -> None:
         await signed_in(pilot)
         await open_tile(pilot, "account", AccountScreen)
+
+    assert snap_compare(kiosk(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_lost_badge(
+    kiosk: KioskFactory, jeanne: Account, snap_compare: SnapCompare, size: tuple[int, int]
+) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await signed_in(pilot)
+        await open_tile(pilot, "account", AccountScreen)
+        await open_tile(pilot, "lost-badge", LostBadgeScreen)
 
     assert snap_compare(kiosk(), terminal_size=size, run_before=run_before)
