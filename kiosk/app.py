@@ -93,6 +93,7 @@ class KioskApp(App[None], inherit_bindings=False):
         "screens/account.tcss",
         "screens/change_pin.tcss",
         "screens/lost_badge.tcss",
+        "screens/help.tcss",
         "screens/maintenance.tcss",
         "screens/idle_countdown.tcss",
         "screens/badge.tcss",

@@ -37,6 +37,7 @@ from kiosk_server.routes import (
     visits,
     webhooks,
 )
+from kiosk_server.routes import help as help_routes
 from kiosk_server.security import Argon2
 from kiosk_server.services.devices import DeviceCache
 from kiosk_server.settings import ServerSettings
@@ -113,6 +114,7 @@ def create_app(
         visits,
         reception,
         visitor_desk,
+        help_routes,
     ):
         app.include_router(module.router, prefix="/v1")
     # The sandbox payment provider's checkout page, outside the API (a person's browser).

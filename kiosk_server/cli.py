@@ -400,6 +400,27 @@ def _terminals_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- help ------------------------------------------------------------------------------------
+
+
+def _help_load(args: argparse.Namespace) -> int:
+    from kiosk_server.admin.help import HelpFileError, load_help
+
+    text = _read_text(args.file)
+    url = _prepare_database(args)
+    try:
+        count = _in_transaction(
+            url, lambda session: load_help(session, site_code=args.code, text=text)
+        )
+    except HelpFileError as exc:
+        print(f"{PROG}: error: {args.file}: nothing loaded", file=sys.stderr)
+        for error in exc.errors:
+            print(f"  {error}", file=sys.stderr)
+        return 2
+    print(f"Help of {args.code.strip().upper()} loaded from {args.file}: {count} questions")
+    return 0
+
+
 # --- catalogue -------------------------------------------------------------------------------
 
 
@@ -674,6 +695,14 @@ def build_parser() -> argparse.ArgumentParser:
     catalogue_load.add_argument("code", metavar="CODE")
     catalogue_load.add_argument("file", metavar="FILE.toml")
     catalogue_load.set_defaults(handler=_catalogue_load)
+    site_help = commands.add_parser("help", help="load a site's help (questions and answers)")
+    help_commands = site_help.add_subparsers(title="help commands", metavar="ACTION", required=True)
+    help_load = help_commands.add_parser(
+        "load", help="replace a site's help and support contact with a TOML file's"
+    )
+    help_load.add_argument("code", metavar="CODE")
+    help_load.add_argument("file", metavar="FILE.toml")
+    help_load.set_defaults(handler=_help_load)
     outbox = commands.add_parser("outbox", help="print the latest messages not yet delivered")
     outbox.add_argument("--site", metavar="CODE")
     outbox.add_argument("--limit", type=int, default=10)
@@ -714,6 +743,7 @@ def build_parser() -> argparse.ArgumentParser:
         revoke,
         connect_qr,
         catalogue_load,
+        help_load,
         outbox,
         purge_,
         reconcile,

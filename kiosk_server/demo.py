@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kiosk_server.admin.catalogue import demo_catalogue_text, load_catalogue
 from kiosk_server.admin.devices import enrol_device
+from kiosk_server.admin.help import demo_help_text, load_help
 from kiosk_server.admin.sites import create_site
 from kiosk_server.clock import Clock, SystemClock
 from kiosk_server.models import Account, Device, Site
@@ -139,6 +140,7 @@ async def seed_demo(
             site.settings = {**(site.settings or {}), **DEMO_SITE_SETTINGS}
             if demo_site.code == "DEMO":
                 await load_catalogue(session, site_code=site.code, text=demo_catalogue_text())
+            await load_help(session, site_code=site.code, text=demo_help_text())
             for demo in demo_site.accounts:
                 account = Account(
                     site_id=site.id,

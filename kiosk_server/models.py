@@ -74,6 +74,8 @@ class Site(Base):
     """Site policies (lockout numbers, code validity, SMTP relay...), validated by
     `kiosk_server.site_settings.SiteSettings`; missing keys take that model's defaults."""
     created_at: Mapped[dt.datetime]
+    help_contact: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
+    """The support contact by language (`{"fr": "Accueil : poste 1234"}`), from the help file."""
     connect_secret: Mapped[bytes] = mapped_column(LargeBinary, default=new_connect_secret)
     """Signs the site's welcome-letter connect QRs; rotating it voids every letter of the site.
     Never leaves the service."""
@@ -346,6 +348,22 @@ class TicketLine(Base):
     unit_price_cents: Mapped[int] = mapped_column(BigInteger)
     vat_rate_bp: Mapped[int] = mapped_column(Integer)
     line_total_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class HelpEntry(Base):
+    """A question and its answer, in each language the site gives it (`texts`:
+    `{"fr": {"question": ..., "answer": ...}}`), loaded from the site's help file."""
+
+    __tablename__ = "help_entries"
+    __table_args__ = (Index("ix_help_entries_site_id_position", "site_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    """Display order, as in the file."""
+    topic: Mapped[str] = mapped_column(String(32))
+    """What it is about (`sign-in`, `pin`, `top-up`...), for the terminal to group by."""
+    texts: Mapped[dict[str, Any]]
 
 
 class Notification(Base):

@@ -156,3 +156,21 @@ class SignInRequest(BaseModel):
     solution_code: RequiredText = SolutionCode
     identifier: RequiredText = Identifier
     pin: PlainText = Field(max_length=32)
+
+
+class HelpEntry(BaseModel):
+    """A question and its answer."""
+
+    topic: str
+    """What it is about (`sign-in`, `pin`, `top-up`, `badge`, `orders`, `visits`...)."""
+    question: str
+    answer: str
+
+
+class Help(BaseModel):
+    """A site's help: its questions and answers, and whom to ask otherwise."""
+
+    site: SiteRef
+    contact: str
+    """The site's support contact ("" when the site gave none)."""
+    entries: list[HelpEntry]

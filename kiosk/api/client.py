@@ -39,6 +39,7 @@ from kiosk.api.models import (
     DeskVisit,
     DeviceInfo,
     Health,
+    Help,
     HostMatches,
     Identity,
     Me,
@@ -210,6 +211,11 @@ class KioskClient:
     async def block_badge(self, pin: str) -> BadgeBlocked:
         """`POST /v1/me/badge/block`: the person blocks their lost badge (PIN to confirm)."""
         return await self._call("POST", "/v1/me/badge/block", BadgeBlocked, json={"pin": pin})
+
+    async def help(self, language: str, solution_code: str | None = None) -> Help:
+        """`GET /v1/help`: the site's questions and answers (no one need be signed in)."""
+        query = {"language": language} | ({"solution_code": solution_code} if solution_code else {})
+        return await self._call("GET", f"/v1/help?{urlencode(query)}", Help)
 
     async def sign_in(self, solution_code: str, identifier: str, pin: str) -> Me:
         """`POST /v1/auth/sessions`: sign a person in with their PIN."""

@@ -378,6 +378,21 @@ class Notification(_Answer):
     read: bool
 
 
+class HelpEntry(_Answer):
+    """A question and its answer (the site's text)."""
+
+    topic: str
+    question: str
+    answer: str
+
+
+class Help(_Answer):
+    """`GET /v1/help`: the site's questions and answers, and its support contact."""
+
+    contact: str = ""
+    entries: list[HelpEntry]
+
+
 class BadgeBlocked(_Answer):
     """`POST /v1/me/badge/block`: the badge's old QR codes are refused from now on."""
 

@@ -115,6 +115,7 @@ class HomeScreen(KioskScreen):
                     yield Button(_("Reception desk"), id="reception", variant="warning")
             yield self.message_widget()
             with Horizontal(classes="actions"):
+                yield Button(_("Help"), id="help")
                 yield Button(LANGUAGE_NAMES[other_language()], id="language")
                 yield Button(_("Sign out"), id="sign-out", variant="error")
 
@@ -217,6 +218,10 @@ class HomeScreen(KioskScreen):
             from kiosk.screens.notifications import NotificationsScreen
 
             self.app.push_screen(NotificationsScreen())
+        elif button == "help":
+            from kiosk.screens.help import HelpScreen
+
+            self.app.push_screen(HelpScreen())
         elif button == "account":
             from kiosk.screens.account import AccountScreen
 

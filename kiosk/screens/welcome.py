@@ -55,6 +55,7 @@ class WelcomeScreen(KioskScreen):
             with Horizontal(id="welcome-actions"):
                 if state == "ready":
                     yield Button(_("I am a visitor"), id="visitor")
+                    yield Button(_("Help"), id="help")
                 yield Button(LANGUAGE_NAMES[other_language()], id="language")
 
     def on_mount(self) -> None:
@@ -107,5 +108,9 @@ class WelcomeScreen(KioskScreen):
             self.kiosk.connect()
         elif event.button.id == "visitor":
             self.start_visitor()
+        elif event.button.id == "help":
+            from kiosk.screens.help import HelpScreen
+
+            self.app.push_screen(HelpScreen())
         elif event.button.id == "language":
             await self.kiosk.switch_language()

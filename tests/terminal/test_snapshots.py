@@ -28,6 +28,7 @@ from kiosk.app import KioskApp
 from kiosk.screens.account import AccountScreen
 from kiosk.screens.badge import BadgeScreen
 from kiosk.screens.change_pin import ChangePinScreen
+from kiosk.screens.help import HelpScreen
 from kiosk.screens.home import HomeScreen
 from kiosk.screens.identifier import IdentifierScreen
 from kiosk.screens.lost_badge import LostBadgeScreen
@@ -41,10 +42,12 @@ from kiosk.screens.visitor_code import VisitorCodeScreen
 from kiosk.screens.visitor_start import VisitorStartScreen
 from kiosk.screens.welcome import WelcomeScreen
 from kiosk_server.admin.catalogue import demo_catalogue_text
+from kiosk_server.admin.help import demo_help_text
 from kiosk_server.clock import ManualClock
 from kiosk_server.models import Account, Site
 from tests.factories import Factory
 from tests.server.orders_support import load
+from tests.server.test_help import load as load_help
 from tests.server.top_up_support import SANDBOX_SETTINGS
 from tests.terminal.conftest import PIN, KioskFactory, settle, type_text
 from tests.terminal.test_account_screens import notify
@@ -391,3 +394,23 @@ def test_lost_badge(
         await open_tile(pilot, "lost-badge", LostBadgeScreen)
 
     assert snap_compare(kiosk(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_help(
+    kiosk: KioskFactory,
+    factory: Factory,
+    site: Site,
+    snap_compare: SnapCompare,
+    size: tuple[int, int],
+    language: str,
+) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await load_help(factory, site, demo_help_text())
+        await frozen(pilot)
+        await open_tile(pilot, "help", HelpScreen)
+        await pilot.press("enter")
+        await frozen(pilot)
+
+    assert snap_compare(kiosk(language=language), terminal_size=size, run_before=run_before)
