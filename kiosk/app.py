@@ -94,6 +94,7 @@ class KioskApp(App[None], inherit_bindings=False):
         "screens/change_pin.tcss",
         "screens/lost_badge.tcss",
         "screens/help.tcss",
+        "screens/settings.tcss",
         "screens/maintenance.tcss",
         "screens/idle_countdown.tcss",
         "screens/badge.tcss",
@@ -301,6 +302,9 @@ class KioskApp(App[None], inherit_bindings=False):
         from kiosk.session import KioskSession
 
         self.session = KioskSession.from_me(me)
+        if me.language is not None:
+            # The person's own language (their settings), from home on.
+            set_language(me.language)
         self.note_activity()
         self.call_later(self._show_home)
 
@@ -330,6 +334,8 @@ class KioskApp(App[None], inherit_bindings=False):
             self.run_worker(
                 client.sign_out(token), group="sign-out", exit_on_error=False, exclusive=False
             )
+        # The next person finds the kiosk in its own language, not the last person's.
+        set_language(self.settings.language)
         self._back_to_welcome()
 
     def _back_to_welcome(self) -> None:

@@ -34,6 +34,13 @@ def format_money(amount_cents: int, currency: str, language: str) -> str:
     return format_currency(amount, currency, locale=language)
 
 
+def amount_text(amount_cents: int, language: str) -> str:
+    """The amount as a person would type it back (`12,50` in French, `12.50` in English): what
+    `parse_amount` reads, without currency or grouping."""
+    separator = "," if language == "fr" else "."
+    return f"{amount_cents // 100}{separator}{amount_cents % 100:02d}"
+
+
 def parse_amount(text: str, language: str) -> int:
     """Cents from what a person typed: `12,50`, `12.50` and `12` are all accepted, whatever the
     language (a keypad may offer either separator). Zero is accepted; whether it is a sensible

@@ -5,6 +5,7 @@ needs (written before the service kept them), keeps the service's words."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from kiosk.i18n import N_, _, get_language
@@ -23,6 +24,9 @@ TITLES: dict[str, str] = {
     "order_ready": N_("Your order no. %(pickup_number)s is ready"),
     "pin_changed": N_("Your PIN was changed"),
     "badge_blocked": N_("Your badge was blocked"),
+    "low_balance": N_("Low balance"),
+    "visit_decided:approved": N_("Visit request approved"),
+    "visit_decided:rejected": N_("Visit request rejected"),
 }
 BODIES: dict[str, str] = {
     "visit_request": N_("%(visitor)s is asking for you at the reception desk."),
@@ -34,6 +38,9 @@ BODIES: dict[str, str] = {
         "The old QR codes of your badge and welcome letter are no longer accepted. "
         "If it was not you, please contact the reception desk."
     ),
+    "low_balance": N_("Your balance is %(amount)s. Remember to top up."),
+    "visit_decided:approved": N_("Visit on %(day)s: the invitations are sent."),
+    "visit_decided:rejected": N_("Visit on %(day)s: %(reason)s"),
 }
 
 
@@ -49,11 +56,26 @@ def _facts(item: Notification) -> dict[str, str]:
         facts["amount"] = format_money(amount, currency, get_language())
     if isinstance(data.get("pickup_number"), int):
         facts["pickup_number"] = str(data["pickup_number"])
+    if isinstance(data.get("first_day"), str):
+        try:
+            day = dt.date.fromisoformat(str(data["first_day"]))
+        except ValueError:
+            pass
+        else:
+            facts["day"] = f"{day:%d/%m/%Y}" if get_language() == "fr" else f"{day:%Y-%m-%d}"
+    if isinstance(data.get("reason"), str):
+        facts["reason"] = plain(str(data["reason"]), max_length=200) or "—"
     return facts
 
 
+def _key(item: Notification) -> str:
+    """The sentences' key: the kind, and for a decision, which one."""
+    decision = item.data.get("decision")
+    return f"{item.kind}:{decision}" if isinstance(decision, str) else item.kind
+
+
 def _worded(item: Notification, sentences: dict[str, str], fallback: str) -> str:
-    sentence = sentences.get(item.kind)
+    sentence = sentences.get(_key(item))
     if sentence is None:
         return plain(fallback)
     try:

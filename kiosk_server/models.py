@@ -110,6 +110,9 @@ class Account(Base):
     badge_secret: Mapped[bytes] = mapped_column(LargeBinary, default=new_badge_secret)
     """Signs the account's rotating badge tokens; rotating it voids every token made with it.
     Never leaves the service."""
+    preferences: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
+    """The person's own settings (`kiosk_server.preferences.Preferences`): language, low-balance
+    threshold, and which events reach them by email or SMS."""
     connect_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Bumped to revoke the account's connect QR: letters carry the version they were made for."""
     balance_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

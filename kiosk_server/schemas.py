@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from kiosk_server.fields import PlainText, RequiredText
+from kiosk_server.fields import PlainText, RequiredText, StrictInt
+from kiosk_server.preferences import LOW_BALANCE_MAX_CENTS, Channels, NotifyEvent
 
 SolutionCode = Field(max_length=32, description="Matched case-insensitively.")
 Identifier = Field(max_length=64, description="Matched as typed, after trimming.")
@@ -70,6 +71,8 @@ class Me(BaseModel):
     roles: list[str]
     site: SiteInfo
     balance: Money
+    language: Literal["fr", "en"] | None = None
+    """The language the person chose (their settings): the kiosk switches to it."""
 
 
 class Session(BaseModel):
@@ -174,3 +177,29 @@ class Help(BaseModel):
     contact: str
     """The site's support contact ("" when the site gave none)."""
     entries: list[HelpEntry]
+
+
+class SettingsOut(BaseModel):
+    """The person's settings. `notify` has every event they choose from, with its channels
+    (their choice, or the default): `order_ready`, `visitor_arrived`, `visit_request`,
+    `visit_decided` (reception approved or rejected their request), `top_up_credited`,
+    `low_balance` (a payment took the balance below `low_balance`). Every event is also in
+    their notifications; security notices always go out."""
+
+    language: Literal["fr", "en"] | None
+    low_balance: Money | None
+    low_balance_max: Money
+    notify: dict[NotifyEvent, Channels]
+    has_email: bool
+    has_phone: bool
+
+
+class SettingsPatch(BaseModel):
+    """What to change; what is not given stays. `low_balance_cents: null` turns the alert off;
+    `language: null` follows the site's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: Literal["fr", "en"] | None = None
+    low_balance_cents: StrictInt | None = Field(None, ge=0, le=LOW_BALANCE_MAX_CENTS)
+    notify: dict[NotifyEvent, Channels] | None = None

@@ -37,8 +37,10 @@ def test_stopping_a_server_with_workers_stops_every_worker(tmp_path: Path) -> No
     env.pop("KIOSK_SERVER_DATABASE_URL", None)
     url = f"sqlite:///{tmp_path / 'site.sqlite3'}"
     args = ["--database-url", url, "--workers", "2"]
+    # Processes an earlier test of this worker left running are not this server's.
+    earlier = _children(os.getpid())
     with kiosk_server(args, env, tmp_path / "server.log"):
-        supervisors = [pid for pid in _children(os.getpid()) if _alive(pid)]
+        supervisors = [pid for pid in _children(os.getpid()) - earlier if _alive(pid)]
         assert supervisors, "the server is not a child of this process"
         family = {pid for supervisor in supervisors for pid in _children(supervisor)}
         assert len(family) >= 2, (tmp_path / "server.log").read_text()

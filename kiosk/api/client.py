@@ -54,6 +54,7 @@ from kiosk.api.models import (
     ReceptionDay,
     RollCall,
     Session,
+    Settings,
     TicketDetail,
     TicketPage,
     TopUp,
@@ -216,6 +217,14 @@ class KioskClient:
         """`GET /v1/help`: the site's questions and answers (no one need be signed in)."""
         query = {"language": language} | ({"solution_code": solution_code} if solution_code else {})
         return await self._call("GET", f"/v1/help?{urlencode(query)}", Help)
+
+    async def settings(self) -> Settings:
+        """`GET /v1/me/settings`: language, low-balance alert, email and SMS per event."""
+        return await self._call("GET", "/v1/me/settings", Settings)
+
+    async def change_settings(self, patch: Mapping[str, Any]) -> Settings:
+        """`PATCH /v1/me/settings`: what `patch` gives changes, the rest stays."""
+        return await self._call("PATCH", "/v1/me/settings", Settings, json=patch)
 
     async def sign_in(self, solution_code: str, identifier: str, pin: str) -> Me:
         """`POST /v1/auth/sessions`: sign a person in with their PIN."""

@@ -102,6 +102,8 @@ class Me(_Answer):
     roles: list[str]
     site: SiteDetails
     balance: Money
+    language: Literal["fr", "en"] | None = None
+    """The language the person chose in their settings (None: the kiosk's)."""
 
 
 class Session(_Answer):
@@ -376,6 +378,24 @@ class Notification(_Answer):
     the notification in its own language (`kiosk.notices`)."""
     created_at: dt.datetime
     read: bool
+
+
+class Channels(_Answer):
+    """Where an event reaches the person besides the kiosk."""
+
+    email: bool = False
+    sms: bool = False
+
+
+class Settings(_Answer):
+    """`GET /v1/me/settings`."""
+
+    language: Literal["fr", "en"] | None = None
+    low_balance: Money | None = None
+    low_balance_max: Money
+    notify: dict[str, Channels]
+    has_email: bool
+    has_phone: bool
 
 
 class HelpEntry(_Answer):

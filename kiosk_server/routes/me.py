@@ -4,7 +4,15 @@ from fastapi import APIRouter
 
 from kiosk_server.deps import Argon2Dep, ClockDep, CurrentPerson, DbSession, Terminal
 from kiosk_server.problems import problem_responses
-from kiosk_server.schemas import BadgeBlocked, Me, PinChanged, PinChangeRequest, PinConfirmation
+from kiosk_server.schemas import (
+    BadgeBlocked,
+    Me,
+    PinChanged,
+    PinChangeRequest,
+    PinConfirmation,
+    SettingsOut,
+    SettingsPatch,
+)
 from kiosk_server.services import accounts, self_service
 
 _PERSON = (
@@ -88,3 +96,21 @@ async def block_badge(
         session, person=person, device=device, pin=body.pin, argon2=argon2, now=now
     )
     return BadgeBlocked(blocked_at=now)
+
+
+@router.get("/me/settings", responses=problem_responses(*_PERSON))
+async def get_settings(person: CurrentPerson) -> SettingsOut:
+    """The person's settings: language, low-balance alert, and which events reach them by
+    email or SMS (with the defaults for what they did not choose)."""
+    return accounts.settings_of(person.account, person.site)
+
+
+@router.patch("/me/settings", responses=problem_responses(*_PERSON, "validation-failed"))
+async def change_settings(
+    body: SettingsPatch, session: DbSession, person: CurrentPerson
+) -> SettingsOut:
+    """Change some settings; what is not given stays. `low_balance_cents` between 0 and
+    `low_balance_max` (null: no alert); `notify` sets the channels of the events it names."""
+    return await accounts.change_settings(
+        session, account=person.account, site=person.site, patch=body
+    )

@@ -10,16 +10,30 @@ with what they announce, or not at all.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server.models import Account, Notification, Site
 from kiosk_server.notify.outbox import enqueue_message
+from kiosk_server.preferences import preferences_of
 from kiosk_server.problems import ProblemError
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+
+
+def _channels(account: Account, kind: str, *, default: bool) -> tuple[bool, bool]:
+    """(email, SMS) for this event: the person's choice for the events they choose from
+    (`kiosk_server.preferences`), else `default` (security notices: always). What goes out by
+    default goes by email, or by SMS to a person who has no email."""
+    preferences = preferences_of(account.preferences)
+    chosen = preferences.channels(kind)
+    if kind in preferences.notify and chosen is not None:
+        return chosen.email, chosen.sms
+    out = chosen.email if chosen is not None else default
+    return out and bool(account.email), out and not account.email
 
 
 async def notify(
@@ -34,9 +48,10 @@ async def notify(
     data: dict[str, str | int] | None = None,
 ) -> Notification:
     """Store a notification for the account (flushed in the caller's transaction, not
-    committed). With `email=True` the same title and body also go to the person through the
-    outbox: to their email, or by SMS when they only have a phone (nothing when they have
-    neither: the in-app notification is still stored). `data` holds the facts the words are
+    committed). The same title and body also go to the person through the outbox as they chose
+    for this kind of event (`kiosk_server.preferences`); a kind they do not choose goes out when
+    `email` is true: to their email, or by SMS when they only have a phone (nothing when they
+    have neither: the in-app notification is still stored). `data` holds the facts the words are
     made of, for a terminal to word them in its own language."""
     notification = Notification(
         site_id=account.site_id,
@@ -49,11 +64,12 @@ async def notify(
         read_at=None,
     )
     session.add(notification)
-    if email:
+    send_email, send_sms = _channels(account, kind, default=email)
+    if send_email or send_sms:
         site = await session.get(Site, account.site_id)
         if site is None:  # pragma: no cover - the foreign key forbids it
             raise ValueError("the account's site is gone")
-        if account.email:
+        if send_email and account.email:
             await enqueue_message(
                 session,
                 site=site,
@@ -64,7 +80,7 @@ async def notify(
                 body=body,
                 now=now,
             )
-        elif account.phone:
+        if send_sms and account.phone:
             await enqueue_message(
                 session,
                 site=site,
@@ -77,6 +93,39 @@ async def notify(
             )
     await session.flush()
     return notification
+
+
+async def alert_low_balance(
+    session: AsyncSession,
+    *,
+    account: Account,
+    site: Site,
+    before_cents: int,
+    now: dt.datetime,
+) -> None:
+    """After a payment: when it took the balance from at or above the person's low-balance
+    threshold to below it, tell them (once per crossing, not at every payment below)."""
+    threshold = preferences_of(account.preferences).low_balance_cents
+    after = account.balance_cents
+    if threshold is None or not after < threshold <= before_cents:
+        return
+    from babel.numbers import format_currency
+
+    french = site.locale.lower().startswith("fr")
+    shown = format_currency(Decimal(after) / 100, site.currency, locale=site.locale)
+    await notify(
+        session,
+        account=account,
+        kind="low_balance",
+        title="Solde bas" if french else "Low balance",
+        body=(
+            f"Votre solde est de {shown}. Pensez à recharger votre compte."
+            if french
+            else f"Your balance is {shown}. Remember to top up."
+        ),
+        now=now,
+        data={"amount_cents": after, "currency": site.currency},
+    )
 
 
 async def list_notifications(
@@ -133,4 +182,11 @@ async def mark_all_read(session: AsyncSession, *, account: Account, now: dt.date
     return int(getattr(moved, "rowcount", 0) or 0)
 
 
-__all__ = ["count_unread", "list_notifications", "mark_all_read", "mark_read", "notify"]
+__all__ = [
+    "alert_low_balance",
+    "count_unread",
+    "list_notifications",
+    "mark_all_read",
+    "mark_read",
+    "notify",
+]

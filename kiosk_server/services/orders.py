@@ -265,6 +265,9 @@ async def place_order(
         reason=f"order at {device.name}",
         now=now,
     )
+    await notifications.alert_low_balance(
+        session, account=account, site=site, before_cents=account.balance_cents + total, now=now
+    )
     pickup_number = await _next_pickup_number(session, site, local.date())
     ticket = _ticket(
         site=site,

@@ -602,6 +602,7 @@ async def approve_visit(
         actor_device_id=actor.device.id if actor.device else None,
     )
     await invitations.send_invitations(session, site=site, visit=visit, actor=actor, now=now)
+    await _tell_host(session, site=site, visit=visit, actor=actor, now=now)
     await session.flush()
     return await detail(session, visit=visit)
 
@@ -673,8 +674,48 @@ async def reject_visit(
         actor_device_id=actor.device.id if actor.device else None,
         detail={"reason": cleaned},
     )
+    await _tell_host(session, site=site, visit=visit, actor=actor, now=now)
     await session.flush()
     return await detail(session, visit=visit)
+
+
+async def _tell_host(
+    session: AsyncSession, *, site: Site, visit: Visit, actor: Actor, now: dt.datetime
+) -> None:
+    """Reception approved or rejected the host's request: the host is told (not when the host
+    decided it, as for a walk-in, nor when the site approves on submission)."""
+    from kiosk_server.services import notifications
+
+    if actor.account is None or actor.account.id == visit.host_account_id:
+        return
+    host = await session.get(Account, visit.host_account_id)
+    if host is None:  # pragma: no cover - the foreign key holds it
+        return
+    approved = visit.state == "approved"
+    day = f"{visit.first_day:%d/%m/%Y}"
+    if site.locale.lower().startswith("fr"):
+        title = "Demande de visite approuvée" if approved else "Demande de visite refusée"
+        body = f"Visite du {day}. " + (
+            "Les invitations sont envoyées." if approved else visit.rejection_reason or ""
+        )
+    else:
+        title = "Visit request approved" if approved else "Visit request rejected"
+        body = f"Visit on {day}. " + (
+            "The invitations are sent." if approved else visit.rejection_reason or ""
+        )
+    await notifications.notify(
+        session,
+        account=host,
+        kind="visit_decided",
+        title=title,
+        body=body.strip(),
+        now=now,
+        data={
+            "decision": "approved" if approved else "rejected",
+            "first_day": visit.first_day.isoformat(),
+            "reason": visit.rejection_reason or "",
+        },
+    )
 
 
 async def expire_visits(session: AsyncSession, *, site: Site, now: dt.datetime) -> int:

@@ -83,6 +83,7 @@ async def test_activation_from_code_to_home(
             "overdraft_limit_cents": 0,
         },
         "balance": {"amount_cents": 1250, "currency": "EUR"},
+        "language": None,
     }
     assert (await identify(kiosk, "E1001")).json()["account_state"] == "active"
     # The setup token worked once.

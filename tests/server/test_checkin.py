@@ -66,9 +66,10 @@ async def test_check_in_and_out_with_the_qr(
         row = await session.get(VisitVisitor, visitor_id)
         assert row is not None and row.rules_accepted_at is not None
         assert row.rules_language == "fr"
-        notices = (await session.scalars(select(Notification))).all()
-    (notice,) = notices
-    assert notice.kind == "visitor_arrived"
+        notices = (await session.scalars(select(Notification).order_by(Notification.id))).all()
+    # Reception's approval told the host first; then their visitor's arrival.
+    assert [notice.kind for notice in notices] == ["visit_decided", "visitor_arrived"]
+    notice = notices[-1]
     assert "Léa Dupont (ACME)" in notice.body
     to_host = await factory.outbox("helene@example.com")
     assert to_host[-1].subject == "Votre visiteur est arrivé"

@@ -43,10 +43,13 @@ async def test_invitation_email_through_smtp_checks_the_visitor_in(
     delivered = await deliver_pending(
         service_app.state.session_factory, clock=clock, sms_gateway=OutboxSmsGateway()
     )
-    assert delivered == 1
+    # The visitor's invitation, and the host told of reception's approval.
+    assert delivered == 2
     assert await factory.outbox("lea@example.com") == []
+    to_host = [mail for mail in mailbox.received if mail[1] == ["helene@example.com"]]
+    assert [mail[2]["Subject"] for mail in to_host] == ["Demande de visite approuvée"]
 
-    ((sender, recipients, message),) = mailbox.received
+    ((sender, recipients, message),) = [m for m in mailbox.received if m not in to_host]
     assert sender == "accueil@cantine.test"
     assert recipients == ["lea@example.com"]
     assert message["Subject"] == "Votre invitation chez Cantine Lumière"

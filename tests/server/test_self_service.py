@@ -6,12 +6,19 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
+from kiosk_server.clock import ManualClock
 from kiosk_server.models import Account, Site
 from kiosk_server.services.connect import connect_token_for
+from kiosk_server.services.notifications import notify
 from tests.conftest import device_client
 from tests.factories import Factory
 from tests.server.conftest import PIN, assert_problem, bearer, sign_in
-from tests.server.visits_support import audit_rows
+from tests.server.orders_support import at_paris, customer, load, place
+from tests.server.visits_support import (
+    People,
+    audit_rows,
+    people_fixture,  # noqa: F401 - the `people` fixture
+)
 
 NEW_PIN = "862041"
 
@@ -143,3 +150,102 @@ async def test_a_person_blocks_their_lost_badge_with_their_pin(
     assert mail.subject == "Votre badge a été bloqué"
     [entry] = await audit_rows(factory)
     assert (entry.action, entry.subject) == ("badge.blocked", f"account:{jeanne.id}")
+
+
+async def test_settings_choose_the_language_the_alert_and_the_channels(
+    kiosk: httpx.AsyncClient, factory: Factory, site: Site, jeanne: Account
+) -> None:
+    headers = await signed_in(kiosk)
+    settings = (await kiosk.get("/v1/me/settings", headers=headers)).json()
+    assert settings["language"] is None and settings["low_balance"] is None
+    assert settings["notify"]["order_ready"] == {"email": True, "sms": False}
+    assert settings["notify"]["top_up_credited"] == {"email": False, "sms": False}
+    assert settings["low_balance_max"] == {"amount_cents": 100000, "currency": "EUR"}
+    changed = await kiosk.patch(
+        "/v1/me/settings",
+        json={
+            "language": "en",
+            "low_balance_cents": 1500,
+            "notify": {"order_ready": {"email": False, "sms": False}},
+        },
+        headers=headers,
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["low_balance"] == {"amount_cents": 1500, "currency": "EUR"}
+    assert changed.json()["notify"]["order_ready"] == {"email": False, "sms": False}
+    assert changed.json()["notify"]["visitor_arrived"] == {"email": True, "sms": False}
+    # What a patch leaves out stays; the language comes with the person at sign-in.
+    kept = await kiosk.patch("/v1/me/settings", json={"notify": {}}, headers=headers)
+    assert kept.json()["language"] == "en" and kept.json()["low_balance"]["amount_cents"] == 1500
+    assert (await sign_in(kiosk, "1001", PIN)).json()["me"]["language"] == "en"
+    # Out of range, unknown events and channels are refused with the fields named.
+    for wrong in (
+        {"low_balance_cents": 100001},
+        {"low_balance_cents": -1},
+        {"language": "de"},
+        {"notify": {"lottery": {"email": True}}},
+        {"notify": {"order_ready": {"pigeon": True}}},
+        {"colour": "red"},
+    ):
+        refused = await kiosk.patch("/v1/me/settings", json=wrong, headers=headers)
+        assert_problem(refused, 422, "validation-failed")
+    off = await kiosk.patch("/v1/me/settings", json={"low_balance_cents": None}, headers=headers)
+    assert off.json()["low_balance"] is None
+
+
+async def test_the_chosen_channels_decide_what_goes_out(
+    kiosk: httpx.AsyncClient, factory: Factory, site: Site
+) -> None:
+    both = await factory.account(
+        site, "1002", name="Paul Durand", email="paul@example.com", phone="+33612345678", pin=PIN
+    )
+    async with factory.session_factory() as session, session.begin():
+        account = await session.get(Account, both.id)
+        assert account is not None
+        account.preferences = {
+            "notify": {
+                "order_ready": {"email": False, "sms": True},
+                "top_up_credited": {"email": True},
+            }
+        }
+        for kind in ("order_ready", "top_up_credited", "visitor_arrived", "pin_changed"):
+            await notify(
+                session, account=account, kind=kind, title=kind, body="", now=factory.clock.now(),
+                email=kind != "top_up_credited",
+            )  # fmt: skip
+    sent = [(m.channel, m.subject or m.body) for m in await factory.outbox()]
+    assert sent == [
+        ("sms", "order_ready"),  # chosen: SMS only
+        ("email", "top_up_credited"),  # chosen: email (off by default)
+        ("email", "visitor_arrived"),  # not chosen: the default
+        ("email", "pin_changed"),  # security: always
+    ]
+
+
+async def test_a_payment_below_the_threshold_tells_the_person_once(
+    kiosk: httpx.AsyncClient, factory: Factory, site: Site, clock: ManualClock
+) -> None:
+    await load(factory, site)
+    at_paris(clock, 9, 0)
+    _, headers = await customer(kiosk, factory, site, balance_cents=2000)
+    await kiosk.patch("/v1/me/settings", json={"low_balance_cents": 1000}, headers=headers)
+    for _ in range(3):  # 20,00 € → 11,50 → 3,00 (below 10,00: told) → refused
+        await place(kiosk, headers, ("PLAT", 1))
+    notes = (await kiosk.get("/v1/me/notifications", headers=headers)).json()["items"]
+    low = [note for note in notes if note["kind"] == "low_balance"]
+    assert [note["data"] for note in low] == [{"amount_cents": 300, "currency": "EUR"}]
+    assert low[0]["body"] == "Votre solde est de 3,00\xa0€. Pensez à recharger votre compte."
+
+
+async def test_the_host_is_told_when_reception_decides(people: People) -> None:
+    await people.approved()
+    rejected = await people.create(submit=True)
+    answer = await people.desk_post(
+        f"/v1/reception/visits/{rejected['id']}/reject", json={"reason": "Salle indisponible"}
+    )
+    assert answer.status_code == 200, answer.text
+    notes = (await people.host.get("/v1/me/notifications", headers=people.host_headers)).json()
+    decided = [note for note in notes["items"] if note["kind"] == "visit_decided"]
+    assert [note["data"]["decision"] for note in decided] == ["rejected", "approved"]
+    assert decided[0]["data"]["reason"] == "Salle indisponible"
+    assert decided[0]["title"] == "Demande de visite refusée"

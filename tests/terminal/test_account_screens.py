@@ -1,12 +1,12 @@
 """The account area, through the pilot on the real service: the notifications inbox (unread
 count on home, one opened and read, all marked read), changing one's PIN, blocking a lost
-badge."""
+badge, settings."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from textual.widgets import Button, OptionList
+from textual.widgets import Button, Input, OptionList, Select
 
 from kiosk.screens.account import AccountScreen
 from kiosk.screens.badge import BadgeScreen
@@ -14,7 +14,9 @@ from kiosk.screens.change_pin import ChangePinScreen
 from kiosk.screens.home import HomeScreen
 from kiosk.screens.lost_badge import LostBadgeScreen
 from kiosk.screens.notifications import NotificationsScreen
+from kiosk.screens.settings import SettingsScreen
 from kiosk.widgets.qr_view import QrView
+from kiosk.widgets.tick_box import TickBox
 from kiosk_server.clock import ManualClock
 from kiosk_server.models import Account, Notification, Site
 from tests.factories import Factory
@@ -181,3 +183,47 @@ async def test_a_person_blocks_their_lost_badge_and_gets_a_new_one(
         await settle(pilot)
         assert isinstance(app.screen, BadgeScreen)
         assert app.screen.query_one(QrView).payload != old
+
+
+async def test_settings_change_the_language_the_alert_and_the_channels(
+    make_kiosk: KioskFactory, factory: Factory, site: Site
+) -> None:
+    await factory.account(site, "jeanne", pin=PIN)
+    app = make_kiosk()
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        await pilot.click("#account")
+        await settle(pilot)
+        await pilot.click("#settings")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SettingsScreen)
+        alert = screen.query_one("#settings-low-balance", Input)
+        alert.value = "2000"
+        await pilot.click("#save")
+        await settle(pilot)
+        assert "L'alerte doit être comprise entre 0,00\xa0€ et 1\u202f000,00\xa0€." in screen_text(
+            app
+        )
+        alert.value = "douze"
+        await pilot.click("#save")
+        await settle(pilot)
+        assert "Écrivez le montant comme 12,50." in screen_text(app)
+        alert.value = "12,5"
+        screen.query_one("#email-order_ready", TickBox).value = False
+        screen.query_one("#settings-language", Select).value = "en"
+        await pilot.click("#save")
+        await settle(pilot)
+        # Saved, and the kiosk speaks the chosen language at once.
+        assert "Your settings are saved." in screen_text(app)
+        assert screen.query_one("#settings-low-balance", Input).value == "12.50"
+        settings = await app.api().settings()
+        assert settings.low_balance is not None and settings.low_balance.amount_cents == 1250
+        assert not settings.notify["order_ready"].email
+        assert settings.notify["visitor_arrived"].email
+        # Signed out, the kiosk is back in its own language; signed in again, in theirs.
+        app.end_session()
+        await settle(pilot)
+        assert "Connexion" in screen_text(app)
+        await sign_in(pilot)
+        assert "Your balance" in screen_text(app)

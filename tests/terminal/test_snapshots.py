@@ -36,6 +36,7 @@ from kiosk.screens.notifications import NotificationsScreen
 from kiosk.screens.order_new import OrderNewScreen
 from kiosk.screens.pin import PinScreen
 from kiosk.screens.reception import ReceptionScreen
+from kiosk.screens.settings import SettingsScreen
 from kiosk.screens.tickets import TicketsScreen
 from kiosk.screens.top_up import TopUpScreen
 from kiosk.screens.visitor_code import VisitorCodeScreen
@@ -414,3 +415,15 @@ def test_help(
         await frozen(pilot)
 
     assert snap_compare(kiosk(language=language), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_settings(
+    kiosk: KioskFactory, jeanne: Account, snap_compare: SnapCompare, size: tuple[int, int]
+) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await signed_in(pilot)
+        await open_tile(pilot, "account", AccountScreen)
+        await open_tile(pilot, "settings", SettingsScreen)
+
+    assert snap_compare(kiosk(), terminal_size=size, run_before=run_before)

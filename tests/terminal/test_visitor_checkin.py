@@ -101,8 +101,10 @@ async def accept_and_check_in(pilot: Pilot[Any]) -> None:
 
 
 async def notifications(factory: Factory) -> list[Notification]:
+    """The host's notices of their visitors' arrivals (reception's approval is told too)."""
     async with factory.session_factory() as session:
-        return list((await session.scalars(select(Notification))).all())
+        arrivals = select(Notification).where(Notification.kind == "visitor_arrived")
+        return list((await session.scalars(arrivals)).all())
 
 
 async def visitor_row(factory: Factory, visitor_id: int) -> VisitVisitor:

@@ -14,6 +14,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+# Plain ADD COLUMN, never a batch rebuild: on SQLite, rebuilding a table drops the old one, and
+# with foreign keys on that cascade-deletes every row that refers to it (see 0003).
+
 revision: str = "0008_languages"
 down_revision: str | None = "0007_big_keys"
 branch_labels: str | Sequence[str] | None = None
@@ -21,18 +24,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("catalogue_items") as batch:
-        batch.add_column(
-            sa.Column("translations", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
-        )
-    with op.batch_alter_table("notifications") as batch:
-        batch.add_column(
-            sa.Column("data", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
-        )
+    op.add_column(
+        "catalogue_items",
+        sa.Column("translations", sa.JSON(), nullable=False, server_default=sa.text("'{}'")),
+    )
+    op.add_column(
+        "notifications",
+        sa.Column("data", sa.JSON(), nullable=False, server_default=sa.text("'{}'")),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("notifications") as batch:
-        batch.drop_column("data")
-    with op.batch_alter_table("catalogue_items") as batch:
-        batch.drop_column("translations")
+    op.drop_column("notifications", "data")
+    op.drop_column("catalogue_items", "translations")

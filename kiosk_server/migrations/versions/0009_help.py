@@ -13,6 +13,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+# Plain ADD COLUMN, never a batch rebuild: on SQLite, rebuilding a table drops the old one, and
+# with foreign keys on that cascade-deletes every row that refers to it (see 0003).
+
 revision: str = "0009_help"
 down_revision: str | None = "0008_languages"
 branch_labels: str | Sequence[str] | None = None
@@ -36,14 +39,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_help_entries")),
     )
     op.create_index("ix_help_entries_site_id_position", "help_entries", ["site_id", "position"])
-    with op.batch_alter_table("sites") as batch:
-        batch.add_column(
-            sa.Column("help_contact", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
-        )
+    op.add_column(
+        "sites",
+        sa.Column("help_contact", sa.JSON(), nullable=False, server_default=sa.text("'{}'")),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sites") as batch:
-        batch.drop_column("help_contact")
+    op.drop_column("sites", "help_contact")
     op.drop_index("ix_help_entries_site_id_position", table_name="help_entries")
     op.drop_table("help_entries")
