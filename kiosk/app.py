@@ -95,6 +95,7 @@ class KioskApp(App[None], inherit_bindings=False):
         "screens/lost_badge.tcss",
         "screens/help.tcss",
         "screens/settings.tcss",
+        "screens/personal_data.tcss",
         "screens/maintenance.tcss",
         "screens/idle_countdown.tcss",
         "screens/badge.tcss",

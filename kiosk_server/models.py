@@ -205,7 +205,7 @@ class VerificationCode(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"))
     purpose: Mapped[str] = mapped_column(String(16))
-    """`activate` or `reset_pin`."""
+    """`activate`, `reset_pin`, `change_email` or `change_phone`."""
     code_hash: Mapped[str] = mapped_column(String(255))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime]
@@ -214,6 +214,9 @@ class VerificationCode(Base):
     pin_setup_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     """SHA-256 of the one-time token that lets the person choose a PIN once the code matched."""
     pin_setup_expires_at: Mapped[dt.datetime | None]
+    new_contact: Mapped[str | None] = mapped_column(String(254))
+    """For `change_email` and `change_phone`: the address the code was sent to, which becomes
+    the account's once the code is confirmed."""
 
 
 class OutboxMessage(Base):

@@ -41,6 +41,8 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "verification-code-expired": (410, "Verification code expired"),
     "pin-setup-expired": (410, "PIN setup expired"),
     "no-contact": (409, "No contact"),
+    "contact-invalid": (422, "Not an email address or phone number"),
+    "contact-unchanged": (422, "Same address as now"),
     "validation-failed": (422, "Validation failed"),
     "body-malformed": (400, "Malformed request body"),
     "body-too-large": (413, "Request body too large"),

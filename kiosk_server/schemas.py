@@ -203,3 +203,28 @@ class SettingsPatch(BaseModel):
     language: Literal["fr", "en"] | None = None
     low_balance_cents: StrictInt | None = Field(None, ge=0, le=LOW_BALANCE_MAX_CENTS)
     notify: dict[NotifyEvent, Channels] | None = None
+
+
+class Profile(BaseModel):
+    """What the kiosk shows of the person: never their email or phone in full (a shared
+    screen), only masked."""
+
+    name: str
+    identifier: str
+    email: str | None
+    """Masked: `j***@example.com`."""
+    phone: str | None
+    """Masked: `+33 ** ** ** 42`."""
+
+
+class ContactChangeRequest(BaseModel):
+    """A new email address or phone number; a code is sent to it."""
+
+    channel: Literal["email", "phone"]
+    value: RequiredText = Field(max_length=254)
+    language: Literal["fr", "en"] | None = None
+    """The code's message in the language the person uses at the terminal."""
+
+
+class ContactChangeConfirm(BaseModel):
+    code: PlainText = Field(max_length=16)

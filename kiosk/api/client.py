@@ -51,6 +51,7 @@ from kiosk.api.models import (
     PinChanged,
     PinSetup,
     ProblemDocument,
+    Profile,
     ReceptionDay,
     RollCall,
     Session,
@@ -225,6 +226,21 @@ class KioskClient:
     async def change_settings(self, patch: Mapping[str, Any]) -> Settings:
         """`PATCH /v1/me/settings`: what `patch` gives changes, the rest stays."""
         return await self._call("PATCH", "/v1/me/settings", Settings, json=patch)
+
+    async def profile(self) -> Profile:
+        """`GET /v1/me/profile`: name, identifier, email and phone masked."""
+        return await self._call("GET", "/v1/me/profile", Profile)
+
+    async def change_contact(
+        self, channel: Literal["email", "phone"], value: str, language: str
+    ) -> VerificationSent:
+        """`POST /v1/me/contact`: a code goes to the new email address or phone number."""
+        body = {"channel": channel, "value": value, "language": language}
+        return await self._call("POST", "/v1/me/contact", VerificationSent, json=body)
+
+    async def confirm_contact(self, code: str) -> Profile:
+        """`POST /v1/me/contact/confirm`: the code makes the new address the account's."""
+        return await self._call("POST", "/v1/me/contact/confirm", Profile, json={"code": code})
 
     async def sign_in(self, solution_code: str, identifier: str, pin: str) -> Me:
         """`POST /v1/auth/sessions`: sign a person in with their PIN."""

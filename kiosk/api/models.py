@@ -380,6 +380,15 @@ class Notification(_Answer):
     read: bool
 
 
+class Profile(_Answer):
+    """`GET /v1/me/profile`: email and phone come masked."""
+
+    name: str
+    identifier: str
+    email: str | None = None
+    phone: str | None = None
+
+
 class Channels(_Answer):
     """Where an event reaches the person besides the kiosk."""
 

@@ -31,6 +31,7 @@ class AccountScreen(KioskScreen):
             yield Static(_("My account"), classes="title", markup=False)
             yield Static(Content(name), id="account-name", markup=False)
             with Vertical(id="account-entries"):
+                yield Button(_("My personal data"), id="personal-data")
                 yield Button(_("Settings"), id="settings")
                 yield Button(_("Change my PIN"), id="change-pin")
                 yield Button(_("Lost badge"), id="lost-badge")
@@ -50,6 +51,10 @@ class AccountScreen(KioskScreen):
             from kiosk.screens.change_pin import ChangePinScreen
 
             self.app.push_screen(ChangePinScreen())
+        elif button == "personal-data":
+            from kiosk.screens.personal_data import PersonalDataScreen
+
+            self.app.push_screen(PersonalDataScreen())
         elif button == "settings":
             from kiosk.screens.settings import SettingsScreen
 

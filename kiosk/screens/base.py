@@ -65,6 +65,11 @@ PROBLEM_MESSAGES: dict[str, str] = {
     "pin-malformed": N_("The PIN must have exactly 6 digits."),
     "pin-too-simple": N_("This PIN is too simple. Choose another one."),
     "pin-unchanged": N_("This is your current PIN. Choose another one."),
+    "contact-invalid": N_(
+        "This is not an email address or a phone number. Check it (a phone as 06 12 34 56 78 "
+        "or +33612345678)."
+    ),
+    "contact-unchanged": N_("This is already your address."),
     "terminal-throttled": N_("This terminal is busy. Please wait a moment."),
     "verification-send-limit": N_("Several codes were sent lately. Try again later."),
     "verification-code-invalid": N_("This code is not right. Check it and try again."),

@@ -1,17 +1,21 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, status
 
 from kiosk_server.deps import Argon2Dep, ClockDep, CurrentPerson, DbSession, Terminal
 from kiosk_server.problems import problem_responses
 from kiosk_server.schemas import (
     BadgeBlocked,
+    ContactChangeConfirm,
+    ContactChangeRequest,
     Me,
     PinChanged,
     PinChangeRequest,
     PinConfirmation,
+    Profile,
     SettingsOut,
     SettingsPatch,
+    VerificationCodeSent,
 )
 from kiosk_server.services import accounts, self_service
 
@@ -114,3 +118,65 @@ async def change_settings(
     return await accounts.change_settings(
         session, account=person.account, site=person.site, patch=body
     )
+
+
+@router.get("/me/profile", responses=problem_responses(*_PERSON))
+async def get_profile(person: CurrentPerson) -> Profile:
+    """Name, identifier, and the email and phone masked (a shared screen never shows them)."""
+    return accounts.profile_of(person.account)
+
+
+@router.post(
+    "/me/contact",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(
+        *_PERSON,
+        "validation-failed",
+        "contact-invalid",
+        "contact-unchanged",
+        "verification-send-limit",
+    ),
+)
+async def change_contact(
+    body: ContactChangeRequest,
+    session: DbSession,
+    device: Terminal,
+    person: CurrentPerson,
+    argon2: Argon2Dep,
+    clock: ClockDep,
+) -> VerificationCodeSent:
+    """Start changing the email (`channel: email`) or phone (`phone`, international or the
+    site's national form): a 6-digit code goes to the new address, never the current one, and
+    counts toward the same sending limit as activation's. `/me/contact/confirm` finishes."""
+    return await self_service.request_contact_change(
+        session,
+        person=person,
+        device=device,
+        channel=body.channel,
+        value=body.value,
+        argon2=argon2,
+        now=clock.now(),
+        language=body.language,
+    )
+
+
+@router.post(
+    "/me/contact/confirm",
+    responses=problem_responses(
+        *_PERSON, "validation-failed", "verification-code-invalid", "verification-code-expired"
+    ),
+)
+async def confirm_contact(
+    body: ContactChangeConfirm,
+    session: DbSession,
+    device: Terminal,
+    person: CurrentPerson,
+    argon2: Argon2Dep,
+    clock: ClockDep,
+) -> Profile:
+    """The code sent to the new address: it becomes the account's (the old one is told, an
+    audit entry is written). A wrong code counts; after the site's tries, ask for a new one."""
+    await self_service.confirm_contact_change(
+        session, person=person, device=device, code=body.code, argon2=argon2, now=clock.now()
+    )
+    return accounts.profile_of(person.account)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kiosk_server import schemas
 from kiosk_server.models import Account, Site
 from kiosk_server.preferences import LOW_BALANCE_MAX_CENTS, NOTIFY_EVENTS, Channels, preferences_of
+from kiosk_server.security import mask_email, mask_phone
 from kiosk_server.site_settings import SiteSettings
 
 
@@ -75,3 +76,13 @@ async def change_settings(
     account.preferences = preferences.model_dump(mode="json", exclude_defaults=True)
     await session.flush()
     return settings_of(account, site)
+
+
+def profile_of(account: Account) -> schemas.Profile:
+    """The person as the kiosk shows them, contacts masked."""
+    return schemas.Profile(
+        name=account.name,
+        identifier=account.identifier,
+        email=mask_email(account.email) if account.email else None,
+        phone=mask_phone(account.phone) if account.phone else None,
+    )

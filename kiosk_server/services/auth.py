@@ -136,7 +136,7 @@ async def identify(
     )
 
 
-def _code_message(
+def code_message(
     site: Site, code: str, minutes: int, language: str | None = None
 ) -> tuple[str, str]:
     """Subject and body of a verification code message, in `language` (the one the person
@@ -178,6 +178,42 @@ async def send_verification_code(
     else:
         raise ProblemError("no-contact", "No email or phone is registered for this account.")
 
+    await check_send_limit(session, account=account, settings=settings, now=now)
+    await expire_codes(session, account=account, now=now)
+    code = new_verification_code()
+    expires_at = now + dt.timedelta(minutes=settings.verification_code_minutes)
+    session.add(
+        VerificationCode(
+            account_id=account.id,
+            device_id=device.id,
+            purpose=purpose,
+            code_hash=await argon2.hash(code),
+            attempts=0,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    subject, body = code_message(site, code, settings.verification_code_minutes, language)
+    await enqueue_message(
+        session,
+        site=site,
+        account=account,
+        channel=channel,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        now=now,
+    )
+    return schemas.VerificationCodeSent(
+        channel=channel, destination=destination, expires_at=expires_at
+    )
+
+
+async def check_send_limit(
+    session: AsyncSession, *, account: Account, settings: SiteSettings, now: dt.datetime
+) -> None:
+    """`verification-send-limit` once the account was sent its share of codes lately (for
+    whatever purpose: activation, a new PIN, a new address)."""
     window = dt.timedelta(minutes=settings.verification_send_window_minutes)
     recent = (
         await session.scalars(
@@ -197,7 +233,9 @@ async def send_verification_code(
             retry_after=_seconds_until(as_utc(recent[-1]) + window, now),
         )
 
-    # The newest code replaces the earlier ones, and any PIN setup they opened.
+
+async def expire_codes(session: AsyncSession, *, account: Account, now: dt.datetime) -> None:
+    """The newest code replaces the earlier ones, and any PIN setup they opened."""
     await session.execute(
         update(VerificationCode)
         .where(VerificationCode.account_id == account.id, VerificationCode.expires_at > now)
@@ -210,33 +248,6 @@ async def send_verification_code(
             VerificationCode.pin_setup_expires_at > now,
         )
         .values(pin_setup_expires_at=now)
-    )
-    code = new_verification_code()
-    expires_at = now + dt.timedelta(minutes=settings.verification_code_minutes)
-    session.add(
-        VerificationCode(
-            account_id=account.id,
-            device_id=device.id,
-            purpose=purpose,
-            code_hash=await argon2.hash(code),
-            attempts=0,
-            created_at=now,
-            expires_at=expires_at,
-        )
-    )
-    subject, body = _code_message(site, code, settings.verification_code_minutes, language)
-    await enqueue_message(
-        session,
-        site=site,
-        account=account,
-        channel=channel,
-        recipient=recipient,
-        subject=subject,
-        body=body,
-        now=now,
-    )
-    return schemas.VerificationCodeSent(
-        channel=channel, destination=destination, expires_at=expires_at
     )
 
 

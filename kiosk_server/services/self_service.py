@@ -1,19 +1,39 @@
-"""What a signed-in person does to their own account's security: change their PIN (the
-current one first, under the lockout rules), and block their badge when it is lost."""
+"""What a signed-in person does to their own account: change their PIN (the current one first,
+under the lockout rules), block their badge when it is lost, and change their email or phone
+(a code sent to the new address confirms it)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kiosk_server.models import Device, PersonSession, PinFailure, Site
+from kiosk_server import schemas
+from kiosk_server.admin.accounts import normalise_phone, site_country
+from kiosk_server.db import as_utc
+from kiosk_server.fields import is_email
+from kiosk_server.models import Device, PersonSession, PinFailure, Site, VerificationCode
+from kiosk_server.notify.outbox import enqueue_message
 from kiosk_server.pin_rules import is_trivial_pin
 from kiosk_server.problems import ProblemError
-from kiosk_server.security import Argon2, is_well_formed_pin
+from kiosk_server.security import (
+    Argon2,
+    is_well_formed_pin,
+    mask_email,
+    mask_phone,
+    new_verification_code,
+)
 from kiosk_server.services import audit, badges, connect, notifications
-from kiosk_server.services.auth import SignedInPerson, site_settings, verify_pin
+from kiosk_server.services.auth import (
+    SignedInPerson,
+    check_send_limit,
+    code_message,
+    expire_codes,
+    site_settings,
+    verify_pin,
+)
 
 
 def _french(site: Site) -> bool:
@@ -146,3 +166,153 @@ async def block_badge(
         now=now,
         email=True,
     )
+
+
+ContactChannel = Literal["email", "phone"]
+
+
+def _new_contact(channel: ContactChannel, value: str, site: Site) -> str:
+    """The address as stored (a phone in international form), or `contact-invalid`."""
+    cleaned = value.strip()
+    if channel == "email":
+        if not is_email(cleaned):
+            raise ProblemError("contact-invalid", "This is not an email address.")
+        return cleaned
+    try:
+        return normalise_phone(cleaned, country=site_country(site))
+    except ValueError:
+        raise ProblemError(
+            "contact-invalid", "This is not a phone number (such as +33612345678)."
+        ) from None
+
+
+async def request_contact_change(
+    session: AsyncSession,
+    *,
+    person: SignedInPerson,
+    device: Device,
+    channel: ContactChannel,
+    value: str,
+    argon2: Argon2,
+    now: dt.datetime,
+    language: str | None = None,
+) -> schemas.VerificationCodeSent:
+    """Send a code to the new address (never to the current one: it proves the new one is the
+    person's). Codes count toward the same sending limit as activation's."""
+    account, site = person.account, person.site
+    contact = _new_contact(channel, value, site)
+    current = account.email if channel == "email" else account.phone
+    if current is not None and contact.casefold() == current.casefold():
+        raise ProblemError("contact-unchanged", "This is already your address.")
+    settings = site_settings(site)
+    await check_send_limit(session, account=account, settings=settings, now=now)
+    await expire_codes(session, account=account, now=now)
+    code = new_verification_code()
+    expires_at = now + dt.timedelta(minutes=settings.verification_code_minutes)
+    session.add(
+        VerificationCode(
+            account_id=account.id,
+            device_id=device.id,
+            purpose=f"change_{channel}",
+            code_hash=await argon2.hash(code),
+            attempts=0,
+            created_at=now,
+            expires_at=expires_at,
+            new_contact=contact,
+        )
+    )
+    subject, body = code_message(site, code, settings.verification_code_minutes, language)
+    await enqueue_message(
+        session,
+        site=site,
+        account=account,
+        channel="email" if channel == "email" else "sms",
+        recipient=contact,
+        subject=subject,
+        body=body,
+        now=now,
+    )
+    return schemas.VerificationCodeSent(
+        channel="email" if channel == "email" else "sms",
+        destination=mask_email(contact) if channel == "email" else mask_phone(contact),
+        expires_at=expires_at,
+    )
+
+
+async def confirm_contact_change(
+    session: AsyncSession,
+    *,
+    person: SignedInPerson,
+    device: Device,
+    code: str,
+    argon2: Argon2,
+    now: dt.datetime,
+) -> None:
+    """The code sent to the new address: the address becomes the account's. The old one is told
+    (a change made by someone else must not go unnoticed), and an audit entry is written."""
+    account, site = person.account, person.site
+    settings = site_settings(site)
+    pending = await session.scalar(
+        select(VerificationCode)
+        .where(VerificationCode.account_id == account.id)
+        .order_by(VerificationCode.created_at.desc(), VerificationCode.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if (
+        pending is None
+        or pending.new_contact is None
+        or pending.purpose not in ("change_email", "change_phone")
+        or pending.used_at is not None
+        or as_utc(pending.expires_at) <= now
+        or pending.attempts >= settings.verification_max_attempts
+    ):
+        raise ProblemError(
+            "verification-code-expired", "This code is no longer valid. Ask for a new one."
+        )
+    if not await argon2.verify(pending.code_hash, code.strip()):
+        pending.attempts += 1
+        await session.commit()  # the try counts, though the request fails
+        raise ProblemError("verification-code-invalid", "This code does not match. Check it.")
+    pending.used_at = now
+    email = pending.purpose == "change_email"
+    old = account.email if email else account.phone
+    if email:
+        account.email = pending.new_contact
+    else:
+        account.phone = pending.new_contact
+    await audit.record(
+        session,
+        site_id=account.site_id,
+        action="account.contact_changed",
+        subject=f"account:{account.id}",
+        now=now,
+        actor_account_id=account.id,
+        actor_device_id=device.id,
+        detail={"channel": "email" if email else "phone"},
+    )
+    if old:
+        french = _french(site)
+        what = (
+            ("adresse e-mail" if email else "numéro de téléphone")
+            if french
+            else ("email address" if email else "phone number")
+        )
+        subject = f"Votre {what} a été changé(e)" if french else f"Your {what} was changed"
+        body = (
+            f"Votre {what} pour {site.name} a été remplacé(e). Si ce n'est pas vous, "
+            "adressez-vous à l'accueil."
+            if french
+            else f"Your {what} for {site.name} was replaced. If it was not you, please "
+            "contact the reception desk."
+        )
+        await enqueue_message(
+            session,
+            site=site,
+            account=account,
+            channel="email" if email else "sms",
+            recipient=old,
+            subject=subject if email else "",
+            body=body,
+            now=now,
+        )

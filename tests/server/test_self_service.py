@@ -249,3 +249,61 @@ async def test_the_host_is_told_when_reception_decides(people: People) -> None:
     assert [note["data"]["decision"] for note in decided] == ["rejected", "approved"]
     assert decided[0]["data"]["reason"] == "Salle indisponible"
     assert decided[0]["title"] == "Demande de visite refusée"
+
+
+async def test_a_person_changes_their_email_with_a_code_sent_to_the_new_one(
+    kiosk: httpx.AsyncClient, factory: Factory, jeanne: Account
+) -> None:
+    headers = await signed_in(kiosk)
+    profile = (await kiosk.get("/v1/me/profile", headers=headers)).json()
+    assert profile == {
+        "name": "Jeanne Martin",
+        "identifier": "1001",
+        "email": "j***@example.com",
+        "phone": None,
+    }
+    for wrong, code in (
+        ("pas une adresse", "contact-invalid"),
+        (jeanne.email, "contact-unchanged"),
+    ):
+        refused = await kiosk.post(
+            "/v1/me/contact", json={"channel": "email", "value": wrong}, headers=headers
+        )
+        assert_problem(refused, 422, code)
+    sent = await kiosk.post(
+        "/v1/me/contact",
+        json={"channel": "email", "value": "jeanne.martin@exemple.fr", "language": "en"},
+        headers=headers,
+    )
+    assert sent.status_code == 202, sent.text
+    assert sent.json()["destination"] == "j***@exemple.fr"
+    code = await factory.last_code("jeanne.martin@exemple.fr")
+    assert await factory.outbox(jeanne.email) == []  # nothing to the old one yet
+    mistyped = await kiosk.post("/v1/me/contact/confirm", json={"code": "000000"}, headers=headers)
+    assert_problem(mistyped, 422, "verification-code-invalid")
+    confirmed = await kiosk.post("/v1/me/contact/confirm", json={"code": code}, headers=headers)
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["email"] == "j***@exemple.fr"
+    # The old address is told; the code is spent.
+    [told] = await factory.outbox(jeanne.email)
+    assert told.subject == "Votre adresse e-mail a été changé(e)"
+    again = await kiosk.post("/v1/me/contact/confirm", json={"code": code}, headers=headers)
+    assert_problem(again, 410, "verification-code-expired")
+    assert [row.action for row in await audit_rows(factory)] == ["account.contact_changed"]
+
+
+async def test_a_phone_typed_the_national_way_is_stored_in_international_form(
+    kiosk: httpx.AsyncClient, factory: Factory, jeanne: Account
+) -> None:
+    headers = await signed_in(kiosk)
+    sent = await kiosk.post(
+        "/v1/me/contact", json={"channel": "phone", "value": "06 12 34 56 78"}, headers=headers
+    )
+    assert sent.status_code == 202, sent.text
+    assert sent.json()["channel"] == "sms"
+    code = await factory.last_code("+33612345678")
+    confirmed = await kiosk.post("/v1/me/contact/confirm", json={"code": code}, headers=headers)
+    assert confirmed.json()["phone"].endswith("78")
+    async with factory.session_factory() as session:
+        stored = await session.get(Account, jeanne.id)
+        assert stored is not None and stored.phone == "+33612345678"

@@ -1,6 +1,6 @@
 """The account area, through the pilot on the real service: the notifications inbox (unread
 count on home, one opened and read, all marked read), changing one's PIN, blocking a lost
-badge, settings."""
+badge, settings, personal data."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from kiosk.screens.change_pin import ChangePinScreen
 from kiosk.screens.home import HomeScreen
 from kiosk.screens.lost_badge import LostBadgeScreen
 from kiosk.screens.notifications import NotificationsScreen
+from kiosk.screens.personal_data import PersonalDataScreen
 from kiosk.screens.settings import SettingsScreen
 from kiosk.widgets.qr_view import QrView
 from kiosk.widgets.tick_box import TickBox
@@ -227,3 +228,40 @@ async def test_settings_change_the_language_the_alert_and_the_channels(
         assert "Connexion" in screen_text(app)
         await sign_in(pilot)
         assert "Your balance" in screen_text(app)
+
+
+async def test_a_person_changes_their_email_without_it_shown_whole(
+    make_kiosk: KioskFactory, factory: Factory, site: Site
+) -> None:
+    await factory.account(site, "jeanne", pin=PIN, email="jeanne@example.com")
+    app = make_kiosk()
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        await pilot.click("#account")
+        await settle(pilot)
+        await pilot.click("#personal-data")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PersonalDataScreen)
+        text = screen_text(app)
+        assert "j***@example.com" in text and "jeanne@example.com" not in text
+        await pilot.click("#change-email")
+        await settle(pilot)
+        await type_text(pilot, "pas-une-adresse")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Ce n'est pas une adresse e-mail ni un numéro de téléphone" in screen_text(app)
+        assert screen.step == "new"
+        field = screen.query_one("#new-contact", Input)
+        assert field.password  # drawn as dots on the shared screen
+        field.value = ""
+        await type_text(pilot, "jeanne.martin@exemple.fr")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Saisissez le code envoyé à j***@exemple.fr." in screen_text(app)
+        await type_text(pilot, await factory.last_code("jeanne.martin@exemple.fr"))
+        await pilot.press("enter")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Votre adresse e-mail est changée." in text
+        assert "j***@exemple.fr" in text and "jeanne.martin" not in text

@@ -34,6 +34,7 @@ from kiosk.screens.identifier import IdentifierScreen
 from kiosk.screens.lost_badge import LostBadgeScreen
 from kiosk.screens.notifications import NotificationsScreen
 from kiosk.screens.order_new import OrderNewScreen
+from kiosk.screens.personal_data import PersonalDataScreen
 from kiosk.screens.pin import PinScreen
 from kiosk.screens.reception import ReceptionScreen
 from kiosk.screens.settings import SettingsScreen
@@ -425,5 +426,17 @@ def test_settings(
         await signed_in(pilot)
         await open_tile(pilot, "account", AccountScreen)
         await open_tile(pilot, "settings", SettingsScreen)
+
+    assert snap_compare(kiosk(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_personal_data(
+    kiosk: KioskFactory, jeanne: Account, snap_compare: SnapCompare, size: tuple[int, int]
+) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await signed_in(pilot)
+        await open_tile(pilot, "account", AccountScreen)
+        await open_tile(pilot, "personal-data", PersonalDataScreen)
 
     assert snap_compare(kiosk(), terminal_size=size, run_before=run_before)
