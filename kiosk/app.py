@@ -96,6 +96,7 @@ class KioskApp(App[None], inherit_bindings=False):
         "screens/help.tcss",
         "screens/settings.tcss",
         "screens/personal_data.tcss",
+        "screens/statement.tcss",
         "screens/maintenance.tcss",
         "screens/idle_countdown.tcss",
         "screens/badge.tcss",

@@ -43,6 +43,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "no-contact": (409, "No contact"),
     "contact-invalid": (422, "Not an email address or phone number"),
     "contact-unchanged": (422, "Same address as now"),
+    "statement-month-invalid": (422, "Month not begun"),
     "validation-failed": (422, "Validation failed"),
     "body-malformed": (400, "Malformed request body"),
     "body-too-large": (413, "Request body too large"),

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from kiosk_server.fields import RequiredText, StrictInt
-from kiosk_server.schemas import Identifier, Money
+from kiosk_server.schemas import Identifier, Money, SiteRef
 
 TicketKind = Literal["purchase", "top_up", "refund", "adjustment"]
 
@@ -107,4 +107,32 @@ class TicketDetail(TicketSummary):
     """A ticket with its lines and VAT summary."""
 
     lines: list[TicketLineOut]
+    vat: list[VatRateSummary]
+
+
+class StatementPart(BaseModel):
+    """What moved in the month for one kind: the amount and how many movements."""
+
+    amount: Money
+    count: int
+
+
+class Statement(BaseModel):
+    """A month of the person's account, in the site's calendar: `opening_balance` +
+    `top_ups` − `purchases` + `refunds` + `adjustments` (signed) = `closing_balance`. `vat`:
+    per rate, the VAT of what was bought, net of refunds (prices include VAT)."""
+
+    month: str
+    """`YYYY-MM`."""
+    site: SiteRef
+    name: str
+    identifier: str
+    opening_balance: Money
+    purchases: StatementPart
+    """Spent (a positive amount)."""
+    top_ups: StatementPart
+    refunds: StatementPart
+    adjustments: StatementPart
+    """Signed: staff corrections either way."""
+    closing_balance: Money
     vat: list[VatRateSummary]

@@ -56,6 +56,7 @@ from kiosk.api.models import (
     RollCall,
     Session,
     Settings,
+    Statement,
     TicketDetail,
     TicketPage,
     TopUp,
@@ -226,6 +227,10 @@ class KioskClient:
     async def change_settings(self, patch: Mapping[str, Any]) -> Settings:
         """`PATCH /v1/me/settings`: what `patch` gives changes, the rest stays."""
         return await self._call("PATCH", "/v1/me/settings", Settings, json=patch)
+
+    async def statement(self, month: dt.date) -> Statement:
+        """`GET /v1/me/statements/{YYYY-MM}`: the month's statement."""
+        return await self._call("GET", f"/v1/me/statements/{month:%Y-%m}", Statement)
 
     async def profile(self) -> Profile:
         """`GET /v1/me/profile`: name, identifier, email and phone masked."""

@@ -380,6 +380,24 @@ class Notification(_Answer):
     read: bool
 
 
+class StatementPart(_Answer):
+    amount: Money
+    count: int
+
+
+class Statement(_Answer):
+    """`GET /v1/me/statements/{month}`: opening + movements = closing."""
+
+    month: str
+    opening_balance: Money
+    purchases: StatementPart
+    top_ups: StatementPart
+    refunds: StatementPart
+    adjustments: StatementPart
+    closing_balance: Money
+    vat: list[VatRateSummary]
+
+
 class Profile(_Answer):
     """`GET /v1/me/profile`: email and phone come masked."""
 

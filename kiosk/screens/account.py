@@ -33,6 +33,7 @@ class AccountScreen(KioskScreen):
             with Vertical(id="account-entries"):
                 yield Button(_("My personal data"), id="personal-data")
                 yield Button(_("Settings"), id="settings")
+                yield Button(_("Monthly statement"), id="statement")
                 yield Button(_("Change my PIN"), id="change-pin")
                 yield Button(_("Lost badge"), id="lost-badge")
             yield self.message_widget()
@@ -55,6 +56,10 @@ class AccountScreen(KioskScreen):
             from kiosk.screens.personal_data import PersonalDataScreen
 
             self.app.push_screen(PersonalDataScreen())
+        elif button == "statement":
+            from kiosk.screens.statement import StatementScreen
+
+            self.app.push_screen(StatementScreen())
         elif button == "settings":
             from kiosk.screens.settings import SettingsScreen
 

@@ -70,6 +70,7 @@ PROBLEM_MESSAGES: dict[str, str] = {
         "or +33612345678)."
     ),
     "contact-unchanged": N_("This is already your address."),
+    "statement-month-invalid": N_("This month has not begun yet."),
     "terminal-throttled": N_("This terminal is busy. Please wait a moment."),
     "verification-send-limit": N_("Several codes were sent lately. Try again later."),
     "verification-code-invalid": N_("This code is not right. Check it and try again."),

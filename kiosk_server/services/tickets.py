@@ -550,6 +550,11 @@ def vat_summary(lines: Sequence[Line], currency: str) -> list[VatRateSummary]:
     totals: dict[int, int] = {}
     for line in lines:
         totals[line.vat_rate_bp] = totals.get(line.vat_rate_bp, 0) + line.total_cents
+    return vat_by_rate(totals, currency)
+
+
+def vat_by_rate(totals: dict[int, int], currency: str) -> list[VatRateSummary]:
+    """Base, VAT and total for each rate's total (VAT included), as `vat_summary` says."""
     summary = []
     for rate, total in sorted(totals.items()):
         base = int(

@@ -1,6 +1,6 @@
 """The account area, through the pilot on the real service: the notifications inbox (unread
 count on home, one opened and read, all marked read), changing one's PIN, blocking a lost
-badge, settings, personal data."""
+badge, settings, personal data, the monthly statement."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from kiosk.screens.lost_badge import LostBadgeScreen
 from kiosk.screens.notifications import NotificationsScreen
 from kiosk.screens.personal_data import PersonalDataScreen
 from kiosk.screens.settings import SettingsScreen
+from kiosk.screens.statement import StatementScreen
 from kiosk.widgets.qr_view import QrView
 from kiosk.widgets.tick_box import TickBox
 from kiosk_server.clock import ManualClock
@@ -265,3 +266,35 @@ async def test_a_person_changes_their_email_without_it_shown_whole(
         text = screen_text(app)
         assert "Votre adresse e-mail est changée." in text
         assert "j***@exemple.fr" in text and "jeanne.martin" not in text
+
+
+async def test_the_monthly_statement_and_earlier_months(
+    make_kiosk: KioskFactory, factory: Factory, site: Site, clock: ManualClock
+) -> None:
+    jeanne = await factory.account(site, "jeanne", pin=PIN)
+    await factory.ledger_entry(jeanne, 2000)
+    await factory.ticket_history(
+        jeanne, 3, start=clock.now() - dt.timedelta(hours=3), every=dt.timedelta(hours=1)
+    )
+    app = make_kiosk()
+    app.clock = clock.now  # the kiosk's month is the service's
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        await pilot.click("#account")
+        await settle(pilot)
+        await pilot.click("#statement")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, StatementScreen)
+        text = screen_text(app)
+        # Three tickets: a 50,00 top-up first, then two purchases of 8,50 + 1,20.
+        assert "Rechargements (2)" in text and "+70,00\xa0€" in text
+        assert "Achats (2)" in text and "-19,40\xa0€" in text
+        assert "Solde de clôture" in text and "50,60\xa0€" in text
+        assert "5,5 %" in text or "5.5 %" in text
+        # No month after this one; the one before is empty.
+        assert screen.query_one("#next", Button).disabled
+        await pilot.press("left")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Achats (0)" in text

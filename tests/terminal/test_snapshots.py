@@ -38,6 +38,7 @@ from kiosk.screens.personal_data import PersonalDataScreen
 from kiosk.screens.pin import PinScreen
 from kiosk.screens.reception import ReceptionScreen
 from kiosk.screens.settings import SettingsScreen
+from kiosk.screens.statement import StatementScreen
 from kiosk.screens.tickets import TicketsScreen
 from kiosk.screens.top_up import TopUpScreen
 from kiosk.screens.visitor_code import VisitorCodeScreen
@@ -438,5 +439,22 @@ def test_personal_data(
         await signed_in(pilot)
         await open_tile(pilot, "account", AccountScreen)
         await open_tile(pilot, "personal-data", PersonalDataScreen)
+
+    assert snap_compare(kiosk(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_statement(
+    kiosk: KioskFactory,
+    factory: Factory,
+    jeanne: Account,
+    snap_compare: SnapCompare,
+    size: tuple[int, int],
+) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await factory.ticket_history(jeanne, 6, start=TICKETS_START, every=dt.timedelta(days=1))
+        await signed_in(pilot)
+        await open_tile(pilot, "account", AccountScreen)
+        await open_tile(pilot, "statement", StatementScreen)
 
     assert snap_compare(kiosk(), terminal_size=size, run_before=run_before)

@@ -1,0 +1,100 @@
+"""A person's monthly statement: the balance at the start and end of a month of the site's
+calendar, what moved in between by kind (purchases, top-ups, refunds, adjustments), and the VAT
+of what was bought, net of refunds. Every figure is summed from the ledger and the tickets by
+the database; opening + movements = closing, to the cent, by construction and by test."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kiosk_server import schemas
+from kiosk_server.models import Account, LedgerEntry, Site, Ticket, TicketLine
+from kiosk_server.problems import ProblemError
+from kiosk_server.schemas_money import Statement, StatementPart
+from kiosk_server.services.tickets import vat_by_rate
+
+
+def month_bounds(site: Site, month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The first instant of the month and of the next, in the site's time zone."""
+    zone = ZoneInfo(site.time_zone)
+    start = dt.datetime(month.year, month.month, 1, tzinfo=zone)
+    following = dt.datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=zone)
+    return start, following
+
+
+async def monthly_statement(
+    session: AsyncSession, *, account: Account, site: Site, month: dt.date, now: dt.datetime
+) -> Statement:
+    """The statement of `month` (its first day); `statement-month-invalid` for a month not
+    begun yet."""
+    start, end = month_bounds(site, month)
+    if start > now:
+        raise ProblemError("statement-month-invalid", "This month has not begun yet.")
+    opening = await session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+            LedgerEntry.account_id == account.id, LedgerEntry.created_at < start
+        )
+    )
+    moved = {
+        kind: (int(total), int(count))
+        for kind, total, count in (
+            await session.execute(
+                select(LedgerEntry.kind, func.sum(LedgerEntry.amount_cents), func.count())
+                .where(
+                    LedgerEntry.account_id == account.id,
+                    LedgerEntry.created_at >= start,
+                    LedgerEntry.created_at < end,
+                )
+                .group_by(LedgerEntry.kind)
+            )
+        ).all()
+    }
+    # VAT of what was bought, net of what was refunded: per rate, lines of purchase tickets
+    # minus lines of refund tickets.
+    signed = case(
+        (Ticket.kind == "refund", -TicketLine.line_total_cents), else_=TicketLine.line_total_cents
+    )
+    per_rate = {
+        int(rate): int(total)
+        for rate, total in (
+            await session.execute(
+                select(TicketLine.vat_rate_bp, func.sum(signed))
+                .join(Ticket, Ticket.id == TicketLine.ticket_id)
+                .where(
+                    Ticket.account_id == account.id,
+                    Ticket.kind.in_(("purchase", "refund")),
+                    Ticket.created_at >= start,
+                    Ticket.created_at < end,
+                )
+                .group_by(TicketLine.vat_rate_bp)
+            )
+        ).all()
+        if total
+    }
+
+    def money(cents: int) -> schemas.Money:
+        return schemas.Money(amount_cents=cents, currency=site.currency)
+
+    def part(kind: str, sign: int = 1) -> StatementPart:
+        total, count = moved.get(kind, (0, 0))
+        return StatementPart(amount=money(sign * total), count=count)
+
+    opening_cents = int(opening or 0)
+    closing_cents = opening_cents + sum(total for total, _ in moved.values())
+    return Statement(
+        month=f"{month:%Y-%m}",
+        site=schemas.SiteRef(code=site.code, name=site.name),
+        name=account.name,
+        identifier=account.identifier,
+        opening_balance=money(opening_cents),
+        purchases=part("purchase", -1),
+        top_ups=part("top_up"),
+        refunds=part("refund"),
+        adjustments=part("adjustment"),
+        closing_balance=money(closing_cents),
+        vat=vat_by_rate(per_rate, site.currency),
+    )
