@@ -271,6 +271,77 @@ def _accounts_rotate_badge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _accounts_statement(args: argparse.Namespace) -> int:
+    import csv
+    import datetime as dt
+    import re
+
+    from kiosk_server.admin.accounts import get_account
+    from kiosk_server.admin.sites import get_site
+    from kiosk_server.clock import SystemClock
+    from kiosk_server.problems import ProblemError
+    from kiosk_server.schemas_money import Statement
+    from kiosk_server.services.statements import monthly_statement
+
+    if not re.fullmatch(r"20[0-9]{2}-(0[1-9]|1[0-2])", args.month):
+        raise CommandError("MONTH must be YYYY-MM, such as 2026-11")
+    month = dt.date(int(args.month[:4]), int(args.month[5:]), 1)
+    url = _prepare_database(args)
+
+    async def build(session: AsyncSession) -> Statement:
+        site = await get_site(session, args.code)
+        account = await get_account(session, site_code=args.code, identifier=args.identifier)
+        try:
+            return await monthly_statement(
+                session, account=account, site=site, month=month, now=SystemClock().now()
+            )
+        except ProblemError as exc:
+            raise CommandError(f"{args.month} has not begun yet") from exc
+
+    statement = _in_transaction(url, build)
+
+    def cents(amount: int) -> str:
+        return f"{amount / 100:.2f}"
+
+    rows = [
+        ("opening_balance", cents(statement.opening_balance.amount_cents), ""),
+        ("top_ups", cents(statement.top_ups.amount.amount_cents), str(statement.top_ups.count)),
+        (
+            "purchases",
+            cents(statement.purchases.amount.amount_cents),
+            str(statement.purchases.count),
+        ),
+        ("refunds", cents(statement.refunds.amount.amount_cents), str(statement.refunds.count)),
+        (
+            "adjustments",
+            cents(statement.adjustments.amount.amount_cents),
+            str(statement.adjustments.count),
+        ),
+        ("closing_balance", cents(statement.closing_balance.amount_cents), ""),
+    ]
+    rows += [
+        (f"vat_{rate.rate_bp}bp", cents(rate.total.amount_cents), cents(rate.vat.amount_cents))
+        for rate in statement.vat
+    ]
+    if args.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["line", f"amount_{statement.opening_balance.currency}", "count_or_vat"])
+        writer.writerows(rows)
+        return 0
+    print(
+        f"Statement of {statement.month} for {statement.identifier} ({statement.name}) on "
+        f"{statement.site.code}, in {statement.opening_balance.currency}"
+    )
+    for line, amount, extra in rows:
+        detail = ""
+        if extra and line.startswith("vat_"):
+            detail = f"  (VAT {extra})"
+        elif extra:
+            detail = f"  ({extra})"
+        print(f"  {line:<18}{amount:>12}{detail}")
+    return 0
+
+
 # --- connect-qr ------------------------------------------------------------------------------
 
 _UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]")
@@ -647,6 +718,14 @@ def build_parser() -> argparse.ArgumentParser:
     revoke_connect.add_argument("code", metavar="CODE")
     revoke_connect.add_argument("identifier", metavar="IDENTIFIER")
     revoke_connect.set_defaults(handler=_accounts_revoke_connect)
+    statement = account_commands.add_parser(
+        "statement", help="an account's monthly statement (totals equal to the ledger)"
+    )
+    statement.add_argument("code", metavar="CODE")
+    statement.add_argument("identifier", metavar="IDENTIFIER")
+    statement.add_argument("month", metavar="MONTH", help="YYYY-MM, the site's calendar")
+    statement.add_argument("--csv", action="store_true", help="as CSV, amounts in units")
+    statement.set_defaults(handler=_accounts_statement)
     rotate_badge = account_commands.add_parser(
         "rotate-badge", help="give an account a new badge secret (voids every badge code before)"
     )
@@ -738,6 +817,7 @@ def build_parser() -> argparse.ArgumentParser:
         adjust,
         revoke_connect,
         rotate_badge,
+        statement,
         enrol,
         list_,
         revoke,

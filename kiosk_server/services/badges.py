@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server.models import Account, BadgeTokenUse, Device, Site
+from kiosk_server.preferences import preferences_of
 from kiosk_server.problems import ProblemError
 from kiosk_server.schemas_badges import register_problems
 from kiosk_server.services.auth import site_settings
@@ -169,6 +170,8 @@ class SpentBadge:
     site: Site
     settings: SiteSettings
     """The site's, read once for the check and kept for the purchase (its overdraft limit)."""
+    low_balance_cents: int | None = None
+    """The person's low-balance alert (`kiosk_server.preferences`), read with the account."""
 
 
 async def spend_badge(
@@ -221,7 +224,13 @@ async def spend_badge(
         fresh = await session.scalar(_use_statement(dialect), parameters) is not None
     if not fresh:
         raise _already_used()
-    return SpentBadge(account_id=int(row.id), name=row.name, site=site, settings=settings)
+    return SpentBadge(
+        account_id=int(row.id),
+        name=row.name,
+        site=site,
+        settings=settings,
+        low_balance_cents=preferences_of(row.preferences).low_balance_cents,
+    )
 
 
 _ACCOUNTS = cast(Table, Account.__table__)
@@ -255,6 +264,7 @@ def _account_columns() -> tuple[Any, ...]:
         _ACCOUNTS.c.name,
         _ACCOUNTS.c.status,
         _ACCOUNTS.c.badge_secret,
+        _ACCOUNTS.c.preferences,
     )
 
 

@@ -45,7 +45,7 @@ from kiosk_server.schemas_money import (
     TopUpReceipt,
     VatRateSummary,
 )
-from kiosk_server.services import idempotency, ledger
+from kiosk_server.services import idempotency, ledger, notifications
 from kiosk_server.services.auth import SignedInPerson, site_settings
 from kiosk_server.services.badges import spend_badge
 
@@ -412,6 +412,15 @@ async def till_purchase(
     ticket_id, balance = await _record_purchase(
         session, entry=entry, ticket=ticket, lines=ticket_lines, name=spent.name, pending=pending
     )
+    threshold = spent.low_balance_cents
+    if threshold is not None and balance < threshold <= balance + total_cents:
+        # Rare (a payment crossing the person's alert): only then is the account loaded.
+        account = await session.get(Account, spent.account_id)
+        if account is not None:
+            set_committed_value(account, "balance_cents", balance)
+            await notifications.alert_low_balance(
+                session, account=account, site=site, before_cents=balance + total_cents, now=now
+            )
     return PurchaseReceipt(
         ticket_id=ticket_id,
         name=spent.name,

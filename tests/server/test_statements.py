@@ -5,15 +5,18 @@ the cent, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
+from kiosk_server.cli import main
 from kiosk_server.clock import ManualClock
 from kiosk_server.models import Account, LedgerEntry, Site
 from tests.factories import Factory
+from tests.server.cli_support import isolate_environment
 from tests.server.conftest import assert_problem
 from tests.server.orders_support import PARIS, at_paris, customer, load, place
 
@@ -103,3 +106,28 @@ async def test_a_month_not_begun_is_refused(
     quiet = await statement(kiosk, headers, "2025-01")
     assert quiet["opening_balance"] == quiet["closing_balance"]
     assert quiet["vat"] == []
+
+
+def test_an_admin_prints_a_statement_as_text_or_csv(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    isolate_environment(monkeypatch, tmp_path)
+    common = ["--database-url", database_url]
+    assert main(["site", "create", "acme", "--name", "Acme", *common]) == 0
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text(
+        "identifier,name,email,phone,roles\nE1,Zoé Martin,zoe@example.com,,\n", "utf-8"
+    )
+    assert main(["accounts", "import", "ACME", str(accounts), *common]) == 0
+    assert (
+        main(["accounts", "adjust", "ACME", "E1", "12.50", "--reason", "ouverture", *common]) == 0
+    )
+    month = f"{dt.datetime.now(dt.UTC):%Y-%m}"
+    capsys.readouterr()
+    assert main(["accounts", "statement", "ACME", "E1", month, "--csv", *common]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "line,amount_EUR,count_or_vat"
+    assert "adjustments,12.50,1" in lines
+    assert "closing_balance,12.50," in lines
+    assert main(["accounts", "statement", "ACME", "E1", "2026-13", *common]) == 2
+    assert "MONTH must be YYYY-MM" in capsys.readouterr().err

@@ -173,3 +173,32 @@ async def test_a_purchase_needs_an_idempotency_key(
         400,
         "idempotency-key-invalid",
     )
+
+
+async def test_a_purchase_crossing_the_persons_alert_tells_them_once(
+    till: httpx.AsyncClient,
+    kiosk: httpx.AsyncClient,
+    factory: Factory,
+    jeanne: Account,
+    site: Site,
+    clock: ManualClock,
+) -> None:
+    """Jeanne holds 20,00 and asked to be told below 10,00: the till's purchase that takes her
+    to 11,50 says nothing, the one to 3,00 tells her, the next one below says nothing more."""
+    async with factory.session_factory() as session, session.begin():
+        account = await session.get(Account, jeanne.id)
+        assert account is not None
+        account.preferences = {"low_balance_cents": 1000}
+    for steps_ahead, expected in ((0, 1150), (1, 300), (2, 180)):
+        item = LUNCH if expected != 180 else ("Café", 1, 120, 1000)
+        body = purchase_body(badge_token(jeanne, site, clock, steps_ahead=steps_ahead), item)
+        clock.advance(seconds=30)
+        answer = await buy(till, body)
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["balance_after"]["amount_cents"] == expected
+    signed_in = await sign_in(kiosk, "1001", PIN)
+    notes = await kiosk.get("/v1/me/notifications", headers=bearer(signed_in.json()["token"]))
+    low = [note for note in notes.json()["items"] if note["kind"] == "low_balance"]
+    assert [note["data"]["amount_cents"] for note in low] == [300]
+    [mail] = await factory.outbox(jeanne.email)
+    assert mail.subject == "Solde bas"
