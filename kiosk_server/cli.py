@@ -299,6 +299,15 @@ def _accounts_statement(args: argparse.Namespace) -> int:
             raise CommandError(f"{args.month} has not begun yet") from exc
 
     statement = _in_transaction(url, build)
+    if args.pdf is not None:
+        from kiosk_server.statement_pdf import statement_pdf
+
+        async def locale_of(session: AsyncSession) -> str:
+            return (await get_site(session, args.code)).locale
+
+        Path(args.pdf).write_bytes(statement_pdf(statement, locale=_in_transaction(url, locale_of)))
+        print(f"Statement of {statement.month} for {statement.identifier} written to {args.pdf}")
+        return 0
 
     def cents(amount: int) -> str:
         return f"{amount / 100:.2f}"
@@ -725,6 +734,7 @@ def build_parser() -> argparse.ArgumentParser:
     statement.add_argument("identifier", metavar="IDENTIFIER")
     statement.add_argument("month", metavar="MONTH", help="YYYY-MM, the site's calendar")
     statement.add_argument("--csv", action="store_true", help="as CSV, amounts in units")
+    statement.add_argument("--pdf", metavar="FILE", help="write it as a PDF file instead")
     statement.set_defaults(handler=_accounts_statement)
     rotate_badge = account_commands.add_parser(
         "rotate-badge", help="give an account a new badge secret (voids every badge code before)"

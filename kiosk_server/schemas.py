@@ -228,3 +228,9 @@ class ContactChangeRequest(BaseModel):
 
 class ContactChangeConfirm(BaseModel):
     code: PlainText = Field(max_length=16)
+
+
+class StatementSent(BaseModel):
+    """The statement is on its way, as a PDF, to the person's email (masked)."""
+
+    destination: str

@@ -57,6 +57,7 @@ from kiosk.api.models import (
     Session,
     Settings,
     Statement,
+    StatementSent,
     TicketDetail,
     TicketPage,
     TopUp,
@@ -231,6 +232,11 @@ class KioskClient:
     async def statement(self, month: dt.date) -> Statement:
         """`GET /v1/me/statements/{YYYY-MM}`: the month's statement."""
         return await self._call("GET", f"/v1/me/statements/{month:%Y-%m}", Statement)
+
+    async def email_statement(self, month: dt.date) -> StatementSent:
+        """`POST /v1/me/statements/{YYYY-MM}/email`: the statement as a PDF to the person."""
+        path = f"/v1/me/statements/{month:%Y-%m}/email"
+        return await self._call("POST", path, StatementSent)
 
     async def profile(self) -> Profile:
         """`GET /v1/me/profile`: name, identifier, email and phone masked."""

@@ -398,6 +398,10 @@ class Statement(_Answer):
     vat: list[VatRateSummary]
 
 
+class StatementSent(_Answer):
+    destination: str
+
+
 class Profile(_Answer):
     """`GET /v1/me/profile`: email and phone come masked."""
 

@@ -62,6 +62,7 @@ class StatementScreen(KioskScreen):
             yield self.message_widget()
             with Horizontal(classes="actions"):
                 yield Button(_("Back"), id="back")
+                yield Button(_("Send it to me by email"), id="email", classes="while-idle")
 
     def _money(self, money: Money) -> str:
         return format_money(money.amount_cents, money.currency, get_language())
@@ -125,6 +126,15 @@ class StatementScreen(KioskScreen):
         self.statement = await self.kiosk.api().statement(self.month)
         self.query_one("#statement-figures", Static).update(Content(self._figures()))
 
+    @work(exclusive=True, exit_on_error=False, group="api")
+    async def _email(self, month: dt.date) -> None:
+        sent = await self.kiosk.api().email_statement(month)
+        self.show_message(
+            _("The statement is on its way to {destination} (PDF).").format(
+                destination=sent.destination
+            )
+        )
+
     async def action_month(self, step: int) -> None:
         month = _previous(self.month) if step < 0 else _next(self.month)
         if month > self.current:
@@ -139,6 +149,10 @@ class StatementScreen(KioskScreen):
         event.stop()
         if event.button.id == "back":
             self.dismiss()
+        elif event.button.id == "email":
+            self.show_message(_("Sending…"))
+            self.set_busy(True)
+            self._email(self.month)
         elif event.button.id == "previous":
             await self.action_month(-1)
         elif event.button.id == "next":

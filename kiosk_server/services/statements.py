@@ -98,3 +98,44 @@ async def monthly_statement(
         closing_balance=money(closing_cents),
         vat=vat_by_rate(per_rate, site.currency),
     )
+
+
+async def email_statement(
+    session: AsyncSession, *, account: Account, site: Site, month: dt.date, now: dt.datetime
+) -> schemas.StatementSent:
+    """Send the month's statement as a PDF to the person's email (through the outbox);
+    `no-contact` when they have none."""
+    import base64
+
+    from kiosk_server.notify.outbox import enqueue_message
+    from kiosk_server.preferences import preferences_of
+    from kiosk_server.security import mask_email
+    from kiosk_server.statement_pdf import statement_pdf
+
+    if not account.email:
+        raise ProblemError("no-contact", "No email address is known for this account.")
+    statement = await monthly_statement(session, account=account, site=site, month=month, now=now)
+    language = preferences_of(account.preferences).language or site.locale[:2].lower()
+    locale = site.locale if language == site.locale[:2].lower() else language
+    pdf = statement_pdf(statement, locale=locale)
+    french = language == "fr"
+    await enqueue_message(
+        session,
+        site=site,
+        account=account,
+        channel="email",
+        recipient=account.email,
+        subject=(
+            f"Votre relevé mensuel {statement.month}"
+            if french
+            else f"Your monthly statement {statement.month}"
+        ),
+        body=(
+            f"Vous trouverez ci-joint votre relevé de {statement.month} ({site.name})."
+            if french
+            else f"Please find attached your statement for {statement.month} ({site.name})."
+        ),
+        now=now,
+        attachments={f"statement-{statement.month}.pdf": base64.b64encode(pdf).decode("ascii")},
+    )
+    return schemas.StatementSent(destination=mask_email(account.email))

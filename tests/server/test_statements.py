@@ -4,6 +4,7 @@ the cent, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -129,5 +130,40 @@ def test_an_admin_prints_a_statement_as_text_or_csv(
     assert lines[0] == "line,amount_EUR,count_or_vat"
     assert "adjustments,12.50,1" in lines
     assert "closing_balance,12.50," in lines
+    pdf = tmp_path / "statement.pdf"
+    assert main(["accounts", "statement", "ACME", "E1", month, "--pdf", str(pdf), *common]) == 0
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    assert "12,50 EUR" in pdf.read_bytes().decode("latin-1")
     assert main(["accounts", "statement", "ACME", "E1", "2026-13", *common]) == 2
     assert "MONTH must be YYYY-MM" in capsys.readouterr().err
+
+
+async def test_the_statement_goes_by_email_as_a_pdf(
+    kiosk: httpx.AsyncClient, factory: Factory, site: Site, clock: ManualClock
+) -> None:
+    await load(factory, site)
+    at_paris(clock, 9, 0)
+    _, headers = await customer(kiosk, factory, site, balance_cents=125000)
+    await place(kiosk, headers, ("PLAT", 1), ("CAFE", 1))
+    sent = await kiosk.post("/v1/me/statements/2026-11/email", headers=headers)
+    assert sent.status_code == 202, sent.text
+    assert sent.json() == {"destination": "j***@example.com"}
+    [mail] = await factory.outbox("jeanne@example.com")
+    assert mail.subject == "Votre relevé mensuel 2026-11"
+    [(name, encoded)] = mail.attachments.items()
+    assert name == "statement-2026-11.pdf"
+    pdf = base64.b64decode(encoded)
+    assert pdf.startswith(b"%PDF-")
+    # The page's text, as written (uncompressed, Latin-1): the balances with their currency code.
+    page = pdf.decode("latin-1")
+    for text in ("Relev\xe9 mensuel 2026-11", "Solde de cl\xf4ture", "1\xa0240,30 EUR", "5,5 %"):
+        assert text in page
+
+
+async def test_no_email_no_statement_by_email(
+    kiosk: httpx.AsyncClient, factory: Factory, site: Site, clock: ManualClock
+) -> None:
+    at_paris(clock, 9, 0)
+    _, headers = await customer(kiosk, factory, site, email=None, phone="+33612345678")
+    refused = await kiosk.post("/v1/me/statements/2026-11/email", headers=headers)
+    assert_problem(refused, 409, "no-contact")

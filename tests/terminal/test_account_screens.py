@@ -294,6 +294,11 @@ async def test_the_monthly_statement_and_earlier_months(
         assert "5,5 %" in text or "5.5 %" in text
         # No month after this one; the one before is empty.
         assert screen.query_one("#next", Button).disabled
+        await pilot.click("#email")
+        await settle(pilot)
+        assert "Le relevé part vers j***@example.com (PDF)." in screen_text(app)
+        [mail] = await factory.outbox("jeanne@example.com")
+        assert list(mail.attachments) == [f"statement-{clock.now():%Y-%m}.pdf"]
         await pilot.press("left")
         await settle(pilot)
         text = screen_text(app)
