@@ -50,7 +50,13 @@ async def create_purchase(
     idempotency_key: idempotency.IdempotencyKeyHeader,
 ) -> JSONResponse:
     """Record a purchase: checks the total, spends the badge token, debits the account and
-    stores the ticket, once per `Idempotency-Key` (a replay has `Idempotency-Replayed: true`)."""
+    stores the ticket, once per `Idempotency-Key` (a replay has `Idempotency-Replayed: true`).
+
+    A badge token pays once, and an account pays once per time step (`badge_step_seconds`, 30 s
+    by default): a second purchase in the same step, even with another token of that step, is
+    `badge-already-used`; the person shows the next code. On `idempotency-in-progress`, wait
+    `retry_after` seconds and send the same request with the same key again (a new key could pay
+    twice); on a lost connection, likewise: the answer, when it comes, is the first one's."""
     now = clock.now()
     # `run_once_storing`: the purchase's last statement stores the receipt too.
     return await idempotency.run_once_storing(
