@@ -288,24 +288,22 @@ def _accounts_statement(args: argparse.Namespace) -> int:
     month = dt.date(int(args.month[:4]), int(args.month[5:]), 1)
     url = _prepare_database(args)
 
-    async def build(session: AsyncSession) -> Statement:
+    async def build(session: AsyncSession) -> tuple[Statement, str]:
         site = await get_site(session, args.code)
         account = await get_account(session, site_code=args.code, identifier=args.identifier)
         try:
-            return await monthly_statement(
+            statement = await monthly_statement(
                 session, account=account, site=site, month=month, now=SystemClock().now()
             )
         except ProblemError as exc:
             raise CommandError(f"{args.month} has not begun yet") from exc
+        return statement, site.locale
 
-    statement = _in_transaction(url, build)
+    statement, locale = _in_transaction(url, build)
     if args.pdf is not None:
         from kiosk_server.statement_pdf import statement_pdf
 
-        async def locale_of(session: AsyncSession) -> str:
-            return (await get_site(session, args.code)).locale
-
-        Path(args.pdf).write_bytes(statement_pdf(statement, locale=_in_transaction(url, locale_of)))
+        Path(args.pdf).write_bytes(statement_pdf(statement, locale=locale))
         print(f"Statement of {statement.month} for {statement.identifier} written to {args.pdf}")
         return 0
 

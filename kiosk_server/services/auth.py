@@ -251,6 +251,47 @@ async def expire_codes(session: AsyncSession, *, account: Account, now: dt.datet
     )
 
 
+async def spend_code(
+    session: AsyncSession,
+    *,
+    account: Account,
+    settings: SiteSettings,
+    code: str,
+    purposes: tuple[str, ...],
+    argon2: Argon2,
+    now: dt.datetime,
+) -> VerificationCode:
+    """The account's latest code, when it is `code` and for one of `purposes`: marked used and
+    handed back (locked). Else `verification-code-expired` (none pending, used, expired, out of
+    tries, or for another purpose) or `verification-code-invalid` (the try counts, committed
+    though the request fails)."""
+    pending = await session.scalar(
+        select(VerificationCode)
+        .where(VerificationCode.account_id == account.id)
+        .order_by(VerificationCode.created_at.desc(), VerificationCode.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if (
+        pending is None
+        or pending.purpose not in purposes
+        or pending.used_at is not None
+        or as_utc(pending.expires_at) <= now
+        or pending.attempts >= settings.verification_max_attempts
+    ):
+        raise ProblemError(
+            "verification-code-expired", "This code is no longer valid. Ask for a new one."
+        )
+    if not await argon2.verify(pending.code_hash, code.strip()):
+        pending.attempts += 1
+        raise await _fail(
+            session,
+            ProblemError("verification-code-invalid", "This code does not match. Check it."),
+        )
+    pending.used_at = now
+    return pending
+
+
 async def check_verification_code(
     session: AsyncSession,
     *,
@@ -265,30 +306,16 @@ async def check_verification_code(
     settings = site_settings(site)
     account = await _find_account(session, device=device, site=site, identifier=identifier, now=now)
     _check_not_blocked(account)
-    pending = await session.scalar(
-        select(VerificationCode)
-        .where(VerificationCode.account_id == account.id)
-        .order_by(VerificationCode.created_at.desc(), VerificationCode.id.desc())
-        .limit(1)
-        .with_for_update()
+    pending = await spend_code(
+        session,
+        account=account,
+        settings=settings,
+        code=code,
+        purposes=("activate", "reset_pin"),
+        argon2=argon2,
+        now=now,
     )
-    if (
-        pending is None
-        or pending.used_at is not None
-        or as_utc(pending.expires_at) <= now
-        or pending.attempts >= settings.verification_max_attempts
-    ):
-        raise ProblemError(
-            "verification-code-expired", "This code is no longer valid. Ask for a new one."
-        )
-    if not await argon2.verify(pending.code_hash, code.strip()):
-        pending.attempts += 1
-        raise await _fail(
-            session,
-            ProblemError("verification-code-invalid", "This code does not match. Check it."),
-        )
     token = new_token()
-    pending.used_at = now
     pending.pin_setup_hash = sha256_hex(token)
     pending.pin_setup_expires_at = now + dt.timedelta(minutes=settings.pin_setup_minutes)
     return schemas.PinSetupGrant(pin_setup_token=token, expires_at=pending.pin_setup_expires_at)

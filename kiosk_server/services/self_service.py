@@ -5,14 +5,13 @@ under the lockout rules), block their badge when it is lost, and change their em
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server import schemas
 from kiosk_server.admin.accounts import normalise_phone, site_country
-from kiosk_server.db import as_utc
 from kiosk_server.fields import is_email
 from kiosk_server.models import Device, PersonSession, PinFailure, Site, VerificationCode
 from kiosk_server.notify.outbox import enqueue_message
@@ -32,12 +31,57 @@ from kiosk_server.services.auth import (
     code_message,
     expire_codes,
     site_settings,
+    spend_code,
     verify_pin,
 )
 
 
 def _french(site: Site) -> bool:
     return site.locale.lower().startswith("fr")
+
+
+async def _confirm_pin(
+    session: AsyncSession,
+    *,
+    person: SignedInPerson,
+    device: Device,
+    pin: str,
+    argon2: Argon2,
+    now: dt.datetime,
+) -> None:
+    """The person's PIN, confirming an action on their account: checked as at sign-in."""
+    await verify_pin(
+        session,
+        device=device,
+        account=person.account,
+        settings=site_settings(person.site),
+        pin=pin,
+        argon2=argon2,
+        now=now,
+    )
+
+
+async def _record(
+    session: AsyncSession,
+    *,
+    person: SignedInPerson,
+    device: Device,
+    action: str,
+    now: dt.datetime,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """An audit entry for what the person did to their own account, at this terminal."""
+    account = person.account
+    await audit.record(
+        session,
+        site_id=account.site_id,
+        action=action,
+        subject=f"account:{account.id}",
+        now=now,
+        actor_account_id=account.id,
+        actor_device_id=device.id,
+        detail=detail,
+    )
 
 
 async def end_other_sessions(
@@ -75,29 +119,15 @@ async def change_pin(
     if is_trivial_pin(new_pin):
         raise ProblemError("pin-too-simple", "This PIN is too easy to guess. Choose another.")
     account = person.account
-    await verify_pin(
-        session,
-        device=device,
-        account=account,
-        settings=site_settings(person.site),
-        pin=current_pin,
-        argon2=argon2,
-        now=now,
+    await _confirm_pin(
+        session, person=person, device=device, pin=current_pin, argon2=argon2, now=now
     )
     if new_pin == current_pin:
         raise ProblemError("pin-unchanged", "The new PIN is the current one. Choose another.")
     account.pin_hash = await argon2.hash(new_pin)
     await session.execute(delete(PinFailure).where(PinFailure.account_id == account.id))
     await end_other_sessions(session, person=person, now=now)
-    await audit.record(
-        session,
-        site_id=account.site_id,
-        action="account.pin_changed",
-        subject=f"account:{account.id}",
-        now=now,
-        actor_account_id=account.id,
-        actor_device_id=device.id,
-    )
+    await _record(session, person=person, device=device, action="account.pin_changed", now=now)
     french = _french(person.site)
     await notifications.notify(
         session,
@@ -128,26 +158,16 @@ async def block_badge(
     welcome-letter QR is revoked (reception prints a new letter), their other sessions end,
     and an audit entry and a notification (email too) are written."""
     account = person.account
-    await verify_pin(
-        session,
-        device=device,
-        account=account,
-        settings=site_settings(person.site),
-        pin=pin,
-        argon2=argon2,
-        now=now,
-    )
+    await _confirm_pin(session, person=person, device=device, pin=pin, argon2=argon2, now=now)
     await badges.rotate_badge_secret(session, account)
     await connect.revoke_connect(session, account)
     await end_other_sessions(session, person=person, now=now)
-    await audit.record(
+    await _record(
         session,
-        site_id=account.site_id,
+        person=person,
+        device=device,
         action="badge.blocked",
-        subject=f"account:{account.id}",
         now=now,
-        actor_account_id=account.id,
-        actor_device_id=device.id,
         detail={"connect_version": account.connect_version, "by": "owner"},
     )
     french = _french(person.site)
@@ -251,44 +271,27 @@ async def confirm_contact_change(
     """The code sent to the new address: the address becomes the account's. The old one is told
     (a change made by someone else must not go unnoticed), and an audit entry is written."""
     account, site = person.account, person.site
-    settings = site_settings(site)
-    pending = await session.scalar(
-        select(VerificationCode)
-        .where(VerificationCode.account_id == account.id)
-        .order_by(VerificationCode.created_at.desc(), VerificationCode.id.desc())
-        .limit(1)
-        .with_for_update()
+    pending = await spend_code(
+        session,
+        account=account,
+        settings=site_settings(site),
+        code=code,
+        purposes=("change_email", "change_phone"),
+        argon2=argon2,
+        now=now,
     )
-    if (
-        pending is None
-        or pending.new_contact is None
-        or pending.purpose not in ("change_email", "change_phone")
-        or pending.used_at is not None
-        or as_utc(pending.expires_at) <= now
-        or pending.attempts >= settings.verification_max_attempts
-    ):
-        raise ProblemError(
-            "verification-code-expired", "This code is no longer valid. Ask for a new one."
-        )
-    if not await argon2.verify(pending.code_hash, code.strip()):
-        pending.attempts += 1
-        await session.commit()  # the try counts, though the request fails
-        raise ProblemError("verification-code-invalid", "This code does not match. Check it.")
-    pending.used_at = now
     email = pending.purpose == "change_email"
     old = account.email if email else account.phone
     if email:
         account.email = pending.new_contact
     else:
         account.phone = pending.new_contact
-    await audit.record(
+    await _record(
         session,
-        site_id=account.site_id,
+        person=person,
+        device=device,
         action="account.contact_changed",
-        subject=f"account:{account.id}",
         now=now,
-        actor_account_id=account.id,
-        actor_device_id=device.id,
         detail={"channel": "email" if email else "phone"},
     )
     if old:

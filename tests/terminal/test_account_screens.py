@@ -5,7 +5,9 @@ badge, settings, personal data, the monthly statement."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from textual.pilot import Pilot
 from textual.widgets import Button, Input, OptionList, Select
 
 from kiosk.screens.account import AccountScreen
@@ -31,6 +33,22 @@ NEW_PIN = "862041"
 def step(screen: ChangePinScreen) -> str:
     """Where the screen is (read afresh: it moves while the test waits)."""
     return screen.step
+
+
+async def open_entry(pilot: Pilot[Any], entry: str) -> None:
+    """Signed in, from home to My account, then to one of its entries."""
+    await sign_in(pilot)
+    await pilot.click("#account")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, AccountScreen)
+    await pilot.click(f"#{entry}")
+    await settle(pilot)
+
+
+async def enter(pilot: Pilot[Any], text: str) -> None:
+    """Type `text` (a PIN, a code, an address) and press Enter."""
+    await type_text(pilot, text)
+    await pilot.press("enter")
 
 
 async def notify(factory: Factory, account: Account, kind: str, **data: str | int) -> None:
@@ -100,49 +118,34 @@ async def test_a_person_changes_their_pin(
     await factory.account(site, "jeanne", pin=PIN)
     app = make_kiosk()
     async with app.run_test(size=SIZE) as pilot:
-        await sign_in(pilot)
-        await pilot.click("#account")
-        await settle(pilot)
-        assert isinstance(app.screen, AccountScreen)
-        await pilot.click("#change-pin")
-        await settle(pilot)
+        await open_entry(pilot, "change-pin")
         screen = app.screen
         assert isinstance(screen, ChangePinScreen)
         # A wrong current PIN is said after the new one was chosen (the service checks it).
-        await type_text(pilot, "000111")
-        await pilot.press("enter")
+        await enter(pilot, "000111")
         await settle(pilot)
         assert step(screen) == "new"
         # A trivial new PIN, or the current one, is refused at once.
-        await type_text(pilot, "123456")
-        await pilot.press("enter")
+        await enter(pilot, "123456")
         await settle(pilot)
         assert "Ce code PIN est trop simple" in screen_text(app)
         assert step(screen) == "new"
-        await type_text(pilot, NEW_PIN)
-        await pilot.press("enter")
-        await type_text(pilot, NEW_PIN)
-        await pilot.press("enter")
+        await enter(pilot, NEW_PIN)
+        await enter(pilot, NEW_PIN)
         await settle(pilot)
         assert "Code PIN incorrect" in screen_text(app)
         assert step(screen) == "current"
-        await type_text(pilot, PIN)
-        await pilot.press("enter")
-        await type_text(pilot, PIN)
-        await pilot.press("enter")
+        await enter(pilot, PIN)
+        await enter(pilot, PIN)
         await settle(pilot)
         assert "C'est votre code PIN actuel" in screen_text(app)
-        await type_text(pilot, NEW_PIN)
-        await pilot.press("enter")
-        await type_text(pilot, "862042")
-        await pilot.press("enter")
+        await enter(pilot, NEW_PIN)
+        await enter(pilot, "862042")
         await settle(pilot)
         assert "Les deux codes PIN sont différents" in screen_text(app)
         assert step(screen) == "new"
-        await type_text(pilot, NEW_PIN)
-        await pilot.press("enter")
-        await type_text(pilot, NEW_PIN)
-        await pilot.press("enter")
+        await enter(pilot, NEW_PIN)
+        await enter(pilot, NEW_PIN)
         await settle(pilot)
         assert step(screen) == "done"
         assert "Votre code PIN est changé" in screen_text(app)
@@ -172,13 +175,11 @@ async def test_a_person_blocks_their_lost_badge_and_gets_a_new_one(
         assert app.focused is screen.query_one("#back", Button)
         await pilot.click("#block")
         await settle(pilot)
-        await type_text(pilot, "000111")
-        await pilot.press("enter")
+        await enter(pilot, "000111")
         await settle(pilot)
         assert "Code PIN incorrect" in screen_text(app)
         assert (await app.api().badge()).token == old
-        await type_text(pilot, PIN)
-        await pilot.press("enter")
+        await enter(pilot, PIN)
         await settle(pilot)
         assert "Votre badge est bloqué" in screen_text(app)
         await pilot.click("#new-badge")
@@ -193,11 +194,7 @@ async def test_settings_change_the_language_the_alert_and_the_channels(
     await factory.account(site, "jeanne", pin=PIN)
     app = make_kiosk()
     async with app.run_test(size=SIZE) as pilot:
-        await sign_in(pilot)
-        await pilot.click("#account")
-        await settle(pilot)
-        await pilot.click("#settings")
-        await settle(pilot)
+        await open_entry(pilot, "settings")
         screen = app.screen
         assert isinstance(screen, SettingsScreen)
         alert = screen.query_one("#settings-low-balance", Input)
@@ -237,31 +234,24 @@ async def test_a_person_changes_their_email_without_it_shown_whole(
     await factory.account(site, "jeanne", pin=PIN, email="jeanne@example.com")
     app = make_kiosk()
     async with app.run_test(size=SIZE) as pilot:
-        await sign_in(pilot)
-        await pilot.click("#account")
-        await settle(pilot)
-        await pilot.click("#personal-data")
-        await settle(pilot)
+        await open_entry(pilot, "personal-data")
         screen = app.screen
         assert isinstance(screen, PersonalDataScreen)
         text = screen_text(app)
         assert "j***@example.com" in text and "jeanne@example.com" not in text
         await pilot.click("#change-email")
         await settle(pilot)
-        await type_text(pilot, "pas-une-adresse")
-        await pilot.press("enter")
+        await enter(pilot, "pas-une-adresse")
         await settle(pilot)
         assert "Ce n'est pas une adresse e-mail ni un numéro de téléphone" in screen_text(app)
         assert screen.step == "new"
         field = screen.query_one("#new-contact", Input)
         assert field.password  # drawn as dots on the shared screen
         field.value = ""
-        await type_text(pilot, "jeanne.martin@exemple.fr")
-        await pilot.press("enter")
+        await enter(pilot, "jeanne.martin@exemple.fr")
         await settle(pilot)
         assert "Saisissez le code envoyé à j***@exemple.fr." in screen_text(app)
-        await type_text(pilot, await factory.last_code("jeanne.martin@exemple.fr"))
-        await pilot.press("enter")
+        await enter(pilot, await factory.last_code("jeanne.martin@exemple.fr"))
         await settle(pilot)
         text = screen_text(app)
         assert "Votre adresse e-mail est changée." in text
@@ -279,11 +269,7 @@ async def test_the_monthly_statement_and_earlier_months(
     app = make_kiosk()
     app.clock = clock.now  # the kiosk's month is the service's
     async with app.run_test(size=SIZE) as pilot:
-        await sign_in(pilot)
-        await pilot.click("#account")
-        await settle(pilot)
-        await pilot.click("#statement")
-        await settle(pilot)
+        await open_entry(pilot, "statement")
         screen = app.screen
         assert isinstance(screen, StatementScreen)
         text = screen_text(app)
