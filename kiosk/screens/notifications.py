@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
@@ -48,7 +48,9 @@ class NotificationsScreen(KioskScreen):
         with Vertical(id="notifications-body", classes="panel"):
             yield Static(_("Notifications"), classes="title", markup=False)
             yield OptionList(*self._options(), id="notification-list", markup=False)
-            yield Static(Content(self._detail()), id="notification-text", markup=False)
+            # Scrolls when long, so that the buttons below stay on the screen.
+            with VerticalScroll(id="notification-scroll"):
+                yield Static(Content(self._detail()), id="notification-text", markup=False)
             yield self.message_widget()
             with Horizontal(classes="actions"):
                 yield Button(_("Back"), id="back")
