@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -55,10 +56,57 @@ def stop_group(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=STOP_SECONDS)
 
 
+@dataclass
+class RunningServer:
+    """A `kiosk-server` the tests started: its base URL and its supervisor process."""
+
+    base: str
+    process: subprocess.Popen[bytes]
+
+    def workers(self) -> list[int]:
+        """The PIDs of uvicorn's workers (the supervisor's children started by multiprocessing's
+        spawn, not its resource tracker)."""
+        found: list[int] = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                command = (stat.parent / "cmdline").read_bytes()
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            if int(fields[1]) == self.process.pid and b"spawn_main" in command:
+                found.append(int(stat.parent.name))
+        return found
+
+    def worker_with_local_port(self, port: int) -> int | None:
+        """The worker that holds a TCP socket bound to `port` on this machine (the client end
+        of its database connection that PostgreSQL's `pg_stat_activity.client_port` names)."""
+        inodes: set[str] = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with contextlib.suppress(OSError):
+                for line in Path(table).read_text().splitlines()[1:]:
+                    fields = line.split()
+                    if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        inodes.add(f"socket:[{fields[9]}]")
+        for pid in self.workers():
+            with contextlib.suppress(OSError):
+                for fd in Path(f"/proc/{pid}/fd").iterdir():
+                    with contextlib.suppress(OSError):
+                        if os.readlink(fd) in inodes:
+                            return pid
+        return None
+
+
 @contextlib.contextmanager
 def kiosk_server(args: list[str], env: dict[str, str], log: Path) -> Iterator[str]:
     """`kiosk-server <args> --port <free port>` until the block ends; yields its base URL once
     `/v1/health` answers. Its output goes to `log`, shown if it stops before it is ready."""
+    with running_server(args, env, log) as server:
+        yield server.base
+
+
+@contextlib.contextmanager
+def running_server(args: list[str], env: dict[str, str], log: Path) -> Iterator[RunningServer]:
+    """`kiosk_server`, yielding the process too (to find and kill its workers)."""
     port = free_port()
     with log.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
@@ -82,6 +130,6 @@ def kiosk_server(args: list[str], env: dict[str, str], log: Path) -> Iterator[st
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
-        yield base
+        yield RunningServer(base, process)
     finally:
         stop_group(process)

@@ -3,22 +3,27 @@
 Every money route goes through `run_once`:
 
 1. The `Idempotency-Key` header is required (400 `idempotency-key-missing`).
-2. The key is claimed in its **own short transaction**, before the work starts: a new key is
-   recorded `in_progress` with a 60-second lease (on PostgreSQL, one autocommitted
-   `INSERT ... ON CONFLICT DO NOTHING`). A key already recorded answers at once:
-   a different request under the same key (method, path or body) → 422 `idempotency-key-reused`;
+2. The key is claimed before the work starts. A key already recorded answers at once: a
+   different request under the same key (method, path or body) → 422 `idempotency-key-reused`;
    the same request still running → 409 `idempotency-in-progress`; the same request completed →
-   the stored status and body again, with `Idempotency-Replayed: true`. Because the claim is
-   committed on its own, SQLite and PostgreSQL answer a concurrent duplicate the same way.
+   the stored status and body again, with `Idempotency-Replayed: true`.
+   On **PostgreSQL** the claim is part of the work's own transaction (`claim_in_transaction`):
+   the request first takes a transaction-level advisory lock on the key (`key_lock`), which it
+   holds to its commit; a request that cannot take it answers `idempotency-in-progress` with
+   `retry_after: 1`. The key's row is inserted in that transaction, so a worker that dies
+   leaves nothing behind: PostgreSQL drops its connection, its transaction and its lock, and
+   the retry runs the work. One connection per request, whatever happens.
+   On **SQLite** (the embedded service) the claim is committed in its own short transaction
+   (`claim_key`), recorded `in_progress` with a 60-second lease.
 3. The work runs in the request's transaction, and the answer is stored **in that same
    transaction** (a guarded update that only the claim's owner can make): the ledger entry and
    the stored answer are committed together or not at all. A work may make that update part of
    its own last statement (`run_once_storing`: a till's purchase on PostgreSQL).
 4. A domain refusal (4xx problem) is stored too, so a retry gets the same refusal. A 5xx or an
    unexpected error is never stored: the claim is deleted so that a retry runs the work again.
-5. A claim left `in_progress` by a crashed worker is taken over once its lease has run out. If
-   the first worker was only slow, its guarded store then finds another owner and its whole
-   transaction is rolled back: the work is still applied once.
+5. SQLite: a claim left `in_progress` by a crashed worker is taken over once its lease has run
+   out. If the first worker was only slow, its guarded store then finds another owner and its
+   whole transaction is rolled back: the work is still applied once.
 
 Keys are scoped: per device and person for a terminal's person routes, per device for tills
 (whose person comes from the badge). They are kept a day (`purge_keys`).
@@ -39,7 +44,7 @@ from typing import Annotated, Any, cast
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import Select, Table, bindparam, delete, exists, select, update
+from sqlalchemy import Select, Table, bindparam, delete, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -53,7 +58,10 @@ from kiosk_server.problems import PROBLEM_MEDIA_TYPE, ProblemError, problem_resp
 KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotency-Replayed"
 LEASE = dt.timedelta(seconds=60)
-"""How long a claim stays `in_progress` before another request may take it over (a crash)."""
+"""SQLite: how long a claim stays `in_progress` before another request may take it over (a
+crash). PostgreSQL knows at once (`key_lock`)."""
+BUSY_RETRY_AFTER = 1
+"""PostgreSQL: the seconds a retry is asked to wait while a live request works on its key."""
 KEPT_FOR = dt.timedelta(days=1)
 """How long a key and its stored answer are kept."""
 MAX_KEY_LENGTH = 255
@@ -174,7 +182,8 @@ async def claim_key(
     request_hash: str,
     now: dt.datetime,
 ) -> Claim | StoredAnswer:
-    """Claim the key for this request in a transaction of its own, or say why not.
+    """Claim the key for this request in a transaction of its own, or say why not (SQLite's
+    way; on PostgreSQL `run_once` uses `claim_in_transaction`).
 
     Returns a `Claim` (do the work), or the `StoredAnswer` of a completed first request; raises
     `idempotency-key-reused` or `idempotency-in-progress`."""
@@ -206,40 +215,110 @@ async def claim_key(
             if inserted is not None:
                 return Claim(id=int(inserted), owner=owner)
 
-        row = await session.scalar(
-            select(IdempotencyKey)
-            .where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-            .with_for_update()
-        )
+        row = await session.scalar(_row_for_update(scope, key))
         if row is None:  # Purged between the two statements: rare enough to ask for a retry.
             raise ProblemError("idempotency-in-progress", "Try again.", retry_after=1)
-        if as_utc(row.created_at) <= now - KEPT_FOR:
-            # An expired key is forgotten: this request starts afresh under it.
-            row.request_hash = request_hash
-            row.state = "in_progress"
-            row.status_code = None
-            row.response_body = None
-            row.created_at = now
-        elif row.request_hash != request_hash:
-            raise ProblemError(
-                "idempotency-key-reused",
-                "This idempotency key was used for a different request.",
-            )
-        elif row.state == "done":
-            assert row.status_code is not None  # noqa: S101 - stored together with the state
-            return StoredAnswer(status_code=row.status_code, body=dict(row.response_body or {}))
-        elif as_utc(row.locked_until) > now:
-            wait = max(1, int((as_utc(row.locked_until) - now).total_seconds()))
-            raise ProblemError(
-                "idempotency-in-progress",
-                "The first request with this key is still being processed. Retry shortly.",
-                retry_after=min(wait, 5),
-            )
-        # A lease that ran out: the first worker crashed (or is stuck); take the key over.
-        row.owner = owner
-        row.locked_until = now + LEASE
-        await session.flush()
-        return Claim(id=row.id, owner=owner)
+        return await _existing_key(
+            session, row, request_hash=request_hash, owner=owner, now=now, owner_dead=False
+        )
+
+
+def _row_for_update(scope: str, key: str) -> Select[IdempotencyKey]:
+    return (
+        select(IdempotencyKey)
+        .where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+        .with_for_update()
+    )
+
+
+async def _existing_key(
+    session: AsyncSession,
+    row: IdempotencyKey,
+    *,
+    request_hash: str,
+    owner: str,
+    now: dt.datetime,
+    owner_dead: bool,
+) -> Claim | StoredAnswer:
+    """What a key already recorded means for this request (`row` locked in `session`).
+    `owner_dead`: nobody can be working on it (PostgreSQL, the key's lock held)."""
+    if as_utc(row.created_at) <= now - KEPT_FOR:
+        # An expired key is forgotten: this request starts afresh under it.
+        row.request_hash = request_hash
+        row.state = "in_progress"
+        row.status_code = None
+        row.response_body = None
+        row.created_at = now
+    elif row.request_hash != request_hash:
+        raise ProblemError(
+            "idempotency-key-reused",
+            "This idempotency key was used for a different request.",
+        )
+    elif row.state == "done":
+        assert row.status_code is not None  # noqa: S101 - stored together with the state
+        return StoredAnswer(status_code=row.status_code, body=dict(row.response_body or {}))
+    elif not owner_dead and as_utc(row.locked_until) > now:
+        wait = max(1, int((as_utc(row.locked_until) - now).total_seconds()))
+        raise ProblemError(
+            "idempotency-in-progress",
+            "The first request with this key is still being processed. Retry shortly.",
+            retry_after=min(wait, 5),
+        )
+    # Nobody works on the key any more: the first worker crashed (or is stuck); take it over.
+    row.owner = owner
+    row.locked_until = now + LEASE
+    await session.flush()
+    return Claim(id=row.id, owner=owner)
+
+
+async def claim_in_transaction(
+    session: AsyncSession, *, scope: str, key: str, request_hash: str, now: dt.datetime
+) -> Claim | StoredAnswer:
+    """PostgreSQL: claim the key in `session`'s transaction, the work's own, under the key's
+    advisory lock (`key_lock`, held to the end of that transaction), or say why not. A new key
+    is inserted `in_progress`, visible to others only with the work's answer; a key found
+    `in_progress` (left by a worker of another way of claiming) is taken over, since nobody
+    else can hold its lock."""
+    if not await key_lock(session, scope=scope, key=key):
+        raise ProblemError(
+            "idempotency-in-progress",
+            "The first request with this key is still being processed. Retry shortly.",
+            retry_after=BUSY_RETRY_AFTER,
+        )
+    owner = secrets.token_hex(16)
+    inserted = await session.scalar(
+        _claim_statement("postgresql"),
+        {
+            "scope": scope,
+            "key": key,
+            "request_hash": request_hash,
+            "owner": owner,
+            "created_at": now,
+            "locked_until": now + LEASE,
+        },
+    )
+    if inserted is not None:
+        return Claim(id=int(inserted), owner=owner)
+    row = await session.scalar(_row_for_update(scope, key))
+    if row is None:  # pragma: no cover - the insert found it, and the lock keeps it
+        raise ProblemError("idempotency-in-progress", "Try again.", retry_after=1)
+    return await _existing_key(
+        session, row, request_hash=request_hash, owner=owner, now=now, owner_dead=True
+    )
+
+
+def lock_id(scope: str, key: str) -> int:
+    """The key's advisory lock: a signed 64-bit number from its scope and key (a collision
+    only makes a retry wait a second)."""
+    digest = hashlib.sha256(f"{scope}\n{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+async def key_lock(session: AsyncSession, *, scope: str, key: str) -> bool:
+    """PostgreSQL: take the key's advisory lock in `session`'s transaction (starting it), held
+    until it ends; True if taken, False if a live request holds it."""
+    taken = await session.scalar(select(func.pg_try_advisory_xact_lock(lock_id(scope, key))))
+    return bool(taken)
 
 
 async def store_answer(
@@ -411,15 +490,29 @@ async def run_once_storing(
     # another could exhaust the pool.
     await session.commit()
     session_factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
-    outcome = await claim_key(
-        session_factory, scope=scope, key=key, request_hash=digest, now=clock.now()
-    )
-    if isinstance(outcome, StoredAnswer):
-        return _answer(outcome, replayed=True)
-    claim = outcome
+    in_transaction = session.get_bind().dialect.name == "postgresql"
+    claim: Claim | None = None
+    if not in_transaction:
+        outcome = await claim_key(
+            session_factory, scope=scope, key=key, request_hash=digest, now=clock.now()
+        )
+        if isinstance(outcome, StoredAnswer):
+            return _answer(outcome, replayed=True)
+        claim = outcome
     try:
         for attempt in range(1, WORK_ATTEMPTS + 1):
             try:
+                if in_transaction:
+                    # Each try is a transaction of its own, with its own lock and claim.
+                    claim = None
+                    outcome = await claim_in_transaction(
+                        session, scope=scope, key=key, request_hash=digest, now=clock.now()
+                    )
+                    if isinstance(outcome, StoredAnswer):
+                        await session.rollback()
+                        return _answer(outcome, replayed=True)
+                    claim = outcome
+                assert claim is not None  # noqa: S101 - claimed above, one way or the other
                 pending = PendingAnswer(claim, status_code)
                 result = await work(pending)
                 answer = StoredAnswer(status_code, result.model_dump(mode="json"))
@@ -444,18 +537,37 @@ async def run_once_storing(
         ) from None
     except ProblemError as problem:
         await session.rollback()
+        if claim is None:  # the claim itself was refused (in progress, reused)
+            raise
         if problem.status >= 500:
-            await release_key(session_factory, claim)
+            if not in_transaction:
+                await release_key(session_factory, claim)
             raise
         refusal = problem_response(problem, path)
         stored = StoredAnswer(problem.status, json.loads(bytes(refusal.body)))
         try:
+            if in_transaction:
+                # The rollback took the claim with it: claim again, under the lock, to store
+                # the refusal (a retry meanwhile may have answered the key: then its answer).
+                again = await claim_in_transaction(
+                    session, scope=scope, key=key, request_hash=digest, now=clock.now()
+                )
+                if isinstance(again, StoredAnswer):
+                    raise ClaimLost
+                claim = again
             await store_answer(session, claim, status_code=stored.status_code, body=stored.body)
             await session.commit()
         except ClaimLost:
+            # Another request answered the key: its answer is the key's, not this refusal.
             await session.rollback()
+            raise ProblemError(
+                "idempotency-in-progress",
+                "Another request took this idempotency key over. Retry to read its answer.",
+                retry_after=1,
+            ) from None
         return refusal
     except BaseException:
         await session.rollback()
-        await release_key(session_factory, claim)
+        if claim is not None and not in_transaction:
+            await release_key(session_factory, claim)
         raise

@@ -1,6 +1,10 @@
-"""Money under real concurrency: `kiosk-server --workers 2` on PostgreSQL, on loopback, with
-20 concurrent clients sending over 1,000 purchases and cash top-ups, some retried with the same
-key, some connections dropped before the answer is read. Afterwards the ledger must be whole."""
+"""Money under real concurrency and crashes: `kiosk-server --workers 2` on PostgreSQL, on
+loopback, with 20 concurrent clients sending over 1,000 purchases and cash top-ups, some retried
+with the same key, some connections dropped before the answer is read, and two workers killed
+(SIGKILL) on the way; every interrupted request is retried with its key. Afterwards the ledger
+must be whole: nothing lost, nothing doubled, no balance below its floor. And a purchase and a
+cash top-up whose worker dies mid-work complete on the next retry, without waiting out the dead
+claim's lease."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import asyncio
 import datetime as dt
 import os
 import random
+import signal
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +20,8 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kiosk_server.clock import SystemClock
 from kiosk_server.db import make_engine, make_session_factory
@@ -25,7 +31,7 @@ from kiosk_server.services import ledger
 from kiosk_server.tokens import current_step, make_badge_token
 from tests.conftest import truncate_all
 from tests.factories import Factory
-from tests.processes import kiosk_server
+from tests.processes import RunningServer, running_server
 from tests.server.cli_support import CHEAP_ARGON2
 
 pytestmark = pytest.mark.postgres
@@ -44,13 +50,13 @@ async def pg_url(postgres_database: str) -> str:
 
 
 @pytest.fixture
-def server(pg_url: str, tmp_path: Path) -> Iterator[str]:
+def server(pg_url: str, tmp_path: Path) -> Iterator[RunningServer]:
     """The real `kiosk-server` with two workers, on a free loopback port."""
     env = {**os.environ, **CHEAP_ARGON2, "KIOSK_DATA_DIR": str(tmp_path / "data")}
     env.pop("KIOSK_SERVER_DATABASE_URL", None)
     args = ["--database-url", pg_url, "--workers", "2"]
-    with kiosk_server(args, env, tmp_path / "server.log") as base:
-        yield base
+    with running_server(args, env, tmp_path / "server.log") as running:
+        yield running
 
 
 @dataclass
@@ -93,6 +99,8 @@ class Outcomes:
     refusals: dict[str, int] = field(default_factory=dict)
     replays_checked: int = 0
     dropped: int = 0
+    interrupted: int = 0
+    """Requests cut by a worker's death (the connection reset), then retried with their key."""
 
 
 @dataclass
@@ -127,12 +135,21 @@ async def _send_and_hang_up(op: Operation, port: int) -> None:
     await writer.wait_closed()
 
 
-async def _until_answered(client: httpx.AsyncClient, op: Operation) -> httpx.Response:
-    """Send, retrying with the same key while the first attempt is still in progress."""
+async def _until_answered(
+    client: httpx.AsyncClient, op: Operation, seen: Outcomes | None = None
+) -> httpx.Response:
+    """Send, retrying with the same key while the first attempt is still in progress, or when
+    the connection broke (a worker died) before the answer came."""
     # No count of tries: how long the first attempt takes is the machine's (the per-test limit
     # bounds it).
     while True:
-        answer = await client.post(op.path, json=op.body, headers=op.headers)
+        try:
+            answer = await client.post(op.path, json=op.body, headers=op.headers)
+        except httpx.TransportError:
+            if seen is not None:
+                seen.interrupted += 1
+            await asyncio.sleep(0.05)
+            continue
         if answer.status_code != 409 or answer.json().get("code") != "idempotency-in-progress":
             return answer
         await asyncio.sleep(0.05)
@@ -150,11 +167,11 @@ async def _client(
             if rng.random() < 0.06:
                 await _send_and_hang_up(op, port)
                 seen.dropped += 1
-            answer = await _until_answered(client, op)
+            answer = await _until_answered(client, op, seen)
             if answer.status_code == 201:
                 seen.successes[op.key] = answer.json()
                 if rng.random() < 0.1:
-                    again = await _until_answered(client, op)
+                    again = await _until_answered(client, op, seen)
                     assert again.status_code == 201
                     assert again.json() == answer.json()
                     assert again.headers["Idempotency-Replayed"] == "true"
@@ -164,13 +181,23 @@ async def _client(
                 seen.refusals[op.key] = answer.status_code
 
 
-async def test_a_thousand_concurrent_money_requests_leave_the_ledger_whole(
-    server: str, seeded: Seeded, pg_url: str
+async def _kill_a_worker_at(server: RunningServer, seen: Outcomes, successes: int) -> int:
+    """Once `successes` requests have succeeded, SIGKILL one of the server's workers."""
+    while len(seen.successes) < successes or not server.workers():
+        await asyncio.sleep(0.01)
+    victim = server.workers()[0]
+    os.kill(victim, signal.SIGKILL)
+    return victim
+
+
+async def test_a_thousand_money_requests_and_two_worker_crashes_leave_the_ledger_whole(
+    server: RunningServer, seeded: Seeded, pg_url: str
 ) -> None:
-    port = int(server.rsplit(":", 1)[1])
+    base = server.base
+    port = int(base.rsplit(":", 1)[1])
     rng = random.Random(20261126)
     async with httpx.AsyncClient(
-        base_url=server, headers={"X-Device-Key": seeded.terminal_key}
+        base_url=base, headers={"X-Device-Key": seeded.terminal_key}
     ) as desk:
         signed_in = await desk.post(
             "/v1/auth/sessions",
@@ -232,11 +259,15 @@ async def test_a_thousand_concurrent_money_requests_leave_the_ledger_whole(
     for op in operations:
         queue.put_nowait(op)
     seen = Outcomes()
-    await asyncio.gather(
-        *(_client(server, port, queue, random.Random(i), seen) for i in range(CLIENTS))
+    clients = asyncio.gather(
+        *(_client(base, port, queue, random.Random(i), seen) for i in range(CLIENTS))
     )
+    first = await _kill_a_worker_at(server, seen, len(operations) // 4)
+    second = await _kill_a_worker_at(server, seen, len(operations) // 2)
+    await clients
 
-    assert seen.dropped > 0 and seen.replays_checked > 0
+    assert first != second
+    assert seen.dropped > 0 and seen.replays_checked > 0 and seen.interrupted > 0
     assert len(seen.successes) + len(seen.refusals) == len(operations)
     assert len(seen.successes) > 800  # most purchases are affordable, every top-up passes
 
@@ -277,3 +308,98 @@ async def test_a_thousand_concurrent_money_requests_leave_the_ledger_whole(
             assert left == 0
     finally:
         await engine.dispose()
+
+
+async def _waiting_backend_port(engine: AsyncEngine) -> int:
+    """The client port of the database connection waiting for a row lock (the request the
+    test holds up), once there is one."""
+    query = text(
+        "SELECT client_port FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    while True:
+        async with engine.connect() as connection:
+            port = await connection.scalar(query)
+        if port is not None:
+            return int(port)
+        await asyncio.sleep(0.01)
+
+
+async def test_a_purchase_and_a_cash_top_up_cut_by_a_worker_crash_complete_on_retry(
+    server: RunningServer, seeded: Seeded, pg_url: str
+) -> None:
+    person = seeded.accounts[0]
+    engine = make_engine(pg_url)
+    sessions = make_session_factory(engine)
+    async with httpx.AsyncClient(base_url=server.base, timeout=30) as client:
+        signed_in = await client.post(
+            "/v1/auth/sessions",
+            json={"solution_code": "LOAD", "identifier": "R01", "pin": PIN},
+            headers={"X-Device-Key": seeded.terminal_key},
+        )
+        assert signed_in.status_code == 201, signed_in.text
+        token = make_badge_token(
+            site_id=seeded.site.id,
+            account_id=person.id,
+            secret=person.badge_secret,
+            step=current_step(dt.datetime.now(dt.UTC)),
+        )
+        line = {"item": "Menu", "quantity": 1, "unit_price_cents": 850, "vat_rate_bp": 1000}
+        operations = [
+            Operation(
+                "/v1/till/purchases",
+                {"badge_token": token, "lines": [line], "total_cents": 850},
+                {"X-Device-Key": seeded.till_key, "Idempotency-Key": "crash-till"},
+                "crash-till",
+            ),
+            Operation(
+                "/v1/cash-top-ups",
+                {"identifier": person.identifier, "amount_cents": 1000},
+                {
+                    "X-Device-Key": seeded.terminal_key,
+                    "Authorization": f"Bearer {signed_in.json()['token']}",
+                    "Idempotency-Key": "crash-cash",
+                },
+                "crash-cash",
+            ),
+        ]
+        try:
+            for op in operations:
+                # The person's account row held by the test: the request stops mid-work, its
+                # key claimed, while its worker is killed.
+                async with sessions() as holder, holder.begin():
+                    await holder.execute(
+                        select(Account.id).where(Account.id == person.id).with_for_update()
+                    )
+                    request = asyncio.create_task(
+                        client.post(op.path, json=op.body, headers=op.headers)
+                    )
+                    worker = server.worker_with_local_port(await _waiting_backend_port(engine))
+                    assert worker is not None
+                    os.kill(worker, signal.SIGKILL)
+                    with pytest.raises(httpx.TransportError):
+                        await request
+                    # The dead worker's claim was part of its transaction: gone with it,
+                    # nothing left for a retry to wait on.
+                    left = await holder.scalar(
+                        select(IdempotencyKey).where(IdempotencyKey.key == op.key)
+                    )
+                    assert left is None
+                answer = await _until_answered(client, op)
+                assert answer.status_code == 201, answer.text
+                async with sessions() as session:
+                    done = await session.scalar(
+                        select(IdempotencyKey).where(IdempotencyKey.key == op.key)
+                    )
+                    assert done is not None and done.state == "done"
+                again = await _until_answered(client, op)
+                assert again.json() == answer.json()
+                assert again.headers["Idempotency-Replayed"] == "true"
+            async with sessions() as session:
+                assert await ledger.mismatched_balances(session) == []
+                balance = await session.scalar(
+                    select(Account.balance_cents).where(Account.id == person.id)
+                )
+                assert balance == OPENING_CENTS - 850 + 1000  # each once
+        finally:
+            await engine.dispose()

@@ -97,7 +97,8 @@ async def crashed_claim(
         await session.commit()
 
 
-async def test_a_key_in_progress_is_refused_until_its_lease_runs_out_then_taken_over(
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_on_sqlite_a_key_in_progress_waits_for_its_lease_then_is_taken_over(
     till: httpx.AsyncClient,
     till_device: EnrolledDevice,
     factory: Factory,
@@ -127,6 +128,42 @@ async def test_a_key_in_progress_is_refused_until_its_lease_runs_out_then_taken_
     assert replay.headers["Idempotency-Replayed"] == "true"
     assert replay.json() == taken_over.json()
     assert await entries_of(factory, jeanne) == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_on_postgresql_a_dead_workers_key_is_taken_over_at_once_a_live_ones_waits(
+    till: httpx.AsyncClient,
+    till_device: EnrolledDevice,
+    factory: Factory,
+    jeanne: Account,
+    site: Site,
+    clock: ManualClock,
+) -> None:
+    # A claim nobody holds the lock of: its worker died (PostgreSQL dropped its connection and
+    # the lock with it). The retry takes it over at once, its lease still running.
+    dead = new_key()
+    body = purchase_body(badge_token(jeanne, site, clock), LUNCH)
+    await crashed_claim(factory, till_device, dead, body, clock.now())
+    taken_over = await buy(till, body, dead)
+    assert taken_over.status_code == 201, taken_over.text
+    assert await entries_of(factory, jeanne) == 2
+
+    # A claim whose worker is alive, working (it holds the key's lock): come back in a second.
+    alive = new_key()
+    body = purchase_body(badge_token(jeanne, site, clock, steps_ahead=1), ("Café", 1, 120, 1000))
+    await crashed_claim(factory, till_device, alive, body, clock.now())
+    lock = idempotency.lock_id(idempotency.device_scope(till_device.id), alive)
+    async with factory.session_factory() as worker:
+        await worker.execute(select(func.pg_advisory_xact_lock(lock)))
+        busy = assert_problem(await buy(till, body, alive), 409, "idempotency-in-progress")
+        assert busy["retry_after"] == 1
+    # The worker's connection is gone: the next retry does the work, once.
+    done = await buy(till, body, alive)
+    assert done.status_code == 201, done.text
+    assert done.json()["balance_after"]["amount_cents"] == 2000 - 850 - 120
+    assert (await buy(till, body, alive)).headers["Idempotency-Replayed"] == "true"
+    assert await entries_of(factory, jeanne) == 3
 
 
 async def test_a_refusal_is_stored_and_replayed(
