@@ -546,6 +546,9 @@ def _outbox(args: argparse.Namespace) -> int:
         return messages, sites
 
     messages, sites = _in_transaction(url, read)
+    if args.json:
+        _print_outbox_json(messages, sites)
+        return 0
     if not messages:
         print("The outbox is empty.")
         return 0
@@ -566,6 +569,35 @@ def _outbox(args: argparse.Namespace) -> int:
         if message.last_error:
             print(f"(not delivered after {message.attempts} attempt(s): {message.last_error})")
     return 0
+
+
+def _print_outbox_json(messages: list[Any], sites: dict[int, Any]) -> None:
+    """The messages as a JSON array, newest first (`[]` when there are none): for scripts."""
+    import json
+
+    from kiosk_server.db import as_utc
+
+    print(
+        json.dumps(
+            [
+                {
+                    "id": message.id,
+                    "site": site.code if (site := sites.get(message.site_id)) else None,
+                    "channel": message.channel,
+                    "recipient": message.recipient,
+                    "subject": message.subject,
+                    "body": message.body,
+                    "attachments": sorted(message.attachments),
+                    "created_at": as_utc(message.created_at).isoformat(),
+                    "attempts": message.attempts,
+                    "last_error": message.last_error,
+                }
+                for message in messages
+            ],
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
 
 
 # --- purge -----------------------------------------------------------------------------------
@@ -695,7 +727,16 @@ def build_parser() -> argparse.ArgumentParser:
         title="accounts commands", metavar="ACTION", required=True
     )
     import_ = account_commands.add_parser(
-        "import", help="import accounts from CSV (identifier,name,email,phone[,roles])"
+        "import",
+        help="import accounts from CSV (identifier,name,email,phone[,roles])",
+        description="Import accounts from a UTF-8 CSV file, all or nothing: every row is "
+        "checked first, and one bad row (named with its line) imports none.",
+        epilog="Columns, comma-separated, with this header line: identifier (up to 64 "
+        "characters, unique on the site), name (up to 200), email, phone (an email or a phone "
+        "is needed, to send the activation code; a phone in international form, +33612345642, "
+        "or national where the site's locale gives the country), and optionally roles, "
+        "separated by semicolons (reception;admin; empty for a member). New accounts are "
+        "pending until their owner activates them at a kiosk. See examples/accounts.csv.",
     )
     import_.add_argument("code", metavar="CODE")
     import_.add_argument("file", metavar="FILE.csv")
@@ -793,6 +834,12 @@ def build_parser() -> argparse.ArgumentParser:
     outbox = commands.add_parser("outbox", help="print the latest messages not yet delivered")
     outbox.add_argument("--site", metavar="CODE")
     outbox.add_argument("--limit", type=int, default=10)
+    outbox.add_argument(
+        "--json",
+        action="store_true",
+        help="print the messages as a JSON array (id, site, channel, recipient, subject, body, "
+        "attachments, created_at in UTC, attempts, last_error)",
+    )
     outbox.set_defaults(handler=_outbox)
 
     purge_ = commands.add_parser(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -293,6 +294,15 @@ def test_phone_in_national_form_needs_a_site_in_a_known_country(cli: Cli, tmp_pa
     assert ":3:" not in cli.err
 
 
+def test_import_help_says_the_columns(cli: Cli) -> None:
+    with pytest.raises(SystemExit):
+        cli("accounts", "import", "--help")
+    text = " ".join(cli.capsys.readouterr().out.split())
+    assert "identifier (up to 64 characters, unique on the site)" in text
+    assert "roles, separated by semicolons (reception;admin" in text
+    assert "all or nothing" in text
+
+
 def test_roles_command_sets_and_clears_roles(acme: Cli, tmp_path: Path) -> None:
     assert acme("accounts", "import", "ACME", write(tmp_path, "a.csv", GOOD_CSV)) == 0
 
@@ -402,10 +412,23 @@ def test_outbox_prints_the_latest_messages_newest_first(acme: Cli) -> None:
     assert acme("outbox", "--site", "NOPE") == 2
     assert "no site with code 'NOPE'" in acme.err
 
+    # For scripts: the same messages as JSON, newest first, times in UTC.
+    assert acme("outbox", "--json", "--limit", "2") == 0
+    messages = json.loads(acme.out)
+    assert [(m["site"], m["channel"], m["recipient"]) for m in messages] == [
+        ("BETA", "email", "bob@example.com"),
+        ("ACME", "sms", "+33612345642"),
+    ]
+    assert messages[1]["body"] == "Code 771204"
+    assert messages[1]["created_at"] == "2026-11-02T09:01:00+00:00"
+    assert (messages[1]["attempts"], messages[1]["last_error"]) == (0, None)
+
 
 def test_outbox_when_empty(acme: Cli) -> None:
     assert acme("outbox") == 0
     assert acme.out.strip() == "The outbox is empty."
+    assert acme("outbox", "--json") == 0
+    assert json.loads(acme.out) == []
 
     async def count(session: AsyncSession) -> int:
         return int(await session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
