@@ -133,6 +133,10 @@ class KioskApp(App[None], inherit_bindings=False):
     connection: Reactive[ConnectionState] = reactive("connecting", init=False)
     """Whether the service answers: Start waits for "ready"."""
 
+    RECONNECT_SECONDS: ClassVar[tuple[float, ...]] = (2.0, 5.0, 10.0, 30.0)
+    """After connecting failed, the waits before trying again by itself (the last one repeats):
+    a kiosk whose service was down comes back when it does, with nobody pressing Retry."""
+
     def __init__(
         self,
         settings: KioskSettings,
@@ -163,6 +167,8 @@ class KioskApp(App[None], inherit_bindings=False):
         self._embedded: EmbeddedService | None = None
         self._last_activity = time.monotonic()
         self._countdown: IdleCountdownScreen | None = None
+        self._failed_connections = 0
+        """Failed connections in a row (how long to wait before the next one)."""
         set_language(settings.language)
 
     # Start-up and connection ---------------------------------------------------------------
@@ -204,6 +210,7 @@ class KioskApp(App[None], inherit_bindings=False):
         device = await self.client.device()
         self.sites = [(site.code, plain(site.name)) for site in device.sites]
         self.time_zone = device.sites[0].time_zone if device.sites else ""
+        self._failed_connections = 0
         self.connection = "ready"
         # Everything imported and built so far (Textual, the client, the embedded service) lives
         # as long as the kiosk: out of the garbage collector's full passes, which otherwise
@@ -255,8 +262,17 @@ class KioskApp(App[None], inherit_bindings=False):
 
                 self.connection_message = _(SERVICE_UNAVAILABLE)
             self.connection = "failed"
+            delays = self.RECONNECT_SECONDS
+            delay = delays[min(self._failed_connections, len(delays) - 1)]
+            self._failed_connections += 1
+            self.set_timer(delay, self._reconnect)
         else:
             logger.warning("worker %s failed: %s", worker.name, _describe(worker.error))
+
+    def _reconnect(self) -> None:
+        # Not if Retry was pressed meanwhile (connecting, or connected already).
+        if self.connection == "failed":
+            self.connect()
 
     def api(self) -> KioskClient:
         """The connected API client (screens are only reachable once connected)."""
