@@ -562,13 +562,22 @@ class KioskClient:
         code: str | None = None,
         last_name: str | None = None,
         language: str = "fr",
+        idempotency_key: str | None = None,
     ) -> VisitorBadge:
-        """`POST /v1/visitor-desk/check-in`: the badge to print or show."""
+        """`POST /v1/visitor-desk/check-in`: the badge to print or show. With a key (one per
+        check-in, the same on every retry of it) a retry after a lost answer gets the badge
+        again instead of `invitation-used`, and is sent again whatever happened to the first."""
         body = {
             **self._credentials(token, code, last_name, language),
             "rules_accepted": rules_accepted,
         }
-        return await self._call("POST", "/v1/visitor-desk/check-in", VisitorBadge, json=body)
+        return await self._call(
+            "POST",
+            "/v1/visitor-desk/check-in",
+            VisitorBadge,
+            json=body,
+            idempotency_key=idempotency_key,
+        )
 
     async def desk_check_out(
         self, *, token: str | None = None, code: str | None = None, last_name: str | None = None

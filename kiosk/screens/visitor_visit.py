@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -121,6 +122,9 @@ class VisitorVisitScreen(KioskScreen):
         """The visitor ticked "I accept the rules"."""
         self.stage: Stage = "visit"
         """Where the visitor stands: reading, being checked in or out, or gone."""
+        self.check_in_key = str(uuid.uuid4())
+        """The check-in's idempotency key, the same on every try: a try whose answer was lost
+        is answered with the badge again, not refused as an invitation already used."""
 
     def compose(self) -> ComposeResult:
         visit = self.visit
@@ -242,7 +246,10 @@ class VisitorVisitScreen(KioskScreen):
         from kiosk.screens.visitor_badge import VisitorBadgeScreen
 
         badge = await self.kiosk.api().desk_check_in(
-            rules_accepted=True, language=get_language(), **self.credentials.as_arguments()
+            rules_accepted=True,
+            language=get_language(),
+            idempotency_key=self.check_in_key,
+            **self.credentials.as_arguments(),
         )
         printout = VisitorBadgePrint(
             name=visitor_name(badge.first_name, badge.last_name),

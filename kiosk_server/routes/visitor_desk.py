@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import JSONResponse
 
 from kiosk_server.deps import ClockDep, DbSession, Terminal
 from kiosk_server.fields import PlainText
@@ -21,7 +22,7 @@ from kiosk_server.schemas_visits import (
     WalkInCreated,
     WalkInRequest,
 )
-from kiosk_server.services import invitations, reception
+from kiosk_server.services import idempotency, invitations, reception
 from kiosk_server.services.devices import site_for_code
 
 router = APIRouter(prefix="/visitor-desk", tags=["visitor desk"])
@@ -51,13 +52,45 @@ async def lookup(
     return await invitations.lookup(session, device=device, body=body, now=clock.now())
 
 
-@router.post("/check-in", responses=problem_responses(*_DEVICE, *_INVITATION, "rules-not-accepted"))
+@router.post(
+    "/check-in",
+    response_model=VisitorBadge,
+    responses=problem_responses(
+        *_DEVICE,
+        *_INVITATION,
+        "rules-not-accepted",
+        "idempotency-key-invalid",
+        "idempotency-key-reused",
+        "idempotency-in-progress",
+    ),
+)
 async def check_in(
-    body: DeskCheckIn, session: DbSession, device: Terminal, clock: ClockDep
-) -> VisitorBadge:
+    body: DeskCheckIn,
+    request: Request,
+    session: DbSession,
+    device: Terminal,
+    clock: ClockDep,
+    idempotency_key: idempotency.OptionalIdempotencyKeyHeader = None,
+) -> VisitorBadge | JSONResponse:
     """Check the visitor in (rules accepted, with the time); the host is notified. Answers the
-    visitor badge (its QR, `checkout_token`, checks them out)."""
-    return await invitations.desk_check_in(session, device=device, body=body, now=clock.now())
+    visitor badge (its QR, `checkout_token`, checks them out).
+
+    With an `Idempotency-Key` (one per check-in, reused on every retry of it), a retry whose
+    first attempt was applied but whose answer was lost gets the same badge again
+    (`Idempotency-Replayed: true`); without one, it is refused as `invitation-used`."""
+    now = clock.now()
+    if idempotency_key is None:
+        return await invitations.desk_check_in(session, device=device, body=body, now=now)
+    return await idempotency.run_once(
+        request,
+        session,
+        key=idempotency_key,
+        clock=clock,
+        scope=idempotency.device_scope(device.id),
+        body=body,
+        work=lambda: invitations.desk_check_in(session, device=device, body=body, now=now),
+        status_code=status.HTTP_200_OK,
+    )
 
 
 @router.post(

@@ -86,6 +86,20 @@ IdempotencyKeyHeader = Annotated[
 problem of its own (`idempotency-key-missing`, `idempotency-key-invalid`: see
 `problems.validation_problem`)."""
 
+OptionalIdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=KEY_HEADER,
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        pattern=KEY_PATTERN,
+        description="Optional: one random key per intent, reused on every retry of it. With "
+        "it, a retry whose first attempt was applied gets that first answer again.",
+    ),
+]
+"""The header parameter of a route that is safe without a key but whose retry after a lost
+answer is not (a visitor's check-in: the retry would be refused as already used)."""
+
 
 @dataclass(frozen=True)
 class StoredAnswer:

@@ -108,6 +108,40 @@ async def test_check_in_and_out_with_the_qr(
     ]
 
 
+async def test_a_check_in_retried_with_its_key_gets_the_badge_again(
+    people: People, factory: Factory, clock: ManualClock
+) -> None:
+    approved = await people.approved()
+    token = await invitation_token(factory, approved["visitors"][0]["id"])
+    set_local(clock, DAY, "14:05")
+    body = {"token": token, "rules_accepted": True}
+    key = {"Idempotency-Key": "check-in-1"}
+    first = await people.kiosk.post("/v1/visitor-desk/check-in", json=body, headers=key)
+    assert first.status_code == 200, first.text
+    # Its answer lost on the way, the kiosk sends the same check-in with the same key.
+    retry = await people.kiosk.post("/v1/visitor-desk/check-in", json=body, headers=key)
+    assert retry.status_code == 200, retry.text
+    assert retry.json() == first.json()
+    assert retry.headers["Idempotency-Replayed"] == "true"
+    # Another check-in with this invitation (another key, or none) is the invitation reused.
+    again = {"Idempotency-Key": "check-in-2"}
+    assert_problem(
+        await people.kiosk.post("/v1/visitor-desk/check-in", json=body, headers=again),
+        409,
+        "invitation-used",
+    )
+    assert_problem(
+        await people.kiosk.post("/v1/visitor-desk/check-in", json=body), 409, "invitation-used"
+    )
+    async with factory.session_factory() as session:
+        arrivals = await session.scalars(
+            select(Notification).where(Notification.kind == "visitor_arrived")
+        )
+        assert len(arrivals.all()) == 1
+    actions = [row.action for row in await audit_rows(factory)]
+    assert actions.count("visitor.checked_in") == 1
+
+
 async def test_code_and_last_name_ignore_case_and_accents(
     people: People, factory: Factory, clock: ManualClock
 ) -> None:

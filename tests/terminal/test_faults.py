@@ -1,7 +1,7 @@
 """The kiosk against a real service over the network when the network fails: the service
 served by uvicorn on loopback, reached through a proxy that the test stops, slows past the
 kiosk's timeout, or has close the connection in the middle of an answer. On sign-in, badge,
-top-up and order the person reads a calm message; a money request is sent again with the same
+top-up order and a visitor's check-in the person reads a calm message; a money request is sent again with the same
 idempotency key until its answer is known, and never guessed (one order, one top-up, the
 balance moved once); and the kiosk comes back by itself when the service does."""
 
@@ -25,6 +25,8 @@ from kiosk.screens.confirm_money import ConfirmMoneyScreen
 from kiosk.screens.home import HomeScreen
 from kiosk.screens.order_new import OrderNewScreen
 from kiosk.screens.pin import PinScreen
+from kiosk.screens.visitor_badge import VisitorBadgeScreen
+from kiosk.screens.visitor_visit import VisitorVisitScreen
 from kiosk.screens.welcome import WelcomeScreen
 from kiosk.settings import KioskSettings
 from kiosk_server.clock import ManualClock
@@ -32,7 +34,15 @@ from kiosk_server.models import Account, IdempotencyKey, Order, Site, TopUp
 from tests.factories import EnrolledDevice, Factory
 from tests.server.orders_support import at_paris, load
 from tests.server.top_up_support import SANDBOX_SETTINGS
+from tests.server.visits_support import (
+    DAY,
+    People,
+    invitation_code,
+    people_fixture,  # noqa: F401 - the `people` fixture
+    set_local,
+)
 from tests.terminal.conftest import CALM_IDLE, PIN, SIZE, screen_text, settle, type_text, wait_until
+from tests.terminal.test_visitor_checkin import enter_code, notifications
 
 UNREACHABLE = "Le service est injoignable. Réessayez dans un instant."
 BADGE_RECONNECTING = "Votre badge ne peut pas être affiché pour le moment. Reconnexion…"
@@ -298,3 +308,38 @@ async def test_a_top_up_whose_answer_is_cut_is_started_once(
         proxy.mode = "through"
         await wait_until(pilot, lambda: bool(app.screen.query("#top-up-qr")))
     assert await count(factory, TopUp) == 1
+
+
+async def test_a_check_in_whose_answer_is_cut_ends_with_the_visitor_badge(
+    proxy: FaultyProxy,
+    terminal: EnrolledDevice,
+    people: People,
+    factory: Factory,
+    clock: ManualClock,
+) -> None:
+    await people.approved()
+    code = await invitation_code(factory, "lea@example.com")
+    set_local(clock, DAY, "14:05")
+    app = kiosk(proxy, terminal)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.connection == "ready")
+        await pilot.click("#visitor")
+        await settle(pilot)
+        await pilot.click("#visitor-code")
+        await settle(pilot)
+        await enter_code(pilot, code, "Dupont")
+        assert isinstance(app.screen, VisitorVisitScreen), screen_text(app)
+        await pilot.click("#visitor-accept")
+        proxy.mode = "cut"
+        await pilot.click("#visitor-check-in")
+        await settle(pilot)
+        # Checked in on the service; the answer lost on the way: a calm message, no badge yet.
+        assert isinstance(app.screen, VisitorVisitScreen)
+        assert UNREACHABLE in screen_text(app)
+        proxy.mode = "through"
+        await pilot.click("#visitor-check-in")
+        await settle(pilot)
+        # The same check-in again, with its key: the badge, not "invitation already used".
+        assert isinstance(app.screen, VisitorBadgeScreen), screen_text(app)
+        assert "Hélène Girard" in screen_text(app)
+    assert len(await notifications(factory)) == 1  # the host told of the arrival once
