@@ -43,49 +43,10 @@ def _fixtures_module() -> ModuleType:
 mf = _fixtures_module()
 
 
-def damage_kinds() -> dict[str, Callable[[Any, np.random.Generator], Any]]:
-    """Damage applied to a scene, from none to what defeats zxing-cpp alone."""
-    return {
-        "clean": lambda im, rng: im,
-        "inverted": lambda im, rng: mf.invert(im),
-        "low_contrast": lambda im, rng: mf.low_contrast(im),
-        "very_low_contrast": lambda im, rng: mf.low_contrast(im, 120, 140),
-        "blur": lambda im, rng: mf.blur(im, 2.2),
-        "heavy_blur": lambda im, rng: mf.blur(im, 4.0),
-        "motion_blur": lambda im, rng: mf.motion_blur(im, 9),
-        "glare": lambda im, rng: mf.glare(
-            im, (im.shape[1] // 2, im.shape[0] // 2), im.shape[0] // 4, 0.8
-        ),
-        "noise": lambda im, rng: mf.noise(im, rng, 30),
-        "jpeg": lambda im, rng: mf.jpeg(im, 10),
-    }
-
-
 def make_frames(
     count: int, width: int, height: int, seed: int
 ) -> list[tuple[str, str | None, Any]]:
-    """Half the frames hold a code (varied size, angle, slant, damage); half hold none."""
-    rng = np.random.default_rng(seed)
-    kinds = damage_kinds()
-    names = list(kinds)
-    frames: list[tuple[str, str | None, Any]] = []
-    for i in range(count):
-        if i % 2:
-            scene = mf.background(rng, width, height)
-            frames.append(("none", None, mf.noise(scene, rng, 3)))
-            continue
-        payload = mf.PAYLOADS[i // 2 % len(mf.PAYLOADS)]
-        kind = names[i // 2 % len(names)]
-        size = float(rng.uniform(0.25, 0.6)) * min(width, height)
-        make = mf._scene_with(
-            payload,
-            int(size * 480 / min(width, height)),
-            angle=float(rng.uniform(-40, 40)),
-            tilt=float(rng.uniform(0, 0.4)),
-            at=float(rng.uniform(0.35, 0.65)),
-        )
-        frames.append((kind, payload, kinds[kind](make(rng, width, height), rng)))
-    return frames
+    return mf.hard_frames(count, width, height, seed)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -148,6 +109,11 @@ def bench_decoding(count: int, quick: bool = False) -> None:
             zx = per_decoder.get("zxing", set())
             print(f"  read by the live policy, missed by zxing-cpp alone: {len(live - zx)}")
             print(f"  read by zxing-cpp alone, missed by the live policy: {len(zx - live)}")
+            for kind in sorted({k for k, p, _ in frames if p}):
+                idx = {i for i, (k, _, _) in enumerate(frames) if k == kind}
+                print(
+                    f"    {kind:<18} zxing {len(idx & zx):>2}/{len(idx)}  live {len(idx & live):>2}"
+                )
             continue
         whole = measure("whole chain", lambda f: decode_thoroughly(f, chain), grays)
         zx = per_decoder.get("zxing", set())

@@ -124,6 +124,32 @@ def noise(img: Gray, rng: np.random.Generator, sigma: float) -> Gray:
     return np.clip(noisy, 0, 255).astype(np.uint8)
 
 
+def gamma(img: Gray, value: float) -> Gray:
+    """Exposure gone wrong: above 1 darkens the mid-tones (an underexposed photo), below 1
+    lightens them (overexposed)."""
+    table = np.array([255 * (i / 255) ** value for i in range(256)], dtype=np.float32)
+    return np.clip(table, 0, 255).astype(np.uint8)[img]
+
+
+def defocus(img: Gray, radius: int) -> Gray:
+    """A lens out of focus: a disc kernel, not a Gaussian (its edges ring)."""
+    size = 2 * radius + 1
+    kernel = np.zeros((size, size), np.float32)
+    cv2.circle(kernel, (radius, radius), radius, 1.0, -1)
+    kernel /= kernel.sum()
+    return cv2.filter2D(img, -1, kernel)
+
+
+def curve(img: Gray, depth: float) -> Gray:
+    """The frame bent like a label on a bottle: each column sinks by the square of its distance
+    from the middle (`depth` of the height at the edges)."""
+    h, w = img.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    bend = depth * h * ((xx - w / 2) / (w / 2)) ** 2
+    bent = cv2.remap(img, xx, yy - bend, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return np.asarray(bent, dtype=np.uint8)
+
+
 def jpeg(img: Gray, quality: int) -> Gray:
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
@@ -168,6 +194,66 @@ def _then(
         return damage(make(rng, width, height), rng)
 
     return made
+
+
+def damage_kinds() -> dict[str, Callable[[Gray, np.random.Generator], Gray]]:
+    """Damage real photos of codes have, applied to a scene: from none to what defeats zxing-cpp
+    alone (the hard frames of `hard_frames`, for the scanner's bench and its tests)."""
+    return {
+        "clean": lambda im, rng: im,
+        "small": lambda im, rng: im,
+        "inverted": lambda im, rng: invert(im),
+        "low_contrast": lambda im, rng: low_contrast(im),
+        "very_low_contrast": lambda im, rng: low_contrast(im, 120, 140),
+        "blur": lambda im, rng: blur(im, 2.2),
+        "heavy_blur": lambda im, rng: blur(im, 4.0),
+        "motion_blur": lambda im, rng: motion_blur(im, 9),
+        "glare": lambda im, rng: glare(
+            im, (im.shape[1] // 2, im.shape[0] // 2), im.shape[0] // 4, 0.8
+        ),
+        "noise": lambda im, rng: noise(im, rng, 30),
+        "jpeg": lambda im, rng: jpeg(im, 10),
+        "jpeg_q20": lambda im, rng: jpeg(im, 20),
+        "gamma_dark": lambda im, rng: gamma(im, 2.5),
+        "gamma_bright": lambda im, rng: gamma(im, 0.4),
+        "defocus": lambda im, rng: defocus(im, 4),
+        "curved": lambda im, rng: curve(im, 0.08),
+        "glare_inverted": lambda im, rng: invert(
+            glare(im, (im.shape[1] // 2, im.shape[0] // 2), im.shape[0] // 5, 0.6)
+        ),
+    }
+
+
+def hard_frames(
+    count: int, width: int, height: int, seed: int
+) -> list[tuple[str, str | None, Gray]]:
+    """`count` frames, half of them holding one of the project's payloads (varied size, angle,
+    slant, and each kind of damage in turn), half holding none: (damage kind or "none", payload
+    or None, frame)."""
+    rng = np.random.default_rng(seed)
+    kinds = damage_kinds()
+    names = list(kinds)
+    frames: list[tuple[str, str | None, Gray]] = []
+    for i in range(count):
+        if i % 2:
+            scene = background(rng, width, height)
+            frames.append(("none", None, noise(scene, rng, 3)))
+            continue
+        payload = PAYLOADS[i // 2 % len(PAYLOADS)]
+        kind = names[i // 2 % len(names)]
+        size = float(rng.uniform(0.25, 0.6)) * min(width, height)
+        if kind == "small":
+            # Small in the frame: modules of about 2 pixels at 720p (a code held far away).
+            size = float(rng.uniform(0.11, 0.14)) * min(width, height)
+        make = _scene_with(
+            payload,
+            int(size * 480 / min(width, height)),
+            angle=float(rng.uniform(-40, 40)),
+            tilt=float(rng.uniform(0, 0.4)),
+            at=float(rng.uniform(0.35, 0.65)),
+        )
+        frames.append((kind, payload, kinds[kind](make(rng, width, height), rng)))
+    return frames
 
 
 def image_cases() -> list[ImageCase]:
