@@ -9,7 +9,8 @@ with a fixed threshold (0.6 ms), and the thorough pass runs only when a code was
 read, on frames too small to halve, and on every few frames (for codes too small for the cheap
 passes). The slow decoders get a small budget: on a crop around a code zxing-cpp located but could
 not read (a crop costs a fraction of the frame), and on every Nth frame, one rescue step on the frame
-downscaled.
+downscaled. The first rescue on a crop is the crop sharpened (`_crisp`): it reads most codes small in
+the frame (modules of 2 pixels at 720p: 11 of 22 bench frames instead of 4) and some blurred ones.
 """
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ def _sharpen(gray: Frame) -> Frame:
 
     soft = cv2.GaussianBlur(gray, (0, 0), 2.0)
     return cv2.addWeighted(gray, 2.0, soft, -1.0, 0)
+
+
+def _crisp(gray: Frame) -> Frame:
+    """A strong unsharp mask: gives back the edges of a code small in the frame (modules of about
+    2 pixels, softened by the lens) or out of focus, for the binariser to read."""
+    import cv2
+
+    soft = cv2.GaussianBlur(gray, (0, 0), 1.5)
+    return cv2.addWeighted(gray, 3.0, soft, -2.0, 0)
 
 
 def _threshold(gray: Frame) -> Frame:
@@ -162,8 +172,10 @@ class LivePolicy:
         self._frames = 0
         self._sweep_steps = self._make_sweep_steps()
         self._upscaled: Step | None = None
+        self._crisped: Step | None = None
         if self._zxing is not None:
             self._upscaled = _with_preprocessing(self._zxing.decode, _upscale, 2.0)
+            self._crisped = _with_preprocessing(self._zxing.decode, _crisp, 1.0)
         self._next_sweep = 0
         self._cost_per_pixel: dict[Step, float] = {}
 
@@ -242,6 +254,8 @@ class LivePolicy:
         steps: list[Step] = [*self._sweep_steps]
         if self._upscaled is not None:
             steps.insert(0, self._upscaled)
+        if self._crisped is not None:
+            steps.insert(0, self._crisped)
         for step in steps:
             for x0, y0, crop in crops:
                 if step is self._upscaled and min(crop.shape[:2]) >= 200:
