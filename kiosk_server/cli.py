@@ -221,6 +221,11 @@ def _accounts_import(args: argparse.Namespace) -> int:
             print(f"{args.file}:{line}: {message}", file=sys.stderr)
         raise
     print(f"{len(result.created)} account(s) created, {len(result.updated)} updated")
+    if result.opened:
+        print(
+            f"{result.opened} opening balance(s), {result.opening_cents / 100:.2f} in all "
+            "(a ticket each in the person's history)"
+        )
     return 0
 
 
@@ -728,15 +733,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     import_ = account_commands.add_parser(
         "import",
-        help="import accounts from CSV (identifier,name,email,phone[,roles])",
+        help="import accounts from CSV (identifier,name,email,phone[,roles][,balance])",
         description="Import accounts from a UTF-8 CSV file, all or nothing: every row is "
         "checked first, and one bad row (named with its line) imports none.",
         epilog="Columns, comma-separated, with this header line: identifier (up to 64 "
         "characters, unique on the site), name (up to 200), email, phone (an email or a phone "
         "is needed, to send the activation code; a phone in international form, +33612345642, "
         "or national where the site's locale gives the country), and optionally roles, "
-        "separated by semicolons (reception;admin; empty for a member). New accounts are "
-        "pending until their owner activates them at a kiosk. See examples/accounts.csv.",
+        "separated by semicolons (reception;admin; empty for a member), and optionally balance, "
+        "a new account's opening balance (12.50; empty or 0 for none), credited through the "
+        "ledger with a ticket. New accounts are pending until their owner activates them at a "
+        "kiosk. See examples/accounts.csv.",
     )
     import_.add_argument("code", metavar="CODE")
     import_.add_argument("file", metavar="FILE.csv")

@@ -8,6 +8,7 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,10 +17,12 @@ from kiosk_server.admin import AdminError
 from kiosk_server.admin.sites import get_site
 from kiosk_server.fields import forbidden_character
 from kiosk_server.models import Account, Site
-from kiosk_server.services import badges, connect
+from kiosk_server.services import badges, connect, tickets
 
 REQUIRED_COLUMNS = ("identifier", "name", "email", "phone")
-OPTIONAL_COLUMNS = ("roles",)
+OPTIONAL_COLUMNS = ("roles", "balance")
+MAX_OPENING_CENTS = 100_000_00
+"""The largest opening balance an import takes (a typo of a few zeros is refused)."""
 ASSIGNABLE_ROLES = ("reception", "admin")
 """Roles an import or an admin can give; `member` is everyone's and needs no mention."""
 
@@ -52,6 +55,35 @@ class AccountImportRejected(AdminError):
 class ImportResult:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    opened: int = 0
+    """New accounts given an opening balance."""
+    opening_cents: int = 0
+    """Their opening balances, in all."""
+
+
+def opening_reason(site: Site) -> str:
+    """The line of an opening balance's ticket, in the site's language."""
+    return "Solde d'ouverture" if site.locale.lower().startswith("fr") else "Opening balance"
+
+
+def parse_opening(raw: str) -> int:
+    """`12.50`, `12,50`, `0`, `` → cents; ValueError for anything else, a negative amount, more
+    than 2 decimals or more than `MAX_OPENING_CENTS`."""
+    cleaned = raw.strip().replace(",", ".")
+    if not cleaned:
+        return 0
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(f"balance {raw!r} is not an amount (write it like 12.50)") from None
+    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+        raise ValueError(f"balance {raw!r} is not an amount in cents")
+    cents = int(value * 100)
+    if cents < 0:
+        raise ValueError(f"balance {raw!r} is negative: an opening balance is not a debt")
+    if cents > MAX_OPENING_CENTS:
+        raise ValueError(f"balance {raw!r} is over {MAX_OPENING_CENTS // 100}")
+    return cents
 
 
 def site_country(site: Site) -> str | None:
@@ -111,6 +143,7 @@ class _Row:
     email: str | None
     phone: str | None
     roles: list[str] | None
+    balance_cents: int = 0
 
 
 def _parse_rows(text: str, *, country: str | None) -> tuple[list[_Row], list[tuple[int, str]]]:
@@ -123,9 +156,10 @@ def _parse_rows(text: str, *, country: str | None) -> tuple[list[_Row], list[tup
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     unknown = [c for c in columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if missing or unknown or len(set(columns)) != len(columns):
-        expected = ",".join(REQUIRED_COLUMNS) + "[,roles]"
+        expected = ",".join(REQUIRED_COLUMNS) + "[,roles][,balance]"
         raise AccountImportRejected([(1, f"the header must be {expected} (comma-separated)")])
     has_roles = "roles" in columns
+    has_balance = "balance" in columns
 
     rows: list[_Row] = []
     seen: dict[str, int] = {}
@@ -171,10 +205,16 @@ def _parse_rows(text: str, *, country: str | None) -> tuple[list[_Row], list[tup
                 roles = parse_roles(values["roles"])
             except ValueError as exc:
                 problems.append(str(exc))
+        balance = 0
+        if has_balance:
+            try:
+                balance = parse_opening(values["balance"])
+            except ValueError as exc:
+                problems.append(str(exc))
         if problems:
             errors.append((line, "; ".join(problems)))
         else:
-            rows.append(_Row(line, identifier, name, email, phone, roles))
+            rows.append(_Row(line, identifier, name, email, phone, roles, balance))
     if not rows and not errors:
         errors.append((1, "the file holds no accounts"))
     return rows, errors
@@ -211,26 +251,39 @@ async def import_accounts(
             for row in rows
             if row.identifier in existing
         )
+    errors.extend(
+        (
+            row.line,
+            (
+                f"identifier {row.identifier!r} already exists: an opening balance is for a "
+                "new account (use 'accounts adjust' for an existing one)"
+            ),
+        )
+        for row in rows
+        if row.balance_cents and row.identifier in existing
+    )
     if errors:
         raise AccountImportRejected(sorted(errors))
 
     result = ImportResult()
+    opening: list[tuple[Account, int]] = []
     for row in rows:
         account = existing.get(row.identifier)
         if account is None:
-            session.add(
-                Account(
-                    site_id=site.id,
-                    identifier=row.identifier,
-                    name=row.name,
-                    email=row.email,
-                    phone=row.phone,
-                    roles=row.roles or [],
-                    status="pending",
-                    created_at=now,
-                )
+            account = Account(
+                site_id=site.id,
+                identifier=row.identifier,
+                name=row.name,
+                email=row.email,
+                phone=row.phone,
+                roles=row.roles or [],
+                status="pending",
+                created_at=now,
             )
+            session.add(account)
             result.created.append(row.identifier)
+            if row.balance_cents:
+                opening.append((account, row.balance_cents))
         else:
             account.name = row.name
             account.email = row.email
@@ -239,6 +292,15 @@ async def import_accounts(
                 account.roles = row.roles
             result.updated.append(row.identifier)
     await session.flush()
+    # Through the ledger like any other movement: an entry and a ticket the person sees, in the
+    # import's own transaction (all or nothing).
+    reason = opening_reason(site)
+    for account, cents in opening:
+        await tickets.adjust(
+            session, site=site, account=account, amount_cents=cents, reason=reason, now=now
+        )
+        result.opened += 1
+        result.opening_cents += cents
     return result
 
 

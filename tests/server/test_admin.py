@@ -12,7 +12,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server.cli import main
-from kiosk_server.models import Account, Device, OutboxMessage, Site
+from kiosk_server.models import (
+    Account,
+    Device,
+    LedgerEntry,
+    OutboxMessage,
+    Site,
+    Ticket,
+    TicketLine,
+)
 from kiosk_server.notify.outbox import enqueue_message
 from tests.server.cli_support import isolate_environment, read_database
 
@@ -292,6 +300,71 @@ def test_phone_in_national_form_needs_a_site_in_a_known_country(cli: Cli, tmp_pa
     assert cli("accounts", "import", "INTL", write(tmp_path, "p.csv", csv_text)) == 2
     assert ":2: phone must be in international form" in cli.err
     assert ":3:" not in cli.err
+
+
+def test_import_with_opening_balances_credits_them_through_the_ledger(
+    acme: Cli, tmp_path: Path
+) -> None:
+    text = (
+        "identifier,name,email,phone,balance\n"
+        "8001,Ana,ana@example.com,,12.50\n"
+        "8002,Ben,ben@example.com,,\n"
+        "8003,Cy,cy@example.com,,0\n"
+        '8004,Dee,dee@example.com,,"7,05"\n'
+    )
+    assert acme("accounts", "import", "ACME", write(tmp_path, "open.csv", text)) == 0, acme.err
+    assert "4 account(s) created, 0 updated" in acme.out
+    assert "2 opening balance(s), 19.55 in all" in acme.out
+    accounts = accounts_of(acme.url, "ACME")
+    assert {i: a.balance_cents for i, a in accounts.items()} == {
+        "8001": 1250,
+        "8002": 0,
+        "8003": 0,
+        "8004": 705,
+    }
+
+    async def movements(session: AsyncSession) -> list[tuple[str, str, int, str]]:
+        rows = await session.execute(
+            select(Account.identifier, Ticket.kind, Ticket.amount_cents, TicketLine.item)
+            .join(Ticket, Ticket.account_id == Account.id)
+            .join(TicketLine, TicketLine.ticket_id == Ticket.id)
+            .order_by(Account.identifier)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+    assert read_database(acme.url, movements) == [
+        ("8001", "adjustment", 1250, "Solde d'ouverture"),  # a French site
+        ("8004", "adjustment", 705, "Solde d'ouverture"),
+    ]
+
+    async def entries(session: AsyncSession) -> int:
+        return int(await session.scalar(select(func.count()).select_from(LedgerEntry)) or 0)
+
+    assert read_database(acme.url, entries) == 2
+
+
+def test_an_import_with_a_bad_opening_balance_imports_nothing(acme: Cli, tmp_path: Path) -> None:
+    first = "identifier,name,email,phone\n9001,Old,old@example.com,\n"
+    assert acme("accounts", "import", "ACME", write(tmp_path, "first.csv", first)) == 0
+    text = (
+        "identifier,name,email,phone,balance\n"
+        "9002,Ok,ok@example.com,,5\n"
+        "9003,Neg,neg@example.com,,-3\n"
+        "9004,Frac,frac@example.com,,1.005\n"
+        "9005,Word,word@example.com,,ten\n"
+        "9006,Huge,huge@example.com,,1000000\n"
+        "9001,Old,old@example.com,,4\n"
+    )
+    path = write(tmp_path, "bad.csv", text)
+    assert acme("accounts", "import", "ACME", path, "--update") == 2
+    by_line = {int(line.split(":")[1]): line for line in acme.err.strip().splitlines()[:-1]}
+    assert sorted(by_line) == [3, 4, 5, 6, 7]
+    assert "an opening balance is not a debt" in by_line[3]
+    assert "not an amount in cents" in by_line[4]
+    assert "is not an amount (write it like 12.50)" in by_line[5]
+    assert "is over 100000" in by_line[6]
+    assert "use 'accounts adjust' for an existing one" in by_line[7]
+    assert sorted(accounts_of(acme.url, "ACME")) == ["9001"]
 
 
 def test_import_help_says_the_columns(cli: Cli) -> None:
