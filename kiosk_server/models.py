@@ -454,6 +454,9 @@ class Order(Base):
     __table_args__ = (
         Index("ix_orders_account_id_id", "account_id", "id"),
         Index("ix_orders_site_id_day_state", "site_id", "day", "state"),
+        # A ticket names the order that made it (`services.tickets`).
+        Index("ix_orders_ticket_id", "ticket_id"),
+        Index("ix_orders_refund_ticket_id", "refund_ticket_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -638,6 +641,7 @@ class TopUp(Base):
     __table_args__ = (
         Index("ix_top_ups_account_id_id", "account_id", "id"),
         Index("ix_top_ups_state_expires_at", "state", "expires_at"),
+        Index("ix_top_ups_ticket_id", "ticket_id"),
         UniqueConstraint("provider", "provider_ref"),
     )
 

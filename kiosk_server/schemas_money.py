@@ -74,6 +74,11 @@ class TicketSummary(BaseModel):
     amount: Money
     """Its signed effect on the balance (a purchase is negative)."""
     balance_after: Money
+    order_id: int | None = None
+    """The order it paid or refunded (`GET /v1/me/orders/{id}`), if an order made it."""
+    top_up_id: int | None = None
+    """The online top-up it credited (`GET /v1/me/top-ups/{id}`), if one made it. A till's
+    purchase or a cash top-up has neither: the till or desk was answered this ticket's id."""
 
 
 class TicketPage(BaseModel):

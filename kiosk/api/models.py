@@ -193,6 +193,10 @@ class TicketSummary(_Answer):
     total: Money
     amount: Money
     balance_after: Money
+    order_id: int | None = None
+    """The order it paid or refunded, if an order made it."""
+    top_up_id: int | None = None
+    """The online top-up it credited, if one made it."""
 
 
 class TicketPage(_Answer):

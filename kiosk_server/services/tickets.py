@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
+    or_,
     select,
     union_all,
 )
@@ -32,7 +33,7 @@ from sqlalchemy.orm import make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kiosk_server.cursors import decode_cursor, encode_cursor
-from kiosk_server.models import Account, Device, Site, Ticket, TicketLine
+from kiosk_server.models import Account, Device, Order, Site, Ticket, TicketLine, TopUp
 from kiosk_server.problems import ProblemError
 from kiosk_server.schemas import Money
 from kiosk_server.schemas_money import (
@@ -521,7 +522,22 @@ async def adjust(
 # --- history ---------------------------------------------------------------------------------
 
 
-def _summary_fields(ticket: Ticket) -> dict[str, object]:
+def _references() -> tuple[Any, Any]:
+    """The order and the online top-up that made a ticket, as scalar subqueries correlated to
+    `Ticket` (each an index lookup)."""
+    order = (
+        select(Order.id)
+        .where(or_(Order.ticket_id == Ticket.id, Order.refund_ticket_id == Ticket.id))
+        .limit(1)
+        .scalar_subquery()
+    )
+    top_up = select(TopUp.id).where(TopUp.ticket_id == Ticket.id).limit(1).scalar_subquery()
+    return order, top_up
+
+
+def _summary_fields(
+    ticket: Ticket, order_id: int | None = None, top_up_id: int | None = None
+) -> dict[str, object]:
     return {
         "id": ticket.id,
         "kind": ticket.kind,
@@ -532,6 +548,8 @@ def _summary_fields(ticket: Ticket) -> dict[str, object]:
         "total": _money(ticket.total_cents, ticket.currency),
         "amount": _money(ticket.amount_cents, ticket.currency),
         "balance_after": _money(ticket.balance_after_cents, ticket.currency),
+        "order_id": order_id,
+        "top_up_id": top_up_id,
     }
 
 
@@ -540,15 +558,19 @@ async def list_tickets(
 ) -> TicketPage:
     """The account's tickets, newest first, `limit` at a time after `cursor`."""
     limit = max(1, min(limit, MAX_PAGE))
-    query = select(Ticket).where(Ticket.account_id == account.id)
+    order, top_up = _references()
+    query = select(Ticket, order, top_up).where(Ticket.account_id == account.id)
     if cursor:
         query = query.where(Ticket.id < decode_cursor(cursor))
-    rows = list((await session.scalars(query.order_by(Ticket.id.desc()).limit(limit + 1))).all())
+    rows = list((await session.execute(query.order_by(Ticket.id.desc()).limit(limit + 1))).all())
     more = len(rows) > limit
     rows = rows[:limit]
     return TicketPage(
-        items=[TicketSummary.model_validate(_summary_fields(row)) for row in rows],
-        next_cursor=encode_cursor(rows[-1].id) if more and rows else None,
+        items=[
+            TicketSummary.model_validate(_summary_fields(ticket, order_id, top_up_id))
+            for ticket, order_id, top_up_id in rows
+        ],
+        next_cursor=encode_cursor(rows[-1][0].id) if more and rows else None,
     )
 
 
@@ -584,13 +606,17 @@ def vat_by_rate(totals: dict[int, int], currency: str) -> list[VatRateSummary]:
 
 async def ticket_detail(session: AsyncSession, *, account: Account, ticket_id: int) -> TicketDetail:
     """One of the account's tickets with its lines; another person's is `ticket-unknown`."""
-    ticket = await session.scalar(
-        select(Ticket)
-        .where(Ticket.id == ticket_id, Ticket.account_id == account.id)
-        .options(selectinload(Ticket.lines))
-    )
-    if ticket is None:
+    order, top_up = _references()
+    found = (
+        await session.execute(
+            select(Ticket, order, top_up)
+            .where(Ticket.id == ticket_id, Ticket.account_id == account.id)
+            .options(selectinload(Ticket.lines))
+        )
+    ).first()
+    if found is None:
         raise ProblemError("ticket-unknown", "No such ticket in your history.")
+    ticket, order_id, top_up_id = found
     lines = [
         Line(line.item, line.quantity, line.unit_price_cents, line.vat_rate_bp)
         for line in ticket.lines
@@ -598,7 +624,7 @@ async def ticket_detail(session: AsyncSession, *, account: Account, ticket_id: i
     currency = ticket.currency
     return TicketDetail.model_validate(
         {
-            **_summary_fields(ticket),
+            **_summary_fields(ticket, order_id, top_up_id),
             "lines": [
                 TicketLineOut(
                     item=line.item,

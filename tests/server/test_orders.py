@@ -210,6 +210,24 @@ async def test_cancelling_refunds_once_and_puts_the_stock_back(
         assert await ledger.sum_of_entries(session, account.id) == 3000
 
 
+async def test_the_tickets_of_an_order_name_it(
+    kiosk: httpx.AsyncClient, factory: Factory, site: Site
+) -> None:
+    _, headers = await customer(kiosk, factory, site, balance_cents=3000)
+    paid = (await place(kiosk, headers, ("PANIER", 1))).json()
+    other = (await place(kiosk, headers, ("PANIER", 1))).json()
+    cancelled = (await cancel(kiosk, headers, paid["id"], new_key())).json()
+    history = (await kiosk.get("/v1/me/tickets", headers=headers)).json()["items"]
+    # Newest first: the refund, the second order, the first order.
+    assert [(t["id"], t["kind"], t["order_id"], t["top_up_id"]) for t in history] == [
+        (cancelled["refund_ticket_id"], "refund", paid["id"], None),
+        (other["ticket_id"], "purchase", other["id"], None),
+        (paid["ticket_id"], "purchase", paid["id"], None),
+    ]
+    detail = (await kiosk.get(f"/v1/me/tickets/{paid['ticket_id']}", headers=headers)).json()
+    assert detail["order_id"] == paid["id"]
+
+
 async def test_once_preparation_started_cancelling_is_refused_with_the_reason(
     kiosk: httpx.AsyncClient, factory: Factory, site: Site, service_app: FastAPI
 ) -> None:

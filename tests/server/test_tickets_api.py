@@ -110,6 +110,8 @@ async def test_a_purchase_ticket_shows_lines_and_a_vat_summary_per_rate(
     detail = await kiosk.get(f"/v1/me/tickets/{paid.json()['ticket_id']}", headers=headers)
     assert detail.status_code == 200, detail.text
     ticket = detail.json()
+    # A till's purchase: neither an order nor a top-up made it (the till kept the ticket's id).
+    assert (ticket["order_id"], ticket["top_up_id"]) == (None, None)
     assert [
         (line["item"], line["quantity"], line["line_total"]["amount_cents"])
         for line in ticket["lines"]

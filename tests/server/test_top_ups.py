@@ -86,8 +86,11 @@ async def test_a_paid_top_up_is_credited_once_with_a_ticket(
     assert ticket["id"] == done["ticket_id"]
     assert ticket["amount"] == {"amount_cents": 2000, "currency": "EUR"}
     assert ticket["place"] == "Borne hall"
+    # The ticket names the top-up that made it (and the top-up its ticket, above).
+    assert (ticket["top_up_id"], ticket["order_id"]) == (top_up["id"], None)
     detail = (await kiosk.get(f"/v1/me/tickets/{ticket['id']}", headers=person)).json()
     assert [line["item"] for line in detail["lines"]] == ["Rechargement"]
+    assert detail["top_up_id"] == top_up["id"]
     notes = await kiosk.get("/v1/me/notifications", headers=person)
     assert notes.status_code == 200, notes.text
     assert "Rechargement crédité" in notes.text
