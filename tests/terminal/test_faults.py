@@ -115,8 +115,13 @@ class FaultyProxy:
 
 
 @pytest.fixture(autouse=True)
-def _reconnect_soon(monkeypatch: pytest.MonkeyPatch) -> None:
+def _retry_soon(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The kiosk's own waits before trying again (seconds in the field), shortened: connecting,
+    # the badge, and a money request whose answer was lost (still several tries, so that the
+    # test sees "retrying" before it lets the answers through).
     monkeypatch.setattr(KioskApp, "RECONNECT_SECONDS", (0.2,))
+    monkeypatch.setattr("kiosk.screens.badge.RETRY_SECONDS", 0.3)
+    monkeypatch.setattr("kiosk.screens.confirm_money.RETRY_DELAYS", (0.3,) * 10)
 
 
 @pytest.fixture
