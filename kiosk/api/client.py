@@ -580,11 +580,23 @@ class KioskClient:
         )
 
     async def desk_check_out(
-        self, *, token: str | None = None, code: str | None = None, last_name: str | None = None
+        self,
+        *,
+        token: str | None = None,
+        code: str | None = None,
+        last_name: str | None = None,
+        idempotency_key: str | None = None,
     ) -> CheckedOut:
-        """`POST /v1/visitor-desk/check-out` with the badge's QR, or the code and last name."""
+        """`POST /v1/visitor-desk/check-out` with the badge's QR, or the code and last name;
+        with a key, as `desk_check_in`."""
         body = self._credentials(token, code, last_name, "fr")
-        return await self._call("POST", "/v1/visitor-desk/check-out", CheckedOut, json=body)
+        return await self._call(
+            "POST",
+            "/v1/visitor-desk/check-out",
+            CheckedOut,
+            json=body,
+            idempotency_key=idempotency_key,
+        )
 
     async def desk_hosts(self, typed: str, solution_code: str | None = None) -> HostMatches:
         """`GET /v1/visitor-desk/hosts`: the names of the site's people matching what a visitor

@@ -122,9 +122,10 @@ class VisitorVisitScreen(KioskScreen):
         """The visitor ticked "I accept the rules"."""
         self.stage: Stage = "visit"
         """Where the visitor stands: reading, being checked in or out, or gone."""
-        self.check_in_key = str(uuid.uuid4())
-        """The check-in's idempotency key, the same on every try: a try whose answer was lost
-        is answered with the badge again, not refused as an invitation already used."""
+        self.action_key = str(uuid.uuid4())
+        """The idempotency key of this screen's check-in or check-out, the same on every try: a
+        try whose answer was lost is answered again, not refused as an invitation already
+        used."""
 
     def compose(self) -> ComposeResult:
         visit = self.visit
@@ -248,7 +249,7 @@ class VisitorVisitScreen(KioskScreen):
         badge = await self.kiosk.api().desk_check_in(
             rules_accepted=True,
             language=get_language(),
-            idempotency_key=self.check_in_key,
+            idempotency_key=self.action_key,
             **self.credentials.as_arguments(),
         )
         printout = VisitorBadgePrint(
@@ -266,7 +267,9 @@ class VisitorVisitScreen(KioskScreen):
     @work(exclusive=True, exit_on_error=False, group="api")
     async def check_out(self) -> None:
         """Check out, then say goodbye and go back to welcome a little later."""
-        await self.kiosk.api().desk_check_out(**self.credentials.as_arguments())
+        await self.kiosk.api().desk_check_out(
+            idempotency_key=self.action_key, **self.credentials.as_arguments()
+        )
         self.stage = "goodbye"
         self.message = ""
         await self.recompose()

@@ -94,13 +94,40 @@ async def check_in(
 
 
 @router.post(
-    "/check-out", responses=problem_responses(*_DEVICE, *_INVITATION, "visitor-not-checked-in")
+    "/check-out",
+    response_model=CheckedOut,
+    responses=problem_responses(
+        *_DEVICE,
+        *_INVITATION,
+        "visitor-not-checked-in",
+        "idempotency-key-invalid",
+        "idempotency-key-reused",
+        "idempotency-in-progress",
+    ),
 )
 async def check_out(
-    body: DeskCredentials, session: DbSession, device: Terminal, clock: ClockDep
-) -> CheckedOut:
-    """Check the visitor out with their badge's QR or their code and last name."""
-    return await invitations.desk_check_out(session, device=device, body=body, now=clock.now())
+    body: DeskCredentials,
+    request: Request,
+    session: DbSession,
+    device: Terminal,
+    clock: ClockDep,
+    idempotency_key: idempotency.OptionalIdempotencyKeyHeader = None,
+) -> CheckedOut | JSONResponse:
+    """Check the visitor out with their badge's QR or their code and last name. With an
+    `Idempotency-Key`, as for the check-in: a retry after a lost answer gets the same answer."""
+    now = clock.now()
+    if idempotency_key is None:
+        return await invitations.desk_check_out(session, device=device, body=body, now=now)
+    return await idempotency.run_once(
+        request,
+        session,
+        key=idempotency_key,
+        clock=clock,
+        scope=idempotency.device_scope(device.id),
+        body=body,
+        work=lambda: invitations.desk_check_out(session, device=device, body=body, now=now),
+        status_code=status.HTTP_200_OK,
+    )
 
 
 def _site(device: Device, solution_code: str | None) -> Site:

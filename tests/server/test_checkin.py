@@ -108,7 +108,7 @@ async def test_check_in_and_out_with_the_qr(
     ]
 
 
-async def test_a_check_in_retried_with_its_key_gets_the_badge_again(
+async def test_a_check_in_or_out_retried_with_its_key_gets_the_same_answer(
     people: People, factory: Factory, clock: ManualClock
 ) -> None:
     approved = await people.approved()
@@ -140,6 +140,18 @@ async def test_a_check_in_retried_with_its_key_gets_the_badge_again(
         assert len(arrivals.all()) == 1
     actions = [row.action for row in await audit_rows(factory)]
     assert actions.count("visitor.checked_in") == 1
+
+    # Leaving, the same: the check-out's answer lost, its retry with the key gets it again.
+    set_local(clock, DAY, "17:30")
+    key = {"Idempotency-Key": "check-out-1"}
+    body = {"token": token}
+    out = await people.kiosk.post("/v1/visitor-desk/check-out", json=body, headers=key)
+    assert out.status_code == 200, out.text
+    again_out = await people.kiosk.post("/v1/visitor-desk/check-out", json=body, headers=key)
+    assert again_out.json() == out.json()
+    assert again_out.headers["Idempotency-Replayed"] == "true"
+    actions = [row.action for row in await audit_rows(factory)]
+    assert actions.count("visitor.checked_out") == 1
 
 
 async def test_code_and_last_name_ignore_case_and_accents(

@@ -155,7 +155,7 @@ def _purchase(item: str = "Menu", quantity: Any = 1, price: Any = 850) -> dict[s
 # 4. The document tells the truth.
 
 
-OPTIONAL_KEY = {("post", "/v1/visitor-desk/check-in")}
+OPTIONAL_KEY = {("post", "/v1/visitor-desk/check-in"), ("post", "/v1/visitor-desk/check-out")}
 """Where a key is optional: not money, only a retry made safe (docs/api.md)."""
 
 
