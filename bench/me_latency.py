@@ -4,6 +4,11 @@ process). Both are seeded with the demo sites and signed in as DEMO/1001.
 
     uv run python bench/me_latency.py [--requests 500] [--postgres postgresql://postgres@127.0.0.1:5432/test]
 
+The anchor, measured first in the same run: a one-line FastAPI route on the same stack (uvicorn in
+a thread with the same loop and HTTP protocol as the embedded service, an httpx client with the
+same settings as the terminal's); each figure is printed with its p95 as a ratio to the anchor's
+(target: at most 2x).
+
 The PostgreSQL part creates its own database on that server and drops it afterwards; it is skipped
 when no URL is given and KIOSK_TEST_POSTGRES_URL is unset.
 """
@@ -39,11 +44,71 @@ async def measure(base_url: str, device_key: str, requests: int) -> list[float]:
     return timings
 
 
+ANCHOR_P95: list[float] = []
+"""The anchor's p95, once measured."""
+
+
 def report(label: str, timings: list[float]) -> None:
     timings.sort()
     p50 = statistics.median(timings)
     p95 = timings[int(len(timings) * 0.95) - 1]
-    print(f"  {label:34s} p50 {p50:5.2f} ms   p95 {p95:5.2f} ms   ({len(timings)} requests)")
+    ratio = f"   {p95 / ANCHOR_P95[0]:.2f}x the anchor's p95" if ANCHOR_P95 else ""
+    print(f"  {label:34s} p50 {p50:5.2f} ms   p95 {p95:5.2f} ms   ({len(timings)} requests){ratio}")
+
+
+async def measure_plain(base_url: str, requests: int) -> list[float]:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=base_url, timeout=5.0) as client:
+        for _ in range(20):
+            await client.get("/ping")
+        timings = []
+        for _ in range(requests):
+            start = time.perf_counter()
+            (await client.get("/ping")).raise_for_status()
+            timings.append((time.perf_counter() - start) * 1000)
+    return timings
+
+
+def anchor(requests: int) -> None:
+    """A one-line route, served as the embedded service serves (see the module docstring)."""
+    import threading
+
+    import uvicorn
+    from fastapi import FastAPI
+
+    from kiosk.embedded import _loop_factory
+    from kiosk_server.http_protocol import best_protocol
+
+    app = FastAPI()
+
+    @app.get("/ping")
+    async def ping() -> dict[str, bool]:
+        return {"ok": True}
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        app, log_level="warning", log_config=None, access_log=False, http=best_protocol()
+    )
+    server = uvicorn.Server(config)
+
+    def serve() -> None:
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(server.serve(sockets=[sock]))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        timings = asyncio.run(measure_plain(f"http://127.0.0.1:{sock.getsockname()[1]}", requests))
+        report("anchor: a one-line route", timings)
+        ANCHOR_P95.append(timings[int(len(timings) * 0.95) - 1])
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
 
 
 def embedded(requests: int) -> None:
@@ -131,7 +196,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--postgres", default=os.environ.get("KIOSK_TEST_POSTGRES_URL"))
     args = parser.parse_args()
-    print("GET /v1/me from the terminal's client (target p95 ≤ 5 ms)")
+    print("GET /v1/me from the terminal's client (target: p95 at most 2x the anchor's)")
+    anchor(args.requests)
     embedded(args.requests)
     if args.postgres:
         postgres(args.postgres, args.requests)
