@@ -43,12 +43,6 @@ def _fixtures_module() -> ModuleType:
 mf = _fixtures_module()
 
 
-def make_frames(
-    count: int, width: int, height: int, seed: int
-) -> list[tuple[str, str | None, Any]]:
-    return mf.hard_frames(count, width, height, seed)
-
-
 def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) * 1000
 
@@ -114,7 +108,7 @@ def bench_decoding(count: int, quick: bool = False) -> None:
         print("skipped decoders:", chain.skipped)
     sizes = ((1280, 720),) if quick else ((640, 480), (1280, 720))
     for width, height in sizes:
-        frames = make_frames(count, width, height, seed=width)
+        frames = mf.hard_frames(count, width, height, seed=width)
         print(f"\n{count} frames at {width}x{height} (half with a code):")
         grays = [(k, p, to_gray(f)) for k, p, f in frames]
         per_decoder = {}

@@ -3,11 +3,15 @@ their invitation, or asks for their host."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from kiosk_server.clock import Clock
 from kiosk_server.deps import ClockDep, DbSession, Terminal
 from kiosk_server.fields import PlainText
 from kiosk_server.models import Device, Site
@@ -27,6 +31,8 @@ from kiosk_server.services.devices import site_for_code
 
 router = APIRouter(prefix="/visitor-desk", tags=["visitor desk"])
 
+AnswerT = TypeVar("AnswerT", bound=BaseModel)
+
 _DEVICE = ("device-key-missing", "device-key-invalid", "device-role-forbidden", "validation-failed")
 _INVITATION = (
     "terminal-throttled",
@@ -38,6 +44,8 @@ _INVITATION = (
     "invitation-expired",
     "invitation-not-approved",
 )
+_KEYED = ("idempotency-key-invalid", "idempotency-key-reused", "idempotency-in-progress")
+"""What an optional `Idempotency-Key` may be answered."""
 
 
 @router.post(
@@ -59,9 +67,7 @@ async def lookup(
         *_DEVICE,
         *_INVITATION,
         "rules-not-accepted",
-        "idempotency-key-invalid",
-        "idempotency-key-reused",
-        "idempotency-in-progress",
+        *_KEYED,
     ),
 )
 async def check_in(
@@ -79,17 +85,14 @@ async def check_in(
     first attempt was applied but whose answer was lost gets the same badge again
     (`Idempotency-Replayed: true`); without one, it is refused as `invitation-used`."""
     now = clock.now()
-    if idempotency_key is None:
-        return await invitations.desk_check_in(session, device=device, body=body, now=now)
-    return await idempotency.run_once(
+    return await _once_if_keyed(
         request,
         session,
-        key=idempotency_key,
+        idempotency_key,
         clock=clock,
-        scope=idempotency.device_scope(device.id),
+        device=device,
         body=body,
         work=lambda: invitations.desk_check_in(session, device=device, body=body, now=now),
-        status_code=status.HTTP_200_OK,
     )
 
 
@@ -100,9 +103,7 @@ async def check_in(
         *_DEVICE,
         *_INVITATION,
         "visitor-not-checked-in",
-        "idempotency-key-invalid",
-        "idempotency-key-reused",
-        "idempotency-in-progress",
+        *_KEYED,
     ),
 )
 async def check_out(
@@ -116,16 +117,39 @@ async def check_out(
     """Check the visitor out with their badge's QR or their code and last name. With an
     `Idempotency-Key`, as for the check-in: a retry after a lost answer gets the same answer."""
     now = clock.now()
-    if idempotency_key is None:
-        return await invitations.desk_check_out(session, device=device, body=body, now=now)
+    return await _once_if_keyed(
+        request,
+        session,
+        idempotency_key,
+        clock=clock,
+        device=device,
+        body=body,
+        work=lambda: invitations.desk_check_out(session, device=device, body=body, now=now),
+    )
+
+
+async def _once_if_keyed(
+    request: Request,
+    session: AsyncSession,
+    key: str | None,
+    *,
+    clock: Clock,
+    device: Device,
+    body: BaseModel,
+    work: Callable[[], Awaitable[AnswerT]],
+) -> AnswerT | JSONResponse:
+    """`work` as it is without a key; with one, at most once per key on this terminal, a retry
+    getting the first answer again (`idempotency.run_once`)."""
+    if key is None:
+        return await work()
     return await idempotency.run_once(
         request,
         session,
-        key=idempotency_key,
+        key=key,
         clock=clock,
         scope=idempotency.device_scope(device.id),
         body=body,
-        work=lambda: invitations.desk_check_out(session, device=device, body=body, now=now),
+        work=work,
         status_code=status.HTTP_200_OK,
     )
 

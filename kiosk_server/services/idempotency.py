@@ -48,7 +48,7 @@ from sqlalchemy import Select, Table, bindparam, delete, exists, func, select, u
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kiosk_server.clock import Clock
 from kiosk_server.db import as_utc
@@ -181,13 +181,6 @@ def _insert(dialect: str) -> Any:
     return postgresql_insert if dialect == "postgresql" else sqlite_insert
 
 
-def _engine(session_factory: async_sessionmaker[AsyncSession]) -> AsyncEngine:
-    engine = session_factory.kw.get("bind")
-    if not isinstance(engine, AsyncEngine):  # pragma: no cover - db.make_session_factory binds
-        raise TypeError("the session factory is not bound to an engine")
-    return engine
-
-
 async def claim_key(
     session_factory: async_sessionmaker[AsyncSession],
     *,
@@ -197,37 +190,19 @@ async def claim_key(
     now: dt.datetime,
 ) -> Claim | StoredAnswer:
     """Claim the key for this request in a transaction of its own, or say why not (SQLite's
-    way; on PostgreSQL `run_once` uses `claim_in_transaction`).
+    way, where the lease stands in for a lock; on PostgreSQL `run_once` claims in the work's
+    own transaction instead, `claim_in_transaction`).
 
     Returns a `Claim` (do the work), or the `StoredAnswer` of a completed first request; raises
     `idempotency-key-reused` or `idempotency-in-progress`."""
     owner = secrets.token_hex(16)
-    parameters = {
-        "scope": scope,
-        "key": key,
-        "request_hash": request_hash,
-        "owner": owner,
-        "created_at": now,
-        "locked_until": now + LEASE,
-    }
-
-    engine = _engine(session_factory)
-    if engine.dialect.name == "postgresql":
-        # A new key (the usual case) is claimed by this one statement in autocommit: it is a
-        # transaction of its own, committed before the work starts, in one round trip instead
-        # of three (BEGIN, INSERT, COMMIT). A key already there is read in a transaction below.
-        async with engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            inserted = await autocommit.scalar(_claim_statement("postgresql"), parameters)
-        if inserted is not None:
-            return Claim(id=int(inserted), owner=owner)
-
     async with session_factory() as session, session.begin():
         dialect = session.get_bind().dialect.name
-        if dialect != "postgresql":
-            inserted = await session.scalar(_claim_statement(dialect), parameters)
-            if inserted is not None:
-                return Claim(id=int(inserted), owner=owner)
+        inserted = await session.scalar(
+            _claim_statement(dialect), _claim_parameters(scope, key, request_hash, owner, now)
+        )
+        if inserted is not None:
+            return Claim(id=int(inserted), owner=owner)
 
         row = await session.scalar(_row_for_update(scope, key))
         if row is None:  # Purged between the two statements: rare enough to ask for a retry.
@@ -235,6 +210,20 @@ async def claim_key(
         return await _existing_key(
             session, row, request_hash=request_hash, owner=owner, now=now, owner_dead=False
         )
+
+
+def _claim_parameters(
+    scope: str, key: str, request_hash: str, owner: str, now: dt.datetime
+) -> dict[str, Any]:
+    """The bound parameters of `_claim_statement`: a new key, `in_progress`, owned by `owner`."""
+    return {
+        "scope": scope,
+        "key": key,
+        "request_hash": request_hash,
+        "owner": owner,
+        "created_at": now,
+        "locked_until": now + LEASE,
+    }
 
 
 def _row_for_update(scope: str, key: str) -> Select[IdempotencyKey]:
@@ -301,15 +290,7 @@ async def claim_in_transaction(
         )
     owner = secrets.token_hex(16)
     inserted = await session.scalar(
-        _claim_statement("postgresql"),
-        {
-            "scope": scope,
-            "key": key,
-            "request_hash": request_hash,
-            "owner": owner,
-            "created_at": now,
-            "locked_until": now + LEASE,
-        },
+        _claim_statement("postgresql"), _claim_parameters(scope, key, request_hash, owner, now)
     )
     if inserted is not None:
         return Claim(id=int(inserted), owner=owner)
