@@ -54,6 +54,23 @@ def stop_group(process: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=STOP_SECONDS)
+    # A killed process runs until the kernel delivers the signal: wait until it has.
+    deadline = time.monotonic() + STOP_SECONDS
+    while group_members(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def group_members(group: int) -> list[int]:
+    """The processes of process group `group` that have not exited (zombies count as exited)."""
+    found: list[int] = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _parent, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+        if int(pgrp) == group and state != "Z":
+            found.append(int(stat.parent.name))
+    return found
 
 
 @dataclass
