@@ -23,7 +23,7 @@ from kiosk_server.admin.sites import create_site
 from kiosk_server.clock import Clock, SystemClock
 from kiosk_server.models import Account, Device, Site
 from kiosk_server.security import Argon2, sha256_hex
-from kiosk_server.services.tickets import adjust
+from kiosk_server.services.money.adjustments import adjust
 
 DEMO_TERMINAL_NAME = "Borne démo"
 

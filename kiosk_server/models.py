@@ -87,7 +87,7 @@ class Account(Base):
     __tablename__ = "accounts"
     __table_args__ = (
         UniqueConstraint("site_id", "identifier"),
-        # The last line of defence under the ledger's guarded update (`services.ledger`).
+        # The last line of defence under the ledger's guarded update (`services.money.ledger`).
         CheckConstraint("balance_cents + overdraft_limit_cents >= 0", name="balance_floor"),
         CheckConstraint("overdraft_limit_cents >= 0", name="overdraft_limit_nonnegative"),
     )
@@ -117,7 +117,7 @@ class Account(Base):
     """Bumped to revoke the account's connect QR: letters carry the version they were made for."""
     balance_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     """Running balance: always the sum of the account's ledger entries, kept by
-    `services.ledger.post_entry` (the only code that moves money)."""
+    `services.money.ledger.post` (the only code that moves money)."""
     overdraft_limit_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     """The site's overdraft limit as of the account's last debit: the floor the CHECK constraint
     holds the balance to (`balance_cents >= -overdraft_limit_cents`)."""

@@ -100,7 +100,7 @@ class Factory:
         self, account: Account, amount_cents: int, *, kind: str = "top_up", currency: str = "EUR"
     ) -> LedgerEntry:
         """An entry written as an admin's import would, keeping the running balance equal to
-        the sum of entries (no overdraft check: use `services.ledger.post_entry` for that)."""
+        the sum of entries (no overdraft check: use `services.money.ledger.post` for that)."""
         async with self.session_factory() as session:
             entry = LedgerEntry(
                 site_id=account.site_id,

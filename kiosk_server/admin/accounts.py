@@ -17,7 +17,8 @@ from kiosk_server.admin import AdminError
 from kiosk_server.admin.sites import get_site
 from kiosk_server.fields import forbidden_character
 from kiosk_server.models import Account, Site
-from kiosk_server.services import badges, connect, tickets
+from kiosk_server.services import badges, connect
+from kiosk_server.services.money import adjustments
 
 REQUIRED_COLUMNS = ("identifier", "name", "email", "phone")
 OPTIONAL_COLUMNS = ("roles", "balance")
@@ -296,7 +297,7 @@ async def import_accounts(
     # import's own transaction (all or nothing).
     reason = opening_reason(site)
     for account, cents in opening:
-        await tickets.adjust(
+        await adjustments.adjust(
             session, site=site, account=account, amount_cents=cents, reason=reason, now=now
         )
         result.opened += 1

@@ -14,7 +14,7 @@ from kiosk_server.admin import AdminError
 from kiosk_server.admin.sites import get_site
 from kiosk_server.models import Account
 from kiosk_server.problems import ProblemError
-from kiosk_server.services import tickets
+from kiosk_server.services.money import adjustments
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ async def adjust_balance(
     if account is None:
         raise AdminError(f"no account {identifier!r} on {site.code}")
     try:
-        ticket = await tickets.adjust(
+        posted = await adjustments.adjust(
             session,
             site=site,
             account=account,
@@ -80,7 +80,7 @@ async def adjust_balance(
         identifier=account.identifier,
         name=account.name,
         amount_cents=amount_cents,
-        balance_cents=ticket.balance_after_cents,
+        balance_cents=posted.balance_after_cents,
         currency=site.currency,
-        ticket_id=ticket.id,
+        ticket_id=posted.ticket_id,
     )

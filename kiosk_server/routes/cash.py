@@ -8,7 +8,8 @@ from fastapi.responses import JSONResponse
 from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, Terminal
 from kiosk_server.problems import problem_responses
 from kiosk_server.schemas_money import CashTopUpRequest, TopUpReceipt
-from kiosk_server.services import idempotency, tickets
+from kiosk_server.services import idempotency
+from kiosk_server.services.money import cash
 
 router = APIRouter(tags=["reception"])
 
@@ -53,7 +54,7 @@ async def create_cash_top_up(
         clock=clock,
         scope=idempotency.person_scope(device.id, staff.account.id),
         body=body,
-        work=lambda: tickets.cash_top_up(
+        work=lambda: cash.cash_top_up(
             session,
             device=device,
             staff=staff,

@@ -11,7 +11,8 @@ from kiosk_server.deps import ClockDep, DbSession, require_role
 from kiosk_server.models import Device
 from kiosk_server.problems import problem_responses
 from kiosk_server.schemas_money import PurchaseReceipt, TillPurchaseRequest
-from kiosk_server.services import idempotency, tickets
+from kiosk_server.services import idempotency
+from kiosk_server.services.money import purchases
 
 router = APIRouter(prefix="/till", tags=["till"])
 
@@ -66,7 +67,7 @@ async def create_purchase(
         clock=clock,
         scope=idempotency.device_scope(device.id),
         body=body,
-        work=lambda pending: tickets.till_purchase(
+        work=lambda pending: purchases.till_purchase(
             session,
             device=device,
             badge_token=body.badge_token,

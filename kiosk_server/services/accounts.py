@@ -13,7 +13,7 @@ from kiosk_server.site_settings import SiteSettings
 
 
 async def balance_cents(session: AsyncSession, account_id: int) -> int:
-    """The account's running balance, which `services.ledger.post_entry` keeps equal to the sum
+    """The account's running balance, which `services.money.ledger.post` keeps equal to the sum
     of its ledger entries (0 without any)."""
     balance = await session.scalar(select(Account.balance_cents).where(Account.id == account_id))
     return int(balance or 0)

@@ -3,16 +3,17 @@
 `place_order` does everything in the caller's transaction (the route wraps it in
 `idempotency.run_once`, which commits it together with the stored answer): it checks the items
 are available now, takes the stock with guarded updates (`stock >= quantity`, so concurrent
-orders can never sell more than there is), debits the balance through `ledger.post_entry`,
-stores the purchase ticket, takes the next pickup number of the day and stores the order `paid`.
-A refusal anywhere rolls all of it back.
+orders can never sell more than there is), takes the next pickup number of the day, debits the
+balance and stores the purchase ticket through `money.ledger.post`, and stores the order `paid`.
+A refusal anywhere rolls all of it back. A cancel's refund is `money.refunds.refund_order`.
 
 States move only through `transition` (kitchen) and `cancel_order` (the person, while `paid`),
 each a guarded update on the current state, so a cancel racing the kitchen's "in preparation"
 is decided by whichever commits first, never both.
 
 Lock order, to keep PostgreSQL deadlocks rare (`run_once` retries the ones that happen):
-catalogue items by id, then the account, then the day's pickup counter.
+catalogue items by id, then the day's pickup counter (its number is on the ticket), then the
+account.
 """
 
 from __future__ import annotations
@@ -41,11 +42,8 @@ from kiosk_server.models import (
     OrderLine,
     PickupCounter,
     Site,
-    Ticket,
-    TicketLine,
 )
 from kiosk_server.problems import FieldError, ProblemError
-from kiosk_server.schemas import Money
 from kiosk_server.schemas_orders import (
     MAX_QUANTITY,
     CancelReceipt,
@@ -60,9 +58,11 @@ from kiosk_server.schemas_orders import (
     OrderState,
     OrderSummary,
 )
-from kiosk_server.services import ledger, notifications
+from kiosk_server.services import notifications
 from kiosk_server.services.auth import SignedInPerson, site_settings
 from kiosk_server.services.catalogue import local_now, unavailability
+from kiosk_server.services.money import ledger, refunds
+from kiosk_server.services.money.amounts import money
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
@@ -78,10 +78,6 @@ PAST_STATES = ("collected", "cancelled")
 KitchenState = Literal["paid", "in_preparation", "ready"]
 ListFilter = Literal["active", "past"]
 NotCancellable = Literal["preparation_started", "collected", "already_cancelled", "cutoff_passed"]
-
-
-def _money(cents: int, currency: str) -> Money:
-    return Money(amount_cents=cents, currency=currency)
 
 
 def _is_french(site: Site) -> bool:
@@ -147,46 +143,6 @@ async def _next_pickup_number(session: AsyncSession, site: Site, day: dt.date) -
     number = await session.scalar(statement)
     assert number is not None  # noqa: S101 - an upsert always returns its row
     return int(number)
-
-
-def _ticket(
-    *,
-    site: Site,
-    account: Account,
-    device: Device | None,
-    kind: ledger.EntryKind,
-    entry_id: int,
-    amount_cents: int,
-    total_cents: int,
-    lines: Sequence[OrderLine],
-    now: dt.datetime,
-    place: str,
-) -> Ticket:
-    ticket = Ticket(
-        site_id=site.id,
-        account_id=account.id,
-        device_id=device.id if device is not None else None,
-        ledger_entry_id=entry_id,
-        kind=kind,
-        place=place[:100],
-        total_cents=total_cents,
-        amount_cents=amount_cents,
-        balance_after_cents=account.balance_cents,
-        currency=site.currency,
-        created_at=now,
-    )
-    ticket.lines = [
-        TicketLine(
-            position=line.position,
-            item=line.name,
-            quantity=line.quantity,
-            unit_price_cents=line.unit_price_cents,
-            vat_rate_bp=line.vat_rate_bp,
-            line_total_cents=line.line_total_cents,
-        )
-        for line in lines
-    ]
-    return ticket
 
 
 def _order_label(site: Site, pickup_number: int) -> str:
@@ -256,33 +212,28 @@ async def place_order(
     total = sum(line.line_total_cents for line in order_lines)
     if total <= 0:
         raise ProblemError("order-empty", "There is nothing to pay in this basket.")
-    entry = await ledger.post_entry(
+    pickup_number = await _next_pickup_number(session, site, local.date())
+    posted = await ledger.post(
+        session,
+        ledger.movement(
+            site,
+            account_id=account.id,
+            kind="purchase",
+            amount_cents=-total,
+            reason=f"order at {device.name}",
+            place=f"{device.name} · {_order_label(site, pickup_number)}",
+            lines=ledger.lines_of(order_lines),
+            now=now,
+            device_id=device.id,
+        ),
+    )
+    await notifications.alert_low_balance(
         session,
         account=account,
         site=site,
-        kind="purchase",
-        amount_cents=-total,
-        reason=f"order at {device.name}",
+        before_cents=posted.balance_after_cents + total,
         now=now,
     )
-    await notifications.alert_low_balance(
-        session, account=account, site=site, before_cents=account.balance_cents + total, now=now
-    )
-    pickup_number = await _next_pickup_number(session, site, local.date())
-    ticket = _ticket(
-        site=site,
-        account=account,
-        device=device,
-        kind="purchase",
-        entry_id=entry.id,
-        amount_cents=-total,
-        total_cents=total,
-        lines=order_lines,
-        now=now,
-        place=f"{device.name} · {_order_label(site, pickup_number)}",
-    )
-    session.add(ticket)
-    await session.flush()
     order = Order(
         site_id=site.id,
         account_id=account.id,
@@ -295,9 +246,9 @@ async def place_order(
         created_at=now,
         paid_at=now,
         cancelled_at=None,
-        payment_entry_id=entry.id,
+        payment_entry_id=posted.entry_id,
         refund_entry_id=None,
-        ticket_id=ticket.id,
+        ticket_id=posted.ticket_id,
         refund_ticket_id=None,
     )
     order.lines = order_lines
@@ -310,8 +261,8 @@ async def place_order(
     deadlines = await _deadlines(session, [order])
     return OrderReceipt(
         **_summary(order, site, deadlines, now).model_dump(),
-        balance_after=_money(account.balance_cents, site.currency),
-        ticket_id=ticket.id,
+        balance_after=money(posted.balance_after_cents, site.currency),
+        ticket_id=posted.ticket_id,
     )
 
 
@@ -358,9 +309,9 @@ def _lines_out(order: Order) -> list[OrderLineOut]:
             item_code=line.code,
             name=line.name,
             quantity=line.quantity,
-            unit_price=_money(line.unit_price_cents, order.currency),
+            unit_price=money(line.unit_price_cents, order.currency),
             vat_rate_bp=line.vat_rate_bp,
-            line_total=_money(line.line_total_cents, order.currency),
+            line_total=money(line.line_total_cents, order.currency),
         )
         for line in order.lines
     ]
@@ -373,7 +324,7 @@ def _summary(
         id=order.id,
         pickup_number=order.pickup_number,
         state=cast(OrderState, order.state),
-        total=_money(order.total_cents, order.currency),
+        total=money(order.total_cents, order.currency),
         created_at=as_utc(order.created_at),
         lines=_lines_out(order),
         cancellable=_cancel_refusal(order, site, deadlines, now) is None,
@@ -482,65 +433,24 @@ async def cancel_order(
     reason = _cancel_refusal(order, site, await _deadlines(session, [order]), now)
     if reason is not None:
         raise _not_cancellable(reason)
-    moved = await session.scalar(
-        update(Order)
-        .where(Order.id == order.id, Order.state == "paid")
-        .values(state="cancelled", cancelled_at=now)
-        .returning(Order.id)
-        .execution_options(synchronize_session=False)
-    )
-    if moved is None:  # The kitchen started it meanwhile.
-        raise _not_cancellable("preparation_started")
-    for line in sorted(order.lines, key=lambda line: line.item_id or 0):
-        if line.item_id is not None:
-            await session.execute(
-                update(CatalogueItem)
-                .where(CatalogueItem.id == line.item_id, CatalogueItem.stock.is_not(None))
-                .values(stock=CatalogueItem.stock + line.quantity)
-                .execution_options(synchronize_session=False)
-            )
     label = _order_label(site, order.pickup_number)
-    entry = await ledger.post_entry(
+    posted = await refunds.refund_order(
         session,
-        account=account,
-        site=site,
-        kind="refund",
-        amount_cents=order.total_cents,
-        reason=f"order {order.id} cancelled",
-        now=now,
-    )
-    ticket = _ticket(
         site=site,
         account=account,
         device=device,
-        kind="refund",
-        entry_id=entry.id,
-        amount_cents=order.total_cents,
-        total_cents=order.total_cents,
-        lines=order.lines,
-        now=now,
+        order=order,
         place=f"{device.name} · {label}",
+        now=now,
     )
-    session.add(ticket)
-    await session.flush()
-    await session.execute(
-        update(Order)
-        .where(Order.id == order.id)
-        .values(refund_entry_id=entry.id, refund_ticket_id=ticket.id)
-        .execution_options(synchronize_session=False)
-    )
-    session.add(
-        OrderEvent(
-            order_id=order.id, state="cancelled", at=now, device_id=device.id, account_id=account.id
-        )
-    )
-    await session.flush()
+    if posted is None:  # The kitchen started it meanwhile.
+        raise _not_cancellable("preparation_started")
     return CancelReceipt(
         id=order.id,
         state="cancelled",
-        refund=_money(order.total_cents, order.currency),
-        balance_after=_money(account.balance_cents, site.currency),
-        refund_ticket_id=ticket.id,
+        refund=money(order.total_cents, order.currency),
+        balance_after=money(posted.balance_after_cents, site.currency),
+        refund_ticket_id=posted.ticket_id,
     )
 
 

@@ -23,15 +23,13 @@ import datetime as dt
 import logging
 import secrets
 from collections import Counter
-from decimal import Decimal
 
-from babel.numbers import format_currency
-from sqlalchemy import case, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kiosk_server.cursors import decode_cursor, encode_cursor
 from kiosk_server.db import as_utc
-from kiosk_server.models import Account, Device, Site, Ticket, TicketLine, TopUp
+from kiosk_server.models import Account, Device, Site, Ticket, TopUp
 from kiosk_server.payments.provider import (
     PaymentProvider,
     PaymentState,
@@ -39,7 +37,6 @@ from kiosk_server.payments.provider import (
     WebhookEvent,
 )
 from kiosk_server.problems import ProblemError
-from kiosk_server.schemas import Money
 from kiosk_server.schemas_top_ups import (
     TopUpOptions,
     TopUpOut,
@@ -47,9 +44,10 @@ from kiosk_server.schemas_top_ups import (
     TopUpState,
     WebhookOutcome,
 )
-from kiosk_server.services import ledger
 from kiosk_server.services.auth import SignedInPerson, site_settings
-from kiosk_server.services.notifications import notify
+from kiosk_server.services.money import credits
+from kiosk_server.services.money.amounts import money, shown
+from kiosk_server.services.money.credits import top_up_label
 
 log = logging.getLogger(__name__)
 
@@ -58,19 +56,6 @@ PAYMENT_WINDOW = dt.timedelta(minutes=15)
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
 RECONCILE_BATCH = 500
-
-
-def _money(cents: int, currency: str) -> Money:
-    return Money(amount_cents=cents, currency=currency)
-
-
-def _french(site: Site) -> bool:
-    return site.locale.lower().startswith("fr")
-
-
-def top_up_label(site: Site) -> str:
-    """The ticket line of an online top-up, in the site's language."""
-    return "Rechargement" if _french(site) else "Top-up"
 
 
 def payments_available(site: Site) -> bool:
@@ -87,14 +72,10 @@ def options(site: Site) -> TopUpOptions:
         available=available,
         sandbox=available,
         currency=site.currency,
-        presets=[_money(cents, site.currency) for cents in settings.top_up_presets_cents],
-        min=_money(settings.top_up_min_cents, site.currency),
-        max=_money(settings.top_up_max_cents, site.currency),
+        presets=[money(cents, site.currency) for cents in settings.top_up_presets_cents],
+        min=money(settings.top_up_min_cents, site.currency),
+        max=money(settings.top_up_max_cents, site.currency),
     )
-
-
-def _shown(cents: int, site: Site) -> str:
-    return format_currency(Decimal(cents) / 100, site.currency, locale=site.locale)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -117,14 +98,14 @@ async def _outs(session: AsyncSession, rows: list[TopUp]) -> list[TopUpOut]:
                 {
                     "id": row.id,
                     "state": state,
-                    "amount": _money(row.amount_cents, row.currency),
+                    "amount": money(row.amount_cents, row.currency),
                     "checkout_url": row.checkout_url,
                     "created_at": as_utc(row.created_at),
                     "expires_at": as_utc(row.expires_at),
                     "completed_at": as_utc(row.completed_at) if row.completed_at else None,
                     "credited_after_state": row.credited_after_state,
                     "ticket_id": row.ticket_id,
-                    "balance_after": _money(balance, row.currency) if balance is not None else None,
+                    "balance_after": money(balance, row.currency) if balance is not None else None,
                 }
             )
         )
@@ -260,11 +241,11 @@ async def start_top_up(
     if not settings.top_up_min_cents <= amount_cents <= settings.top_up_max_cents:
         raise ProblemError(
             "top-up-out-of-range",
-            f"A top-up is between {_shown(settings.top_up_min_cents, site)} and "
-            f"{_shown(settings.top_up_max_cents, site)}.",
+            f"A top-up is between {shown(settings.top_up_min_cents, site)} and "
+            f"{shown(settings.top_up_max_cents, site)}.",
             extensions={
-                "min": _money(settings.top_up_min_cents, site.currency).model_dump(),
-                "max": _money(settings.top_up_max_cents, site.currency).model_dump(),
+                "min": money(settings.top_up_min_cents, site.currency).model_dump(),
+                "max": money(settings.top_up_max_cents, site.currency).model_dump(),
             },
         )
     reference = secrets.token_hex(12)
@@ -346,7 +327,7 @@ async def apply_provider_state(
     """Move the top-up to the provider's `state` if that transition is allowed, in the caller's
     transaction; True when something changed. `succeeded` credits the account once."""
     if state == "succeeded":
-        return await _credit(session, top_up_id=top_up_id, now=now)
+        return await credits.credit_top_up(session, top_up_id=top_up_id, now=now)
     if state == "pending":
         return False
     result = await session.execute(
@@ -356,97 +337,6 @@ async def apply_provider_state(
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
-
-
-async def _credit(session: AsyncSession, *, top_up_id: int, now: dt.datetime) -> bool:
-    # The guard is the one thing that makes the credit happen once: on PostgreSQL a concurrent
-    # second update waits for the first one's row lock, then finds `succeeded` and matches
-    # nothing; on SQLite write transactions are serialised anyway.
-    previous = case((TopUp.state == "pending", None), else_=TopUp.state)
-    credited = await session.scalar(
-        update(TopUp)
-        .where(TopUp.id == top_up_id, TopUp.state != "succeeded")
-        .values(state="succeeded", completed_at=now, credited_after_state=previous)
-        .returning(TopUp.id)
-        .execution_options(synchronize_session=False)
-    )
-    if credited is None:
-        return False
-    top_up = await session.scalar(
-        select(TopUp).where(TopUp.id == top_up_id).execution_options(populate_existing=True)
-    )
-    assert top_up is not None  # noqa: S101 - just updated
-    account = await session.scalar(
-        select(Account)
-        .where(Account.id == top_up.account_id)
-        .execution_options(populate_existing=True)
-    )
-    site = await session.get(Site, top_up.site_id)
-    if account is None or site is None:  # pragma: no cover - foreign keys forbid it
-        raise ValueError("the top-up's account or site is gone")
-    device = await session.get(Device, top_up.device_id) if top_up.device_id else None
-    if top_up.credited_after_state is not None:
-        log.warning(
-            "top-up %s credited after it was %s: the payment succeeded late",
-            top_up.id,
-            top_up.credited_after_state,
-        )
-    entry = await ledger.post_entry(
-        session,
-        account=account,
-        site=site,
-        kind="top_up",
-        amount_cents=top_up.amount_cents,
-        reason=f"online top-up {top_up.id} ({top_up.provider} {top_up.provider_ref})",
-        now=now,
-    )
-    label = top_up_label(site)
-    ticket = Ticket(
-        site_id=site.id,
-        account_id=account.id,
-        device_id=top_up.device_id,
-        ledger_entry_id=entry.id,
-        kind="top_up",
-        place=(device.name if device else ("En ligne" if _french(site) else "Online"))[:100],
-        total_cents=top_up.amount_cents,
-        amount_cents=top_up.amount_cents,
-        balance_after_cents=account.balance_cents,
-        currency=site.currency,
-        created_at=now,
-    )
-    ticket.lines = [
-        TicketLine(
-            position=0,
-            item=label,
-            quantity=1,
-            unit_price_cents=top_up.amount_cents,
-            vat_rate_bp=0,
-            line_total_cents=top_up.amount_cents,
-        )
-    ]
-    session.add(ticket)
-    await session.flush()
-    await session.execute(
-        update(TopUp)
-        .where(TopUp.id == top_up.id)
-        .values(ledger_entry_id=entry.id, ticket_id=ticket.id)
-        .execution_options(synchronize_session=False)
-    )
-    amount = _shown(top_up.amount_cents, site)
-    await notify(
-        session,
-        account=account,
-        kind="top_up_credited",
-        data={"amount_cents": top_up.amount_cents, "currency": site.currency},
-        title="Rechargement crédité" if _french(site) else "Top-up credited",
-        body=(
-            f"{amount} ont été ajoutés à votre solde."
-            if _french(site)
-            else f"{amount} was added to your balance."
-        ),
-        now=now,
-    )
-    return True
 
 
 async def on_webhook(

@@ -27,7 +27,7 @@ from kiosk_server.clock import SystemClock
 from kiosk_server.db import make_engine, make_session_factory
 from kiosk_server.models import Account, IdempotencyKey, LedgerEntry, Site, Ticket
 from kiosk_server.security import Argon2
-from kiosk_server.services import ledger
+from kiosk_server.services.money import ledger
 from kiosk_server.tokens import current_step, make_badge_token
 from tests.conftest import truncate_all
 from tests.factories import Factory

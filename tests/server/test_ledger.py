@@ -18,7 +18,7 @@ from kiosk_server.cli import main
 from kiosk_server.db import async_url, make_engine, make_session_factory
 from kiosk_server.models import Account, Site, Ticket
 from kiosk_server.problems import ProblemError
-from kiosk_server.services import ledger
+from kiosk_server.services.money import ledger
 from tests.factories import Factory
 from tests.server.cli_support import isolate_environment, read_database
 
@@ -37,6 +37,34 @@ async def _new_account(session: AsyncSession, site: Site, identifier: str) -> Ac
     session.add(account)
     await session.commit()
     return account
+
+
+async def _post(
+    session: AsyncSession,
+    site: Site,
+    account: Account,
+    *,
+    kind: ledger.EntryKind,
+    amount_cents: int,
+    reason: str,
+) -> ledger.Posted:
+    """One movement through the ledger's one path, under the site's overdraft policy."""
+    return await ledger.post(
+        session,
+        ledger.Movement(
+            site_id=site.id,
+            currency=site.currency,
+            account_id=account.id,
+            kind=kind,
+            amount_cents=amount_cents,
+            total_cents=amount_cents,
+            reason=reason,
+            place="Test",
+            lines=[ledger.Line(reason, 1, amount_cents, 0)],
+            now=NOW,
+            overdraft_limit_cents=ledger.overdraft_limit_cents(site),
+        ),
+    )
 
 
 async def _run_sequence(url: str, limit: int, amounts: list[int]) -> None:
@@ -58,14 +86,13 @@ async def _run_sequence(url: str, limit: int, amounts: list[int]) -> None:
                     mine = await work.get(Account, account.id)
                     assert mine is not None
                     try:
-                        await ledger.post_entry(
+                        await _post(
                             work,
-                            account=mine,
-                            site=site,
+                            site,
+                            mine,
                             kind="adjustment" if amount < 0 else "top_up",
                             amount_cents=amount,
                             reason="sequence",
-                            now=NOW,
                         )
                         await work.commit()
                         refused = False
@@ -131,15 +158,7 @@ async def test_an_overdraft_race_lets_exactly_the_affordable_debits_through(
             mine = await session.get(Account, account.id)
             assert mine is not None
             try:
-                await ledger.post_entry(
-                    session,
-                    account=mine,
-                    site=site,
-                    kind="purchase",
-                    amount_cents=-1000,
-                    reason="race",
-                    now=NOW,
-                )
+                await _post(session, site, mine, kind="purchase", amount_cents=-1000, reason="race")
             except ProblemError:
                 await session.rollback()
                 return False

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from kiosk_server.clock import ManualClock
 from kiosk_server.models import Account, CatalogueItem, LedgerEntry, Order, OrderLine, Site
-from kiosk_server.services import ledger
+from kiosk_server.services.money import ledger
 from tests.conftest import device_client
 from tests.factories import EnrolledDevice, Factory
 from tests.server.conftest import assert_problem

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from kiosk_server.clock import ManualClock
 from kiosk_server.cursors import encode_cursor
 from kiosk_server.models import Account, Site
-from kiosk_server.services import tickets
+from kiosk_server.services.money.adjustments import adjust
 from tests.conftest import device_client
 from tests.factories import Factory
 from tests.server.conftest import PIN, assert_problem, bearer, sign_in
@@ -27,7 +27,7 @@ async def adjustments(factory: Factory, site: Site, account: Account, count: int
         mine = await session.get(Account, account.id)
         assert mine is not None
         for index in range(count):
-            await tickets.adjust(
+            await adjust(
                 session,
                 site=site,
                 account=mine,

@@ -27,8 +27,9 @@ from kiosk_server.models import (
     TicketLine,
 )
 from kiosk_server.schemas_money import TillLine
-from kiosk_server.services import idempotency, ledger, tickets
+from kiosk_server.services import idempotency
 from kiosk_server.services.devices import device_by_key
+from kiosk_server.services.money import ledger, purchases
 from kiosk_server.site_settings import SiteSettings
 from kiosk_server.tokens import current_step, make_badge_token
 from tests.factories import EnrolledDevice, Factory
@@ -252,7 +253,7 @@ async def test_a_purchase_whose_claim_was_taken_over_is_rolled_back_whole(
         with pytest.raises(idempotency.ClaimLost):
             # PostgreSQL: the purchase's own statement finds the claim lost. SQLite: the
             # purchase goes through, the store after it finds the claim lost.
-            receipt = await tickets.till_purchase(
+            receipt = await purchases.till_purchase(
                 session,
                 device=device,
                 badge_token=badge_token(jeanne, site, clock),
@@ -324,7 +325,7 @@ async def test_the_work_of_a_purchase_takes_one_statement_after_the_badge_on_pos
         postgresql = session.get_bind().dialect.name == "postgresql"
         pending = idempotency.PendingAnswer(claimed, 201)
         statements.clear()
-        receipt = await tickets.till_purchase(
+        receipt = await purchases.till_purchase(
             session,
             device=device,
             badge_token=badge_token(jeanne, site, clock),
