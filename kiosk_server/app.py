@@ -39,6 +39,7 @@ from kiosk_server.routes import (
     webhooks,
 )
 from kiosk_server.routes import help as help_routes
+from kiosk_server.routes.once import install_replay_handler
 from kiosk_server.security import Argon2
 from kiosk_server.services.devices import DeviceCache
 from kiosk_server.settings import ServerSettings
@@ -91,6 +92,7 @@ def create_app(
     app.state.argon2 = Argon2.from_settings(settings)
     app.state.device_cache = DeviceCache(settings.device_cache_seconds)
     install_problem_handlers(app)
+    install_replay_handler(app)
     # Outermost: a body too large is refused before anything reads it.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
 

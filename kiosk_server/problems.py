@@ -135,9 +135,8 @@ class ProblemError(Exception):
         super().__init__(code)
 
 
-def problem_response(
-    problem: ProblemError, instance: str, *, headers: dict[str, str] | None = None
-) -> JSONResponse:
+def problem_document(problem: ProblemError, instance: str) -> dict[str, Any]:
+    """The problem's JSON document (RFC 9457), `instance` being the request's path."""
     document = Problem(
         type=f"/problems/{problem.code}",
         title=problem.title,
@@ -149,14 +148,20 @@ def problem_response(
         attempts_left=problem.attempts_left,
         errors=problem.errors,
     )
-    headers = dict(headers or {})
-    if problem.retry_after is not None:
-        headers["Retry-After"] = str(problem.retry_after)
     body = document.model_dump(mode="json", exclude_none=True)
     for name, value in problem.extensions.items():
         body.setdefault(name, value)  # The standard members win over an extension's.
+    return body
+
+
+def problem_response(
+    problem: ProblemError, instance: str, *, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    headers = dict(headers or {})
+    if problem.retry_after is not None:
+        headers["Retry-After"] = str(problem.retry_after)
     return JSONResponse(
-        body,
+        problem_document(problem, instance),
         status_code=problem.status,
         headers=headers,
         media_type=PROBLEM_MEDIA_TYPE,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, status
 
 from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, Terminal
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes.once import Once
 from kiosk_server.schemas_money import CashTopUpRequest, TopUpReceipt
 from kiosk_server.services import idempotency
 from kiosk_server.services.money import cash
@@ -37,23 +37,19 @@ router = APIRouter(tags=["reception"])
 )
 async def create_cash_top_up(
     body: CashTopUpRequest,
-    request: Request,
     session: DbSession,
     device: Terminal,
     staff: CurrentPerson,
     clock: ClockDep,
-    idempotency_key: idempotency.IdempotencyKeyHeader,
-) -> JSONResponse:
+    once: Once,
+) -> TopUpReceipt:
     """Credit cash handed to reception (the signed-in person needs the `reception` role) to a
     person of the same site; the ticket carries a "Cash top-up" line."""
     now = clock.now()
-    return await idempotency.run_once(
-        request,
-        session,
-        key=idempotency_key,
-        clock=clock,
+    return await once.run(
         scope=idempotency.person_scope(device.id, staff.account.id),
         body=body,
+        model=TopUpReceipt,
         work=lambda: cash.cash_top_up(
             session,
             device=device,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
 from kiosk_server.cursors import CURSOR_PATTERN
 from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, ResourceId, Terminal
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes.once import Once
 from kiosk_server.schemas_orders import (
     CancelReceipt,
     OrderDetail,
@@ -59,23 +59,19 @@ class _NoBody(BaseModel):
 )
 async def place_order(
     body: PlaceOrderRequest,
-    request: Request,
     session: DbSession,
     device: Terminal,
     person: CurrentPerson,
     clock: ClockDep,
-    idempotency_key: idempotency.IdempotencyKeyHeader,
-) -> JSONResponse:
+    once: Once,
+) -> OrderReceipt:
     """Pay a basket from the balance: prices come from the catalogue, stock is taken, the order
     is stored `paid` with a pickup number and a purchase ticket, once per `Idempotency-Key`."""
     now = clock.now()
-    return await idempotency.run_once(
-        request,
-        session,
-        key=idempotency_key,
-        clock=clock,
+    return await once.run(
         scope=idempotency.person_scope(device.id, person.account.id),
         body=body,
+        model=OrderReceipt,
         work=lambda: orders.place_order(
             session, person=person, device=device, lines=body.lines, now=now
         ),
@@ -113,26 +109,21 @@ async def get_order(
     responses=problem_responses(*_PERSON, *_IDEMPOTENCY, "order-unknown", "order-not-cancellable"),
 )
 async def cancel_order(
-    request: Request,
     session: DbSession,
     device: Terminal,
     person: CurrentPerson,
     clock: ClockDep,
     order_id: ResourceId,
-    idempotency_key: idempotency.IdempotencyKeyHeader,
-) -> JSONResponse:
+    once: Once,
+) -> CancelReceipt:
     """Cancel a paid order before preparation starts: refunded at once (a `refund` ticket),
     its stock put back. Once the kitchen started, `order-not-cancellable` says why."""
     now = clock.now()
-    return await idempotency.run_once(
-        request,
-        session,
-        key=idempotency_key,
-        clock=clock,
+    return await once.run(
         scope=idempotency.person_scope(device.id, person.account.id),
         body=_NoBody(),
+        model=CancelReceipt,
         work=lambda: orders.cancel_order(
             session, person=person, device=device, order_id=order_id, now=now
         ),
-        status_code=status.HTTP_200_OK,
     )

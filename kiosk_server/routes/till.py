@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, status
 
 from kiosk_server.deps import ClockDep, DbSession, require_role
 from kiosk_server.models import Device
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes.once import Once
 from kiosk_server.schemas_money import PurchaseReceipt, TillPurchaseRequest
 from kiosk_server.services import idempotency
 from kiosk_server.services.money import purchases
@@ -44,12 +44,11 @@ Till = Annotated[Device, Depends(require_role("till"))]
 )
 async def create_purchase(
     body: TillPurchaseRequest,
-    request: Request,
     session: DbSession,
     device: Till,
     clock: ClockDep,
-    idempotency_key: idempotency.IdempotencyKeyHeader,
-) -> JSONResponse:
+    once: Once,
+) -> PurchaseReceipt:
     """Record a purchase: checks the total, spends the badge token, debits the account and
     stores the ticket, once per `Idempotency-Key` (a replay has `Idempotency-Replayed: true`).
 
@@ -59,14 +58,11 @@ async def create_purchase(
     `retry_after` seconds and send the same request with the same key again (a new key could pay
     twice); on a lost connection, likewise: the answer, when it comes, is the first one's."""
     now = clock.now()
-    # `run_once_storing`: the purchase's last statement stores the receipt too.
-    return await idempotency.run_once_storing(
-        request,
-        session,
-        key=idempotency_key,
-        clock=clock,
+    # `run_storing`: the purchase's last statement stores the receipt too.
+    return await once.run_storing(
         scope=idempotency.device_scope(device.id),
         body=body,
+        model=PurchaseReceipt,
         work=lambda pending: purchases.till_purchase(
             session,
             device=device,

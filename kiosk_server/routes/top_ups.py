@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
-from fastapi.responses import JSONResponse
 
 from kiosk_server.cursors import CURSOR_PATTERN
 from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, ResourceId, Terminal
 from kiosk_server.payments import provider_for
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes.once import Once
 from kiosk_server.schemas_top_ups import (
     TopUpCancelRequest,
     TopUpOptions,
@@ -71,20 +71,17 @@ async def start_top_up(
     device: Terminal,
     person: CurrentPerson,
     clock: ClockDep,
-    idempotency_key: idempotency.IdempotencyKeyHeader,
-) -> JSONResponse:
+    once: Once,
+) -> TopUpOut:
     """Start an online top-up: the answer's `checkout_url` is the page the person pays on (a
     QR on the terminal). Once per `Idempotency-Key`: a retry answers the same top-up."""
     now = clock.now()
     provider = provider_for(request.app)
     base_url = public_base_url(request)
-    return await idempotency.run_once(
-        request,
-        session,
-        key=idempotency_key,
-        clock=clock,
+    return await once.run(
         scope=idempotency.person_scope(device.id, person.account.id),
         body=body,
+        model=TopUpOut,
         work=lambda: top_ups.start_top_up(
             session,
             provider=provider,
@@ -153,23 +150,19 @@ async def cancel_top_up(
     device: Terminal,
     person: CurrentPerson,
     clock: ClockDep,
-    idempotency_key: idempotency.IdempotencyKeyHeader,
+    once: Once,
     body: TopUpCancelRequest | None = None,
-) -> JSONResponse:
+) -> TopUpOut:
     """Cancel a pending top-up. The provider is asked first: if the person paid meanwhile, the
     top-up is credited and the answer says `succeeded`. A top-up that is no longer pending is
     answered as it stands."""
     now = clock.now()
     provider = provider_for(request.app)
-    return await idempotency.run_once(
-        request,
-        session,
-        key=idempotency_key,
-        clock=clock,
+    return await once.run(
         scope=idempotency.person_scope(device.id, person.account.id),
         body=body or TopUpCancelRequest(),
+        model=TopUpOut,
         work=lambda: top_ups.cancel_top_up(
             session, provider=provider, account=person.account, top_up_id=top_up_id, now=now
         ),
-        status_code=status.HTTP_200_OK,
     )

@@ -3,19 +3,16 @@ their invitation, or asks for their host."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Request, status
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from kiosk_server.clock import Clock
 from kiosk_server.deps import ClockDep, DbSession, Terminal
 from kiosk_server.fields import PlainText
 from kiosk_server.models import Device, Site
 from kiosk_server.problems import ProblemError, problem_responses
+from kiosk_server.routes.once import MaybeOnce
 from kiosk_server.schemas_visits import (
     CheckedOut,
     DeskCheckIn,
@@ -76,8 +73,8 @@ async def check_in(
     session: DbSession,
     device: Terminal,
     clock: ClockDep,
-    idempotency_key: idempotency.OptionalIdempotencyKeyHeader = None,
-) -> VisitorBadge | JSONResponse:
+    once: MaybeOnce,
+) -> VisitorBadge:
     """Check the visitor in (rules accepted, with the time); the host is notified. Answers the
     visitor badge (its QR, `checkout_token`, checks them out).
 
@@ -85,13 +82,10 @@ async def check_in(
     first attempt was applied but whose answer was lost gets the same badge again
     (`Idempotency-Replayed: true`); without one, it is refused as `invitation-used`."""
     now = clock.now()
-    return await _once_if_keyed(
-        request,
-        session,
-        idempotency_key,
-        clock=clock,
-        device=device,
+    return await once.run(
+        scope=idempotency.device_scope(device.id),
         body=body,
+        model=VisitorBadge,
         work=lambda: invitations.desk_check_in(session, device=device, body=body, now=now),
     )
 
@@ -112,45 +106,16 @@ async def check_out(
     session: DbSession,
     device: Terminal,
     clock: ClockDep,
-    idempotency_key: idempotency.OptionalIdempotencyKeyHeader = None,
-) -> CheckedOut | JSONResponse:
+    once: MaybeOnce,
+) -> CheckedOut:
     """Check the visitor out with their badge's QR or their code and last name. With an
     `Idempotency-Key`, as for the check-in: a retry after a lost answer gets the same answer."""
     now = clock.now()
-    return await _once_if_keyed(
-        request,
-        session,
-        idempotency_key,
-        clock=clock,
-        device=device,
-        body=body,
-        work=lambda: invitations.desk_check_out(session, device=device, body=body, now=now),
-    )
-
-
-async def _once_if_keyed(
-    request: Request,
-    session: AsyncSession,
-    key: str | None,
-    *,
-    clock: Clock,
-    device: Device,
-    body: BaseModel,
-    work: Callable[[], Awaitable[AnswerT]],
-) -> AnswerT | JSONResponse:
-    """`work` as it is without a key; with one, at most once per key on this terminal, a retry
-    getting the first answer again (`idempotency.run_once`)."""
-    if key is None:
-        return await work()
-    return await idempotency.run_once(
-        request,
-        session,
-        key=key,
-        clock=clock,
+    return await once.run(
         scope=idempotency.device_scope(device.id),
         body=body,
-        work=work,
-        status_code=status.HTTP_200_OK,
+        model=CheckedOut,
+        work=lambda: invitations.desk_check_out(session, device=device, body=body, now=now),
     )
 
 

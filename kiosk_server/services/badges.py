@@ -185,7 +185,7 @@ async def spend_badge(
 
     On PostgreSQL the account is read and the use inserted by one statement
     (`_account_and_use`): the use is written before the token is checked, and any refusal that
-    follows rolls it back with the caller's transaction (`idempotency.run_once` rolls back on
+    follows rolls it back with the caller's transaction (`idempotency.once` rolls back on
     every refusal), so a refused token is never spent. A token already used is only reported
     once it is otherwise valid.
 

@@ -1,6 +1,7 @@
 """Idempotency keys: a request that moves money is applied at most once, whatever the retries.
 
-Every money route goes through `run_once`:
+Every money route goes through `once` (its FastAPI side, the header and the answer, is
+`routes.idempotent`'s):
 
 1. The `Idempotency-Key` header is required (400 `idempotency-key-missing`).
 2. The key is claimed before the work starts. A key already recorded answers at once: a
@@ -18,7 +19,7 @@ Every money route goes through `run_once`:
 3. The work runs in the request's transaction, and the answer is stored **in that same
    transaction** (a guarded update that only the claim's owner can make): the ledger entry and
    the stored answer are committed together or not at all. A work may make that update part of
-   its own last statement (`run_once_storing`: a till's purchase on PostgreSQL).
+   its own last statement (a till's purchase on PostgreSQL, with `PendingAnswer`).
 4. A domain refusal (4xx problem) is stored too, so a retry gets the same refusal. A 5xx or an
    unexpected error is never stored: the claim is deleted so that a retry runs the work again.
 5. SQLite: a claim left `in_progress` by a crashed worker is taken over once its lease has run
@@ -39,10 +40,8 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, cast
+from typing import Any, TypeVar, cast
 
-from fastapi import Header, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import Select, Table, bindparam, delete, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -53,7 +52,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from kiosk_server.clock import Clock
 from kiosk_server.db import as_utc
 from kiosk_server.models import IdempotencyKey
-from kiosk_server.problems import PROBLEM_MEDIA_TYPE, ProblemError, problem_response
+from kiosk_server.problems import ProblemError, problem_document
 
 KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotency-Replayed"
@@ -69,36 +68,10 @@ WORK_ATTEMPTS = 3
 """Tries of the work when PostgreSQL reports a serialization failure or a deadlock."""
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
+ResultT = TypeVar("ResultT", bound=BaseModel)
+
 KEY_PATTERN = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"
 """Printable ASCII, no space at either end."""
-
-IdempotencyKeyHeader = Annotated[
-    str,
-    Header(
-        alias=KEY_HEADER,
-        min_length=1,
-        max_length=MAX_KEY_LENGTH,
-        pattern=KEY_PATTERN,
-        description="One random key per intent (a UUID), reused on every retry of it.",
-    ),
-]
-"""The header parameter of every money route. A missing or malformed key is answered with a
-problem of its own (`idempotency-key-missing`, `idempotency-key-invalid`: see
-`problems.validation_problem`)."""
-
-OptionalIdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(
-        alias=KEY_HEADER,
-        min_length=1,
-        max_length=MAX_KEY_LENGTH,
-        pattern=KEY_PATTERN,
-        description="Optional: one random key per intent, reused on every retry of it. With "
-        "it, a retry whose first attempt was applied gets that first answer again.",
-    ),
-]
-"""The header parameter of a route that is safe without a key but whose retry after a lost
-answer is not (a visitor's check-in: the retry would be refused as already used)."""
 
 
 @dataclass(frozen=True)
@@ -123,10 +96,10 @@ class ClaimLost(Exception):
 
 @dataclass
 class PendingAnswer:
-    """Handed to the work of `run_once_storing`: the claim and the status code of success, so
-    that the work may store its answer in its own last statement (PostgreSQL: with
-    `store_answer_cte`) rather than leave it to a statement of its own. The work sets `stored`
-    when it did; otherwise `run_once_storing` stores the answer as `run_once` does."""
+    """Handed to the work of `once`: the claim and the status code of success, so that the
+    work may store its answer in its own last statement (PostgreSQL: with `store_answer_cte`)
+    rather than leave it to a statement of its own. The work sets `stored` when it did;
+    otherwise `once` stores the answer after the work."""
 
     claim: Claim
     status_code: int
@@ -190,7 +163,7 @@ async def claim_key(
     now: dt.datetime,
 ) -> Claim | StoredAnswer:
     """Claim the key for this request in a transaction of its own, or say why not (SQLite's
-    way, where the lease stands in for a lock; on PostgreSQL `run_once` claims in the work's
+    way, where the lease stands in for a lock; on PostgreSQL `once` claims in the work's
     own transaction instead, `claim_in_transaction`).
 
     Returns a `Claim` (do the work), or the `StoredAnswer` of a completed first request; raises
@@ -427,64 +400,36 @@ def _is_retryable(exc: DBAPIError) -> bool:
     return code in _RETRYABLE_SQLSTATES
 
 
-def _answer(answer: StoredAnswer, *, replayed: bool) -> JSONResponse:
-    headers = {REPLAYED_HEADER: "true"} if replayed else None
-    media_type = PROBLEM_MEDIA_TYPE if answer.status_code >= 400 else "application/json"
-    return JSONResponse(
-        answer.body, status_code=answer.status_code, headers=headers, media_type=media_type
-    )
-
-
-async def run_once(
-    request: Request,
+async def once(
     session: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
     *,
     key: str | None,
     clock: Clock,
     scope: str,
+    method: str,
+    path: str,
     body: BaseModel,
-    work: Callable[[], Awaitable[BaseModel]],
+    work: Callable[[PendingAnswer], Awaitable[ResultT]],
     status_code: int = 201,
-) -> JSONResponse:
-    """Run a money route's `work` at most once per idempotency key (see the module docstring).
+) -> ResultT | StoredAnswer:
+    """Run a money request's `work` at most once per idempotency key (see the module
+    docstring): its result, or the first answer to the key (`StoredAnswer`, a success or a
+    refusal) when it was answered already. A refusal of the work (`ProblemError`) is stored,
+    then raised.
 
-    `key` is the request's `Idempotency-Key` header. `work` runs in `session` and must not
-    commit; this function commits the work together with its stored answer."""
-    return await run_once_storing(
-        request,
-        session,
-        key=key,
-        clock=clock,
-        scope=scope,
-        body=body,
-        work=lambda _pending: work(),
-        status_code=status_code,
-    )
-
-
-async def run_once_storing(
-    request: Request,
-    session: AsyncSession,
-    *,
-    key: str | None,
-    clock: Clock,
-    scope: str,
-    body: BaseModel,
-    work: Callable[[PendingAnswer], Awaitable[BaseModel]],
-    status_code: int = 201,
-) -> JSONResponse:
-    """`run_once` for a `work` that may store its own answer (`PendingAnswer`), in the same
-    transaction and under the same guard: one statement fewer on the hot path (a till's
-    purchase). A refusal is stored by this function, as in `run_once`."""
+    `work` runs in `session` and must not commit; this function commits the work together
+    with its stored answer. The work may store that answer itself (`PendingAnswer`), in the
+    same transaction and under the same guard: one statement fewer on the hot path (a till's
+    purchase). `method`, `path` and `body` are the request's, hashed to refuse another request
+    under the same key."""
     key = check_key(key)
-    path = request.url.path
-    digest = request_hash(request.method, path, body.model_dump(mode="json"))
+    digest = request_hash(method, path, body.model_dump(mode="json"))
     # End the transaction the credential checks opened, if any (on PostgreSQL they ran in
     # autocommit, see `deps.current_device`): on SQLite it holds the write lock, which the
     # claim's own transaction needs, and a connection held here while the claim waits for
     # another could exhaust the pool.
     await session.commit()
-    session_factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
     in_transaction = session.get_bind().dialect.name == "postgresql"
     claim: Claim | None = None
     if not in_transaction:
@@ -492,7 +437,7 @@ async def run_once_storing(
             session_factory, scope=scope, key=key, request_hash=digest, now=clock.now()
         )
         if isinstance(outcome, StoredAnswer):
-            return _answer(outcome, replayed=True)
+            return outcome
         claim = outcome
     try:
         for attempt in range(1, WORK_ATTEMPTS + 1):
@@ -505,18 +450,17 @@ async def run_once_storing(
                     )
                     if isinstance(outcome, StoredAnswer):
                         await session.rollback()
-                        return _answer(outcome, replayed=True)
+                        return outcome
                     claim = outcome
                 assert claim is not None  # noqa: S101 - claimed above, one way or the other
                 pending = PendingAnswer(claim, status_code)
                 result = await work(pending)
-                answer = StoredAnswer(status_code, result.model_dump(mode="json"))
                 if not pending.stored:
                     await store_answer(
-                        session, claim, status_code=answer.status_code, body=answer.body
+                        session, claim, status_code=status_code, body=result.model_dump(mode="json")
                     )
                 await session.commit()
-                return _answer(answer, replayed=False)
+                return result
             except DBAPIError as exc:
                 await session.rollback()
                 if attempt < WORK_ATTEMPTS and _is_retryable(exc):
@@ -538,8 +482,7 @@ async def run_once_storing(
             if not in_transaction:
                 await release_key(session_factory, claim)
             raise
-        refusal = problem_response(problem, path)
-        stored = StoredAnswer(problem.status, json.loads(bytes(refusal.body)))
+        stored = StoredAnswer(problem.status, problem_document(problem, path))
         try:
             if in_transaction:
                 # The rollback took the claim with it: claim again, under the lock, to store
@@ -560,7 +503,7 @@ async def run_once_storing(
                 "Another request took this idempotency key over. Retry to read its answer.",
                 retry_after=1,
             ) from None
-        return refusal
+        raise
     except BaseException:
         await session.rollback()
         if claim is not None and not in_transaction:

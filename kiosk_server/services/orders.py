@@ -1,7 +1,7 @@
 """Orders: a basket paid from the balance, then moved through the kitchen's states.
 
 `place_order` does everything in the caller's transaction (the route wraps it in
-`idempotency.run_once`, which commits it together with the stored answer): it checks the items
+`idempotency.once`, which commits it together with the stored answer): it checks the items
 are available now, takes the stock with guarded updates (`stock >= quantity`, so concurrent
 orders can never sell more than there is), takes the next pickup number of the day, debits the
 balance and stores the purchase ticket through `money.ledger.post`, and stores the order `paid`.
@@ -11,7 +11,7 @@ States move only through `transition` (kitchen) and `cancel_order` (the person, 
 each a guarded update on the current state, so a cancel racing the kitchen's "in preparation"
 is decided by whichever commits first, never both.
 
-Lock order, to keep PostgreSQL deadlocks rare (`run_once` retries the ones that happen):
+Lock order, to keep PostgreSQL deadlocks rare (`idempotency.once` retries the ones that happen):
 catalogue items by id, then the day's pickup counter (its number is on the ticket), then the
 account.
 """

@@ -233,7 +233,7 @@ async def start_top_up(
     now: dt.datetime,
 ) -> TopUpOut:
     """Create the provider's payment and the pending top-up. The caller's session must hold no
-    open transaction (`idempotency.run_once` commits before the work)."""
+    open transaction (`idempotency.once` commits before the work)."""
     site = person.site
     if not payments_available(site):
         raise ProblemError("payments-unavailable", "Online top-ups are not available on this site.")

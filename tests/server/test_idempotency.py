@@ -171,12 +171,15 @@ async def test_a_refusal_is_stored_and_replayed(
 ) -> None:
     key = new_key()
     body = purchase_body(badge_token(jeanne, site, clock), ("Menu gastronomique", 1, 2500, 1000))
-    assert_problem(await buy(till, body, key), 409, "insufficient-balance")
+    first = await buy(till, body, key)
+    assert_problem(first, 409, "insufficient-balance")
+    assert "Idempotency-Replayed" not in first.headers
     await factory.ledger_entry(jeanne, 5000)
     # The same intent retried gets the same answer, even though it would now pass.
     retry = await buy(till, body, key)
     assert_problem(retry, 409, "insufficient-balance")
     assert retry.headers["Idempotency-Replayed"] == "true"
+    assert retry.content == first.content
     assert await entries_of(factory, jeanne) == 2
 
 

@@ -164,7 +164,7 @@ once per function)."""
 @dataclass
 class StoredWith:
     """On PostgreSQL, the idempotency answer that the movement's own statement stores
-    (`idempotency.run_once_storing`): its body (`AnswerBody`) and that body's parameters."""
+    (`idempotency.once`): its body (`AnswerBody`) and that body's parameters."""
 
     pending: idempotency.PendingAnswer
     body: AnswerBody
@@ -179,7 +179,7 @@ async def post(
 
     On PostgreSQL, one statement, which also stores `answer` when given (`ClaimLost` raised
     when the claim was taken over meanwhile); SQLite stores no answer here (the caller's
-    `run_once_storing` does, after). An `Account` of this session has its `balance_cents` set
+    `idempotency.once` does, after). An `Account` of this session has its `balance_cents` set
     to the balance after."""
     parameters = _parameters(movement)
     # The statements below are Core ones, which do not flush the session: what the caller

@@ -41,7 +41,7 @@ async def till_purchase(
 ) -> PurchaseReceipt:
     """A till's purchase for the person whose badge it read: checks the total, spends the
     token, debits the account and stores the ticket (and on PostgreSQL, the `pending` answer
-    of `idempotency.run_once_storing`, the receipt, in the same statement)."""
+    of `idempotency.once`, the receipt, in the same statement)."""
     ticket_lines = [
         ledger.Line(line.item, line.quantity, line.unit_price_cents, line.vat_rate_bp)
         for line in lines
