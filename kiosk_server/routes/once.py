@@ -122,7 +122,7 @@ class IdempotentRequest:
         return model.model_validate(outcome.body)
 
 
-def _once(
+async def _once(
     request: Request,
     response: Response,
     session: DbSession,
@@ -132,7 +132,7 @@ def _once(
     return IdempotentRequest(request, response, session, clock, key, required=True)
 
 
-def _maybe_once(
+async def _maybe_once(
     request: Request,
     response: Response,
     session: DbSession,
