@@ -26,7 +26,8 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from kiosk.i18n import Language, get_language, other_language, set_language
-from kiosk.screens.base import SERVICE_UNAVAILABLE, KioskScreen, SignIn, describe_error
+from kiosk.problems import SERVICE_UNAVAILABLE, describe_error
+from kiosk.screens.base import KioskScreen, SignIn
 from kiosk.screens.idle_countdown import IdleCountdownScreen
 from kiosk.screens.maintenance import MaintenanceLock, MaintenanceScreen
 from kiosk.screens.welcome import WelcomeScreen

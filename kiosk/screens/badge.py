@@ -27,7 +27,8 @@ from textual.widgets import Button, Static
 from textual.worker import Worker
 
 from kiosk.i18n import _
-from kiosk.screens.base import KioskScreen, describe_error, problem_code
+from kiosk.problems import describe_error, problem_code
+from kiosk.screens.base import KioskScreen
 from kiosk.text import plain
 from kiosk.widgets.qr_view import QrView
 

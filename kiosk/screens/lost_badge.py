@@ -13,7 +13,8 @@ from textual.containers import Center, Horizontal, Vertical
 from textual.widgets import Button, Static
 
 from kiosk.i18n import _
-from kiosk.screens.base import IdleKind, KioskScreen, problem_code
+from kiosk.problems import problem_code
+from kiosk.screens.base import IdleKind, KioskScreen
 from kiosk.widgets.keypad import Keypad
 
 Step = Literal["explain", "pin", "done"]

@@ -21,7 +21,8 @@ from textual.widgets import Button, Digits, Static
 from kiosk.api.errors import ApiError
 from kiosk.i18n import N_, _, get_language
 from kiosk.money import format_money
-from kiosk.screens.base import KioskScreen, describe_error
+from kiosk.problems import describe_error
+from kiosk.screens.base import KioskScreen
 from kiosk.screens.confirm_money import ConfirmMoneyScreen, is_retryable, send_money
 from kiosk.text import plain
 

@@ -14,7 +14,8 @@ from textual.content import Content
 from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import _, get_language
-from kiosk.screens.base import IdleKind, KioskScreen, problem_code
+from kiosk.problems import problem_code
+from kiosk.screens.base import IdleKind, KioskScreen
 from kiosk.text import plain
 from kiosk.widgets.keypad import Keypad
 

@@ -11,7 +11,8 @@ from textual.containers import Center, Horizontal, Vertical
 from textual.widgets import Button, Static
 
 from kiosk.i18n import _
-from kiosk.screens.base import KioskScreen, SignIn, problem_code
+from kiosk.problems import problem_code
+from kiosk.screens.base import KioskScreen, SignIn
 from kiosk.widgets.keypad import Keypad
 
 

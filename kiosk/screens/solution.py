@@ -10,7 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import _
-from kiosk.screens.base import KioskScreen, SignIn, problem_text
+from kiosk.problems import problem_text
+from kiosk.screens.base import KioskScreen, SignIn
 
 
 class SolutionScreen(KioskScreen):

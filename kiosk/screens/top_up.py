@@ -23,7 +23,8 @@ from textual.widgets import Button, Input, Static
 from kiosk.api.errors import ApiError
 from kiosk.i18n import N_, _, get_language
 from kiosk.money import AmountError, format_money, parse_amount
-from kiosk.screens.base import IdleKind, KioskScreen, describe_error
+from kiosk.problems import describe_error
+from kiosk.screens.base import IdleKind, KioskScreen
 from kiosk.screens.confirm_money import ConfirmMoneyScreen, send_money
 from kiosk.text import plain
 from kiosk.widgets.qr_view import QrView

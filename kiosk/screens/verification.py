@@ -13,7 +13,8 @@ from textual.content import Content
 from textual.widgets import Button, Static
 
 from kiosk.i18n import _, get_language
-from kiosk.screens.base import IdleKind, KioskScreen, SignIn, problem_code
+from kiosk.problems import problem_code
+from kiosk.screens.base import IdleKind, KioskScreen, SignIn
 from kiosk.text import plain
 from kiosk.widgets.keypad import Keypad
 

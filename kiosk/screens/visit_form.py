@@ -21,7 +21,8 @@ from textual.content import Content
 from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import _
-from kiosk.screens.base import IdleKind, KioskScreen, field_message
+from kiosk.problems import field_message
+from kiosk.screens.base import IdleKind, KioskScreen
 
 if TYPE_CHECKING:
     from kiosk.api.models import VisitDetail, VisitorInput

@@ -21,7 +21,8 @@ from textual.content import Content
 from textual.widgets import Button, Checkbox, Static
 
 from kiosk.i18n import N_, _, get_language
-from kiosk.screens.base import IdleKind, KioskScreen, describe_error, problem_code, throttled_text
+from kiosk.problems import describe_error, problem_code, throttled_text
+from kiosk.screens.base import IdleKind, KioskScreen
 from kiosk.text import plain
 from kiosk.widgets.tick_box import TickBox
 

@@ -19,6 +19,7 @@ from textual.widgets import Button, Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from kiosk.i18n import _, get_language
+from kiosk.problems import problem_text
 from kiosk.screens.base import BACKGROUND_GROUP, IdleKind, KioskScreen
 from kiosk.screens.visitor_visit import (
     NAME_MAX,
@@ -212,11 +213,7 @@ class VisitorWalkInScreen(KioskScreen):
             if error.code == "host-search-off":
                 self._search_off = True
                 for hint in self.query(".hint").results(Static):
-                    hint.update(
-                        _(
-                            "Type your name and your host's first and last name, as they are written."
-                        )
-                    )
+                    hint.update(problem_text("host-search-off"))
             return
         except ServiceUnavailable:
             return

@@ -14,7 +14,8 @@ from textual.widgets import Button, Input, Static
 from textual.worker import Worker, WorkerState
 
 from kiosk.i18n import _
-from kiosk.screens.base import IdleKind, describe_error, field_message
+from kiosk.problems import describe_error, field_message
+from kiosk.screens.base import IdleKind
 from kiosk.text import plain
 
 if TYPE_CHECKING:

@@ -50,6 +50,8 @@ class _NoBody(BaseModel):
         *_PERSON,
         *_IDEMPOTENCY,
         "account-blocked",
+        "order-empty",
+        "item-quantity-limit",
         "item-unknown",
         "item-unavailable",
         "item-deadline-passed",

@@ -150,7 +150,7 @@ async def badge(
 @router.post(
     "/walk-ins",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(*_STAFF, "host-unknown", "host-ambiguous"),
+    responses=problem_responses(*_STAFF, "host-unknown", "host-ambiguous", "visit-invalid"),
 )
 async def walk_in(
     body: WalkInRequest, session: DbSession, device: Terminal, staff: Staff, clock: ClockDep

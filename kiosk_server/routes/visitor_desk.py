@@ -153,7 +153,12 @@ async def hosts(
     "/walk-ins",
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(
-        *_DEVICE, "solution-unknown", "terminal-throttled", "host-unknown", "host-ambiguous"
+        *_DEVICE,
+        "solution-unknown",
+        "terminal-throttled",
+        "host-unknown",
+        "host-ambiguous",
+        "visit-invalid",
     ),
 )
 async def walk_in(

@@ -21,7 +21,9 @@ _PERSON = (
 )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(*_PERSON))
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, responses=problem_responses(*_PERSON, "visit-invalid")
+)
 async def create_visit(
     body: VisitCreate, session: DbSession, device: Terminal, person: CurrentPerson, clock: ClockDep
 ) -> VisitDetail:
@@ -46,7 +48,8 @@ async def get_visit(session: DbSession, person: CurrentPerson, visit_id: Resourc
 
 
 @router.patch(
-    "/{visit_id}", responses=problem_responses(*_PERSON, "visit-unknown", "visit-not-editable")
+    "/{visit_id}",
+    responses=problem_responses(*_PERSON, "visit-unknown", "visit-not-editable", "visit-invalid"),
 )
 async def edit_visit(
     visit_id: ResourceId,
@@ -70,7 +73,9 @@ async def edit_visit(
 
 @router.post(
     "/{visit_id}/submit",
-    responses=problem_responses(*_PERSON, "visit-unknown", "visit-transition-forbidden"),
+    responses=problem_responses(
+        *_PERSON, "visit-unknown", "visit-transition-forbidden", "visit-invalid"
+    ),
 )
 async def submit_visit(
     visit_id: ResourceId,
