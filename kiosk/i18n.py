@@ -16,6 +16,8 @@ from typing import Literal
 Language = Literal["fr", "en"]
 LANGUAGES: tuple[Language, ...] = ("fr", "en")
 DEFAULT_LANGUAGE: Language = "fr"
+LANGUAGE_NAMES: dict[Language, str] = {"fr": "Français", "en": "English"}
+"""Each language in its own words (never translated: a person looks for their own)."""
 DOMAIN = "kiosk"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 

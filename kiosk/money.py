@@ -66,3 +66,11 @@ def parse_amount(text: str, language: str) -> int:
     if cents > MAX_AMOUNT_CENTS:
         raise AmountError("too-large")
     return cents
+
+
+def signed_money(amount_cents: int, currency: str) -> str:
+    """`+20,00 €` for a credit, `-8,50 €` for a debit."""
+    from kiosk.i18n import get_language
+
+    text = format_money(amount_cents, currency, get_language())
+    return f"+{text}" if amount_cents > 0 else text

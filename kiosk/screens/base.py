@@ -5,9 +5,10 @@ person is there, and showing a failed API call as a calm, translated message
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 from textual import events, on
+from textual.app import App
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
@@ -37,6 +38,26 @@ class SignIn:
     """The site's solution code (typed, or the only site of the terminal)."""
     identifier: str = ""
     """What the person typed to say who they are."""
+
+
+def continue_sign_in(
+    app: App[Any], sign_in: SignIn, account_state: str, *, replace: bool = False
+) -> None:
+    """Where a found account goes next, whether its identifier was typed or scanned: its PIN
+    when active, activation when pending, the unlock code when locked. `replace` shows the next
+    screen in place of the current one (the scan screen, whose camera must close)."""
+    from kiosk.screens.pin import PinScreen
+    from kiosk.screens.verification import Reason, VerificationScreen
+
+    if account_state == "active":
+        screen: KioskScreen = PinScreen(sign_in)
+    else:
+        reason: Reason = "activate" if account_state == "pending_activation" else "locked"
+        screen = VerificationScreen(sign_in, reason)
+    if replace:
+        app.switch_screen(screen)
+    else:
+        app.push_screen(screen)
 
 
 BACKGROUND_GROUP = "background"

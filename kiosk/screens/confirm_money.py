@@ -1,12 +1,10 @@
 """The confirmation every money action shows before anything is sent (the amount, and what it
-will do), and the retry policy of money requests: the same idempotency key on every attempt,
-and no outcome shown that the service has not given."""
+will do). What happens after, retries included, is `kiosk.api.retry`'s."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from typing import ClassVar, TypeVar
+from collections.abc import Sequence
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,15 +15,6 @@ from textual.widgets import Button, Static
 
 from kiosk.i18n import _
 from kiosk.screens.base import IdleKind
-
-T = TypeVar("T")
-
-RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0)
-"""Seconds before each new attempt of a money request whose answer was not seen."""
-
-_RETRYABLE_CODES = frozenset({"idempotency-in-progress"})
-# Longest wait a `retry_after` from the service may impose between two attempts.
-_MAX_RETRY_AFTER = 5.0
 
 
 class ConfirmMoneyScreen(ModalScreen[bool]):
@@ -74,42 +63,3 @@ class ConfirmMoneyScreen(ModalScreen[bool]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss(event.button.id == "confirm")
-
-
-def is_retryable(error: BaseException) -> bool:
-    """True when the money request's outcome is unknown (the service unreachable, a gateway
-    error, a timeout) or still being worked out: a retry with the same key is the way on."""
-    from kiosk.api.errors import ProblemError, ServiceUnavailable
-
-    if isinstance(error, ServiceUnavailable):
-        return True
-    return isinstance(error, ProblemError) and error.code in _RETRYABLE_CODES
-
-
-async def send_money(
-    call: Callable[[], Awaitable[T]],
-    *,
-    on_retry: Callable[[int], None],
-    delays: Sequence[float] | None = None,
-) -> T:
-    """Run `call` (a money request with its idempotency key already bound) and retry it after
-    each delay while its outcome is unknown. `on_retry(n)` is told before the n-th retry. The
-    last error is raised when every attempt failed: the caller then says it could not confirm
-    and offers to retry with the same key; a refusal (`ProblemError`) is raised at once."""
-    from kiosk.api.errors import ProblemError
-
-    if delays is None:
-        delays = RETRY_DELAYS
-    attempt = 0
-    while True:
-        try:
-            return await call()
-        except Exception as error:
-            if not is_retryable(error) or attempt >= len(delays):
-                raise
-            delay = delays[attempt]
-            if isinstance(error, ProblemError) and error.retry_after is not None:
-                delay = max(delay, min(float(error.retry_after), _MAX_RETRY_AFTER))
-            attempt += 1
-            on_retry(attempt)
-            await asyncio.sleep(delay)

@@ -14,11 +14,10 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Static
 
-from kiosk.i18n import _, get_language, other_language
+from kiosk.i18n import LANGUAGE_NAMES, _, get_language, other_language
 from kiosk.money import format_money
 from kiosk.notices import notice_title
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.welcome import LANGUAGE_NAMES
 from kiosk.text import plain
 from kiosk.widgets.money_label import Money, MoneyLabel
 

@@ -3,36 +3,16 @@ service's answer routes them to their PIN, to activation, or to unlocking their 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import _
-from kiosk.screens.base import KioskScreen, SignIn
-
-
-def continue_sign_in(
-    app: App[Any], sign_in: SignIn, account_state: str, *, replace: bool = False
-) -> None:
-    """Where a found account goes next, whether its identifier was typed or scanned: its PIN
-    when active, activation when pending, the unlock code when locked. `replace` shows the next
-    screen in place of the current one (the scan screen, whose camera must close)."""
-    from kiosk.screens.pin import PinScreen
-    from kiosk.screens.verification import Reason, VerificationScreen
-
-    if account_state == "active":
-        screen: KioskScreen = PinScreen(sign_in)
-    else:
-        reason: Reason = "activate" if account_state == "pending_activation" else "locked"
-        screen = VerificationScreen(sign_in, reason)
-    if replace:
-        app.switch_screen(screen)
-    else:
-        app.push_screen(screen)
+from kiosk.screens.base import KioskScreen, SignIn, continue_sign_in
 
 
 class IdentifierScreen(KioskScreen):

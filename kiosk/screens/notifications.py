@@ -14,10 +14,10 @@ from textual.content import Content
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
+from kiosk.format import format_when, site_zone
 from kiosk.i18n import _
 from kiosk.notices import notice_body, notice_title
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.tickets import format_when, site_zone
 from kiosk.text import plain
 
 if TYPE_CHECKING:

@@ -14,11 +14,12 @@ from textual.content import Content
 from textual.widgets import Button, Static
 
 from kiosk.api.errors import ApiError
+from kiosk.api.retry import is_retryable, send_money
 from kiosk.i18n import N_, _, get_language
 from kiosk.money import format_money
 from kiosk.problems import describe_error, problem_code
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.confirm_money import ConfirmMoneyScreen, is_retryable, send_money
+from kiosk.screens.confirm_money import ConfirmMoneyScreen
 from kiosk.text import plain
 
 if TYPE_CHECKING:

@@ -27,9 +27,9 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Input, Static
 
+from kiosk.format import local_time, site_zone
 from kiosk.i18n import _
 from kiosk.screens.base import IdleKind, KioskScreen
-from kiosk.screens.tickets import local_time, site_zone
 from kiosk.text import fold, plain
 from kiosk.widgets.visitor_table import Column, TableRow, VisitorTable
 

@@ -19,9 +19,8 @@ from kiosk.i18n import N_, _
 from kiosk.problems import problem_text
 from kiosk.qr_payload import ScannedKind, classify_scanned
 from kiosk.scanner.results import SourceState
-from kiosk.screens.base import IdleKind, SignIn
+from kiosk.screens.base import IdleKind, SignIn, continue_sign_in
 from kiosk.screens.camera_scan import CameraScanScreen
-from kiosk.screens.identifier import continue_sign_in
 from kiosk.widgets.camera_preview import CameraPreview
 
 STATUS_MESSAGES: dict[SourceState, str] = {

@@ -13,10 +13,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Select, Static
 
-from kiosk.i18n import N_, _, get_language
+from kiosk.i18n import LANGUAGE_NAMES, N_, _, get_language
 from kiosk.money import amount_text, format_money, parse_amount
 from kiosk.screens.base import IdleKind, KioskScreen
-from kiosk.screens.welcome import LANGUAGE_NAMES
 from kiosk.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:

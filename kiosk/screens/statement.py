@@ -14,10 +14,10 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Static
 
+from kiosk.format import month_names
 from kiosk.i18n import _, get_language
 from kiosk.money import format_money
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.tickets import month_names
 
 if TYPE_CHECKING:
     from kiosk.api.models import Money, Statement

@@ -13,10 +13,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Static
 
+from kiosk.format import KIND_LABELS, format_when, site_zone
 from kiosk.i18n import _, get_language
-from kiosk.money import format_money
+from kiosk.money import format_money, signed_money
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.tickets import KIND_LABELS, format_when, signed_money, site_zone
 from kiosk.text import plain
 
 if TYPE_CHECKING:

@@ -9,10 +9,7 @@ next page is fetched when the cursor or the scroll position comes near the end o
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,8 +19,9 @@ from textual.content import Content
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
-from kiosk.i18n import N_, _, get_language
-from kiosk.money import format_money
+from kiosk.format import KIND_LABELS, format_month, format_when, site_zone
+from kiosk.i18n import _, get_language
+from kiosk.money import format_money, signed_money
 from kiosk.screens.base import KioskScreen
 from kiosk.text import plain
 
@@ -36,75 +34,6 @@ PREFETCH_ROWS = 12
 """Fetch the next page when the cursor or the bottom of the view is this close to the end (or
 a view's height, when that is more)."""
 PLACE_WIDTH = 24
-
-KIND_LABELS: dict[str, str] = {
-    "purchase": "",
-    "top_up": N_("Top-up"),
-    "refund": N_("Refund"),
-    "adjustment": N_("Adjustment"),
-}
-
-
-def site_zone(name: str) -> dt.tzinfo:
-    """The site's time zone (UTC when the name is unknown here: a date is still shown)."""
-    try:
-        return ZoneInfo(name) if name else dt.UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        return dt.UTC
-
-
-def local_time(moment: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
-    """`moment` (with an offset, or UTC when naive) in the site's time zone."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(zone)
-
-
-@dataclass(frozen=True, slots=True)
-class MonthNames:
-    """Babel's month names for one language, January first."""
-
-    abbreviated: tuple[str, ...]
-    """As in a date (`MMM`): `nov.` / `Nov`."""
-    wide: tuple[str, ...]
-    """Standing alone, as a heading (`LLLL`): `novembre` / `November`."""
-
-
-@functools.lru_cache(maxsize=8)
-def month_names(language: str) -> MonthNames:
-    """Looked up once per language. Rows are formatted from these names by hand rather than
-    with `babel.dates`: that module takes 10-30 ms to import, all of it on the first opening of
-    the history, and every call parses its pattern again (the output is the same; a test
-    compares them)."""
-    from babel import Locale
-
-    locale = Locale.parse(language)
-    short = locale.months["format"]["abbreviated"]
-    wide = locale.months["stand-alone"]["wide"]
-    return MonthNames(
-        abbreviated=tuple(short[month] for month in range(1, 13)),
-        wide=tuple(wide[month] for month in range(1, 13)),
-    )
-
-
-def format_when(moment: dt.datetime, zone: dt.tzinfo) -> str:
-    """`12 nov., 12:05` in the current language, in the site's time zone (Babel's
-    `d MMM, HH:mm`)."""
-    local = local_time(moment, zone)
-    month = month_names(get_language()).abbreviated[local.month - 1]
-    return f"{local.day} {month}, {local.hour:02d}:{local.minute:02d}"
-
-
-def format_month(moment: dt.datetime, zone: dt.tzinfo) -> str:
-    """`novembre 2026` / `November 2026` (Babel's `LLLL y`)."""
-    local = local_time(moment, zone)
-    return f"{month_names(get_language()).wide[local.month - 1]} {local.year}"
-
-
-def signed_money(amount_cents: int, currency: str) -> str:
-    """`+20,00 €` for a credit, `-8,50 €` for a debit."""
-    text = format_money(amount_cents, currency, get_language())
-    return f"+{text}" if amount_cents > 0 else text
 
 
 class TicketRow(NamedTuple):

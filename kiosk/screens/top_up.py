@@ -21,11 +21,12 @@ from textual.content import Content
 from textual.widgets import Button, Input, Static
 
 from kiosk.api.errors import ApiError
+from kiosk.api.retry import is_retryable, send_money
 from kiosk.i18n import N_, _, get_language
 from kiosk.money import AmountError, format_money, parse_amount
 from kiosk.problems import describe_error
 from kiosk.screens.base import IdleKind, KioskScreen
-from kiosk.screens.confirm_money import ConfirmMoneyScreen, send_money
+from kiosk.screens.confirm_money import ConfirmMoneyScreen
 from kiosk.text import plain
 from kiosk.widgets.qr_view import QrView
 
@@ -305,8 +306,6 @@ class TopUpScreen(KioskScreen):
                 delays=self.retry_delays,
             )
         except ApiError as error:
-            from kiosk.screens.confirm_money import is_retryable
-
             if is_retryable(error):
                 await self._go(
                     "unconfirmed",

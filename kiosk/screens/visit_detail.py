@@ -14,10 +14,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Static
 
+from kiosk.format import format_days, format_when, site_zone, state_label
 from kiosk.i18n import N_, _
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.tickets import format_when, site_zone
-from kiosk.screens.visits import format_days, state_label
 from kiosk.text import plain
 
 if TYPE_CHECKING:

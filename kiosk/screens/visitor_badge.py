@@ -13,10 +13,11 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.widgets import Button, Static
 
+from kiosk.format import day_in_words
 from kiosk.i18n import _
 from kiosk.screens.base import IdleKind, KioskScreen
-from kiosk.screens.visitor_visit import NAME_MAX, format_day, visitor_name
 from kiosk.text import plain
+from kiosk.visitors import NAME_MAX, visitor_name
 from kiosk.widgets.qr_view import QrView
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ class VisitorBadgeScreen(KioskScreen):
             markup=False,
         )
         yield Static(
-            Content(format_day(badge.day)), id="visitor-badge-day", classes="detail", markup=False
+            Content(day_in_words(badge.day)), id="visitor-badge-day", classes="detail", markup=False
         )
         yield Static(
             Content(plain(badge.site.name, max_length=NAME_MAX)),

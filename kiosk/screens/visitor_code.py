@@ -14,7 +14,8 @@ from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import _, get_language
 from kiosk.screens.base import IdleKind, KioskScreen
-from kiosk.screens.visitor_visit import DeskCredentials, VisitorVisitScreen, visitor_error_text
+from kiosk.screens.visitor_visit import VisitorVisitScreen
+from kiosk.visitors import DeskCredentials, visitor_error_text
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 """The characters of invitation codes (docs/api.md): no 0, O, 1 or I, which look alike."""

@@ -17,7 +17,8 @@ from kiosk.qr_payload import ScannedKind, classify_scanned
 from kiosk.scanner.results import SourceState
 from kiosk.screens.base import IdleKind
 from kiosk.screens.camera_scan import CameraScanScreen
-from kiosk.screens.visitor_visit import DeskCredentials, VisitorVisitScreen, visitor_error_text
+from kiosk.screens.visitor_visit import VisitorVisitScreen
+from kiosk.visitors import DeskCredentials, visitor_error_text
 from kiosk.widgets.camera_preview import CameraPreview
 
 STATUS_MESSAGES: dict[SourceState, str] = {

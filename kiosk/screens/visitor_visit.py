@@ -8,10 +8,8 @@ and visit live on this screen only: leaving it for welcome drops them.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import uuid
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual import work
 from textual.app import ComposeResult
@@ -20,82 +18,25 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Checkbox, Static
 
-from kiosk.i18n import N_, _, get_language
-from kiosk.problems import describe_error, problem_code, throttled_text
+from kiosk.format import day_in_words, time_of_day
+from kiosk.i18n import _, get_language
 from kiosk.screens.base import IdleKind, KioskScreen
 from kiosk.text import plain
+from kiosk.visitors import (
+    NAME_MAX,
+    DeskCredentials,
+    visit_day_text,
+    visitor_error_text,
+    visitor_name,
+)
 from kiosk.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
     from kiosk.api.models import DeskVisit
 
-NAME_MAX = 60
-"""Longest name, company, host or place shown (the rest ends with …)."""
 RULES_MAX = 4000
 GOODBYE_SECONDS = 10.0
 """How long "goodbye" stays before the kiosk is back at welcome."""
-
-
-@dataclass(frozen=True, slots=True)
-class DeskCredentials:
-    """What the visitor presented: a scanned token, or a typed code and last name. Never
-    shown, never logged."""
-
-    token: str | None = field(default=None, repr=False)
-    code: str | None = field(default=None, repr=False)
-    last_name: str | None = field(default=None, repr=False)
-
-    def as_arguments(self) -> dict[str, Any]:
-        """Keyword arguments of the client's `desk_*` calls."""
-        return {"token": self.token, "code": self.code, "last_name": self.last_name}
-
-
-# Codes whose general wording (kiosk.screens.base) speaks to staff: a visitor reads these.
-VISITOR_MESSAGES: dict[str, str] = {
-    "host-unknown": N_(
-        "Nobody with this name was found. Type your host's first and last name as they are "
-        "written, or ask the reception desk."
-    ),
-    "host-ambiguous": N_("Several people have this name. Please ask the reception desk."),
-    "visitor-not-checked-in": N_("You are not checked in. Please ask the reception desk."),
-}
-
-
-def visitor_error_text(error: BaseException | None) -> str:
-    """The calm sentence for a failed visitor-desk call (a throttled terminal says how long to
-    wait)."""
-    code = problem_code(error)
-    if code == "terminal-throttled":
-        return throttled_text(error)
-    if code in VISITOR_MESSAGES:
-        return _(VISITOR_MESSAGES[code])
-    return describe_error(error)
-
-
-def format_day(day: dt.date) -> str:
-    """`day` in words, in the current language ("lundi 2 novembre 2026")."""
-    from babel.dates import format_date
-
-    return format_date(day, format="full", locale=get_language())
-
-
-def _time(value: dt.time) -> str:
-    return value.strftime("%H:%M")
-
-
-def visit_day_text(visit: DeskVisit) -> str:
-    """The visit's day or days."""
-    if visit.first_day == visit.last_day:
-        return format_day(visit.first_day)
-    return _("from %(first)s to %(last)s") % {
-        "first": format_day(visit.first_day),
-        "last": format_day(visit.last_day),
-    }
-
-
-def visitor_name(first_name: str, last_name: str) -> str:
-    """The visitor's name as shown and printed: plain, bounded."""
-    return plain(f"{first_name} {last_name}".strip(), max_length=NAME_MAX)
 
 
 def rules_content(rules: str) -> Content:
@@ -168,8 +109,8 @@ class VisitorVisitScreen(KioskScreen):
                     _("%(day)s, arrival between %(start)s and %(end)s")
                     % {
                         "day": visit_day_text(visit),
-                        "start": _time(visit.arrival_from),
-                        "end": _time(visit.arrival_until),
+                        "start": time_of_day(visit.arrival_from),
+                        "end": time_of_day(visit.arrival_until),
                     }
                 ),
                 id="visitor-when",
@@ -256,7 +197,7 @@ class VisitorVisitScreen(KioskScreen):
         printout = VisitorBadgePrint(
             name=visitor_name(badge.first_name, badge.last_name),
             host=badge.host_name,
-            date_text=format_day(badge.day),
+            date_text=day_in_words(badge.day),
             checkout_token=badge.checkout_token,
             site_name=badge.site.name,
             company=badge.company,

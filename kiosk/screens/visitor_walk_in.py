@@ -21,13 +21,9 @@ from textual.widgets.option_list import Option
 from kiosk.i18n import _, get_language
 from kiosk.problems import problem_text
 from kiosk.screens.base import BACKGROUND_GROUP, IdleKind, KioskScreen
-from kiosk.screens.visitor_visit import (
-    NAME_MAX,
-    DeskCredentials,
-    VisitorVisitScreen,
-    visitor_error_text,
-)
+from kiosk.screens.visitor_visit import VisitorVisitScreen
 from kiosk.text import fold, plain
+from kiosk.visitors import NAME_MAX, DeskCredentials, visitor_error_text
 
 if TYPE_CHECKING:
     from kiosk.api.models import DeskVisit

@@ -3,7 +3,6 @@ each with its state; one opens its detail, "New request" opens the form."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -14,41 +13,15 @@ from textual.content import Content
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
-from kiosk.i18n import N_, _, get_language
+from kiosk.format import format_days, state_label
+from kiosk.i18n import _
 from kiosk.screens.base import KioskScreen
 from kiosk.text import plain
 
 if TYPE_CHECKING:
     from kiosk.api.models import VisitSummary
 
-STATE_LABELS: dict[str, str] = {
-    "draft": N_("Draft"),
-    "requested": N_("Waiting for approval"),
-    "approved": N_("Approved"),
-    "rejected": N_("Rejected"),
-    "cancelled": N_("Cancelled"),
-    "checked_in": N_("Visitor on site"),
-    "checked_out": N_("Visitor left"),
-    "expired": N_("Expired"),
-}
 NAMES_WIDTH = 34
-
-
-def state_label(state: str) -> str:
-    """The translated name of a visit state."""
-    return _(STATE_LABELS.get(state, state))
-
-
-def format_day(day: dt.date) -> str:
-    """`2 nov. 2026` / `Nov 2, 2026`."""
-    from babel.dates import format_date
-
-    return format_date(day, "medium", locale=get_language())
-
-
-def format_days(first: dt.date, last: dt.date) -> str:
-    """One day, or `first → last`."""
-    return format_day(first) if first == last else f"{format_day(first)} → {format_day(last)}"
 
 
 def visit_row(visit: VisitSummary) -> Content:

@@ -9,10 +9,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Center, Horizontal, Vertical
 from textual.widgets import Button, Static
 
-from kiosk.i18n import _, other_language
+from kiosk.i18n import LANGUAGE_NAMES, _, other_language
 from kiosk.screens.base import IdleKind, KioskScreen
-
-LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 
 
 class WelcomeScreen(KioskScreen):

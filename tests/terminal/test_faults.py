@@ -121,7 +121,7 @@ def _retry_soon(monkeypatch: pytest.MonkeyPatch) -> None:
     # test sees "retrying" before it lets the answers through).
     monkeypatch.setattr(KioskApp, "RECONNECT_SECONDS", (0.2,))
     monkeypatch.setattr("kiosk.screens.badge.RETRY_SECONDS", 0.3)
-    monkeypatch.setattr("kiosk.screens.confirm_money.RETRY_DELAYS", (0.3,) * 10)
+    monkeypatch.setattr("kiosk.api.retry.RETRY_DELAYS", (0.3,) * 10)
 
 
 @pytest.fixture

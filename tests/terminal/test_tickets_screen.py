@@ -11,10 +11,11 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList
 
 from kiosk.app import KioskApp
+from kiosk.format import format_month, format_when, site_zone
 from kiosk.i18n import set_language
 from kiosk.screens.home import HomeScreen
 from kiosk.screens.ticket_detail import TicketDetailScreen
-from kiosk.screens.tickets import TicketsScreen, format_month, format_when, site_zone
+from kiosk.screens.tickets import TicketsScreen
 from kiosk_server.models import Site
 from tests.factories import Factory
 from tests.terminal.conftest import PIN, SIZE, KioskFactory, screen_text, settle

@@ -47,7 +47,7 @@ webhooks = webhooks_fixture()
 def _fast_polling(monkeypatch: pytest.MonkeyPatch) -> None:
     # The screen asks every 2 s and retries after 1, 2, 4 s; the tests need not wait that long.
     monkeypatch.setattr("kiosk.screens.top_up.POLL_SECONDS", 0.05)
-    monkeypatch.setattr("kiosk.screens.confirm_money.RETRY_DELAYS", (0.01, 0.01, 0.01))
+    monkeypatch.setattr("kiosk.api.retry.RETRY_DELAYS", (0.01, 0.01, 0.01))
 
 
 async def top_up_entries(factory: Factory, account: Account) -> list[int]:
