@@ -8,6 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from kiosk_server.i18n import language_of
+
 if TYPE_CHECKING:
     from kiosk_server.schemas import Money
     from kiosk_server.schemas_money import Statement
@@ -59,7 +61,7 @@ def statement_pdf(statement: Statement, *, locale: str) -> bytes:
     from babel.numbers import format_currency
     from fpdf import FPDF
 
-    language = "fr" if locale.lower().startswith("fr") else "en"
+    language = language_of(locale)
     words = _WORDS[language]
 
     def money(amount: Money, *, signed: bool = False) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kiosk_server.admin import AdminError
 from kiosk_server.admin.sites import get_site
 from kiosk_server.fields import forbidden_character
+from kiosk_server.i18n import texts
 from kiosk_server.models import Account, Site
 from kiosk_server.services import badges, connect
 from kiosk_server.services.money import adjustments
@@ -64,7 +65,7 @@ class ImportResult:
 
 def opening_reason(site: Site) -> str:
     """The line of an opening balance's ticket, in the site's language."""
-    return "Solde d'ouverture" if site.locale.lower().startswith("fr") else "Opening balance"
+    return texts(site.locale).gettext("Opening balance")
 
 
 def parse_opening(raw: str) -> int:

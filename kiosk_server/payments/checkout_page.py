@@ -13,6 +13,7 @@ from html import escape
 from babel.numbers import format_currency
 
 from kiosk_server.db import as_utc
+from kiosk_server.i18n import language_of
 from kiosk_server.models import SandboxPayment
 
 _TEXT = {
@@ -53,10 +54,6 @@ _STYLE = (
 )
 
 
-def _language(locale: str) -> str:
-    return "fr" if locale.lower().startswith("fr") else "en"
-
-
 def shown_state(payment: SandboxPayment, now: dt.datetime) -> str:
     """The state the page shows: a pending payment past its expiry reads as expired (the page
     changes nothing by being shown)."""
@@ -84,7 +81,7 @@ def _form(action: str, label: str) -> str:
 
 def render_checkout(payment: SandboxPayment, now: dt.datetime, zone: dt.tzinfo = dt.UTC) -> str:
     """The checkout page of a payment as it stands now; times in `zone` (the site's)."""
-    language = _language(payment.locale)
+    language = language_of(payment.locale)
     text = _TEXT[language]
     try:
         amount = format_currency(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from kiosk_server import schemas
 from kiosk_server.db import as_utc
+from kiosk_server.i18n import texts
 from kiosk_server.models import (
     Account,
     Device,
@@ -141,14 +142,11 @@ def code_message(
 ) -> tuple[str, str]:
     """Subject and body of a verification code message, in `language` (the one the person
     uses at the terminal), else the site's."""
-    if (language or site.locale).lower().startswith("fr"):
-        return (
-            "Votre code de vérification",
-            f"Votre code de vérification : {code}. Il est valable {minutes} minutes.",
-        )
+    tr = texts(language or site.locale)
     return (
-        "Your verification code",
-        f"Your verification code: {code}. It is valid for {minutes} minutes.",
+        tr.gettext("Your verification code"),
+        tr.gettext("Your verification code: %(code)s. It is valid for %(minutes)d minutes.")
+        % {"code": code, "minutes": minutes},
     )
 
 

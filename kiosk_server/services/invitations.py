@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server import schemas_visits as sv
 from kiosk_server.db import as_utc
+from kiosk_server.i18n import texts
 from kiosk_server.models import Account, Device, DeviceFailure, Site, Visit, VisitVisitor
 from kiosk_server.notify.outbox import enqueue_message
 from kiosk_server.problems import FieldError, ProblemError
@@ -44,10 +45,6 @@ from kiosk_server.tokens.invitation import (
 
 Action = Literal["check_in", "check_out"]
 QR_FILENAME = "invitation.png"
-
-
-def _french(site: Site) -> bool:
-    return site.locale.lower().startswith("fr")
 
 
 def token_for(site: Site, visitor: VisitVisitor, visit: Visit) -> str:
@@ -90,7 +87,7 @@ def _days(site: Site, visit: Visit) -> str:
     if visit.first_day == visit.last_day:
         return first
     last = format_date(visit.last_day, "long", locale=locale)
-    return f"du {first} au {last}" if _french(site) else f"from {first} to {last}"
+    return texts(site.locale).gettext("from %(first)s to %(last)s") % {"first": first, "last": last}
 
 
 def _hhmm(value: dt.time) -> str:
@@ -101,54 +98,43 @@ def _invitation_email(
     site: Site, visit: Visit, visitor: VisitVisitor, host: Account, code: str
 ) -> tuple[str, str]:
     days, start, end = _days(site, visit), _hhmm(visit.arrival_from), _hhmm(visit.arrival_until)
-    if _french(site):
-        lines = [
-            f"Bonjour {visitor.first_name},",
-            "",
-            f"{host.name} vous attend à {site.name}, {days}, arrivée entre {start} et {end}.",
-        ]
-        if visit.place:
-            lines.append(f"Lieu : {visit.place}")
-        lines += [
-            "",
-            (
-                "À votre arrivée, présentez le QR code joint à la borne d'accueil, ou tapez le "
-                f"code {code} et votre nom de famille."
-            ),
-            "",
-            "À bientôt !",
-        ]
-        return f"Votre invitation chez {site.name}", "\n".join(lines)
+    tr = texts(site.locale)
     lines = [
-        f"Hello {visitor.first_name},",
+        tr.gettext("Hello %(name)s,") % {"name": visitor.first_name},
         "",
-        f"{host.name} expects you at {site.name}, {days}, arriving between {start} and {end}.",
+        tr.gettext(
+            "%(host)s expects you at %(site)s, %(days)s, arriving between %(start)s and %(end)s."
+        )
+        % {"host": host.name, "site": site.name, "days": days, "start": start, "end": end},
     ]
     if visit.place:
-        lines.append(f"Place: {visit.place}")
+        lines.append(tr.gettext("Place: %(place)s") % {"place": visit.place})
     lines += [
         "",
-        (
+        tr.gettext(
             "When you arrive, show the attached QR code at the welcome kiosk, or type the code "
-            f"{code} and your last name."
-        ),
+            "%(code)s and your last name."
+        )
+        % {"code": code},
         "",
-        "See you soon!",
+        tr.gettext("See you soon!"),
     ]
-    return f"Your invitation to {site.name}", "\n".join(lines)
+    return tr.gettext("Your invitation to %(site)s") % {"site": site.name}, "\n".join(lines)
 
 
 def _invitation_sms(site: Site, visit: Visit, host: Account, code: str) -> str:
     days, start, end = _days(site, visit), _hhmm(visit.arrival_from), _hhmm(visit.arrival_until)
-    if _french(site):
-        return (
-            f"{site.name} : {host.name} vous attend {days}, arrivée {start}-{end}. "
-            f"À la borne d'accueil, tapez le code {code} et votre nom."
-        )
-    return (
-        f"{site.name}: {host.name} expects you {days}, arriving {start}-{end}. "
-        f"At the welcome kiosk, type the code {code} and your last name."
-    )
+    return texts(site.locale).gettext(
+        "%(site)s: %(host)s expects you %(days)s, arriving %(start)s-%(end)s. At the welcome "
+        "kiosk, type the code %(code)s and your last name."
+    ) % {
+        "site": site.name,
+        "host": host.name,
+        "days": days,
+        "start": start,
+        "end": end,
+        "code": code,
+    }
 
 
 async def send_invitations(
@@ -212,18 +198,17 @@ async def send_cancellations(
     for visitor in visitors:
         if visitor.invitation_sent_at is None:
             continue
-        if _french(site):
-            subject = f"Visite annulée chez {site.name}"
-            body = (
-                f"Bonjour {visitor.first_name},\n\nVotre visite chez {host.name} ({site.name}), "
-                f"{days}, est annulée. Votre invitation ne fonctionne plus."
+        tr = texts(site.locale)
+        subject = tr.gettext("Visit cancelled at %(site)s") % {"site": site.name}
+        body = (
+            tr.gettext("Hello %(name)s,") % {"name": visitor.first_name}
+            + "\n\n"
+            + tr.gettext(
+                "Your visit to %(host)s (%(site)s), %(days)s, is cancelled. Your invitation no "
+                "longer works."
             )
-        else:
-            subject = f"Visit cancelled at {site.name}"
-            body = (
-                f"Hello {visitor.first_name},\n\nYour visit to {host.name} ({site.name}), "
-                f"{days}, is cancelled. Your invitation no longer works."
-            )
+            % {"host": host.name, "site": site.name, "days": days}
+        )
         if visitor.email is not None:
             await enqueue_message(
                 session,
@@ -469,14 +454,11 @@ async def lookup(
 def _arrival_notice(site: Site, visitor: VisitVisitor) -> tuple[str, str]:
     who = visit_rules.visitor_name(visitor)
     company = f" ({visitor.company})" if visitor.company else ""
-    if _french(site):
-        return (
-            "Votre visiteur est arrivé",
-            f"{who}{company} vient d'arriver à l'accueil de {site.name}.",
-        )
+    tr = texts(site.locale)
     return (
-        "Your visitor has arrived",
-        f"{who}{company} has just arrived at {site.name}'s reception.",
+        tr.gettext("Your visitor has arrived"),
+        tr.gettext("%(who)s has just arrived at %(site)s's reception.")
+        % {"who": f"{who}{company}", "site": site.name},
     )
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kiosk_server.i18n import texts
 from kiosk_server.models import Account, Notification, Site
 from kiosk_server.notify.outbox import enqueue_message
 from kiosk_server.preferences import preferences_of
@@ -111,18 +112,14 @@ async def alert_low_balance(
         return
     from babel.numbers import format_currency
 
-    french = site.locale.lower().startswith("fr")
+    tr = texts(site.locale)
     shown = format_currency(Decimal(after) / 100, site.currency, locale=site.locale)
     await notify(
         session,
         account=account,
         kind="low_balance",
-        title="Solde bas" if french else "Low balance",
-        body=(
-            f"Votre solde est de {shown}. Pensez à recharger votre compte."
-            if french
-            else f"Your balance is {shown}. Remember to top up."
-        ),
+        title=tr.gettext("Low balance"),
+        body=tr.gettext("Your balance is %(amount)s. Remember to top up.") % {"amount": shown},
         now=now,
         data={"amount_cents": after, "currency": site.currency},
     )

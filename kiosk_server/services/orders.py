@@ -32,6 +32,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from kiosk_server.cursors import decode_cursor, encode_cursor
 from kiosk_server.db import as_utc
+from kiosk_server.i18n import texts
 from kiosk_server.models import (
     Account,
     CatalogueItem,
@@ -78,10 +79,6 @@ PAST_STATES = ("collected", "cancelled")
 KitchenState = Literal["paid", "in_preparation", "ready"]
 ListFilter = Literal["active", "past"]
 NotCancellable = Literal["preparation_started", "collected", "already_cancelled", "cutoff_passed"]
-
-
-def _is_french(site: Site) -> bool:
-    return site.locale.lower().startswith("fr")
 
 
 def _line_problem(code: str, detail: str, index: int, item_code: str) -> ProblemError:
@@ -146,7 +143,7 @@ async def _next_pickup_number(session: AsyncSession, site: Site, day: dt.date) -
 
 
 def _order_label(site: Site, pickup_number: int) -> str:
-    return f"Commande n°{pickup_number}" if _is_french(site) else f"Order no. {pickup_number}"
+    return texts(site.locale).gettext("Order no. %(number)d") % {"number": pickup_number}
 
 
 async def place_order(
@@ -507,14 +504,10 @@ async def kitchen_orders(
 
 def ready_message(site: Site, pickup_number: int) -> tuple[str, str]:
     """Title and body of the "order ready" notification, in the site's language."""
-    if _is_french(site):
-        return (
-            f"Votre commande n°{pickup_number} est prête",
-            f"Vous pouvez la retirer dès maintenant ({site.name}). Bon appétit !",
-        )
+    tr = texts(site.locale)
     return (
-        f"Your order no. {pickup_number} is ready",
-        f"You can collect it now ({site.name}). Enjoy your meal!",
+        tr.gettext("Your order no. %(number)d is ready") % {"number": pickup_number},
+        tr.gettext("You can collect it now (%(site)s). Enjoy your meal!") % {"site": site.name},
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server import schemas_visits as sv
 from kiosk_server.db import as_utc
+from kiosk_server.i18n import texts
 from kiosk_server.models import Account, Device, DeviceFailure, Site, Visit, VisitVisitor
 from kiosk_server.problems import ProblemError
 from kiosk_server.schemas import SiteRef
@@ -340,20 +341,14 @@ async def search_hosts(
 def _walk_in_notice(site: Site, visitor: VisitVisitor) -> tuple[str, str]:
     who = visit_rules.visitor_name(visitor)
     company = f" ({visitor.company})" if visitor.company else ""
-    if site.locale.lower().startswith("fr"):
-        return (
-            "Un visiteur vous demande",
-            (
-                f"{who}{company} vous demande à l'accueil de {site.name}. Approuvez sa visite "
-                "dans vos demandes de visite, ou appelez l'accueil."
-            ),
-        )
+    tr = texts(site.locale)
     return (
-        "A visitor is asking for you",
-        (
-            f"{who}{company} is asking for you at {site.name}'s reception. Approve the visit in "
-            "your visit requests, or call reception."
-        ),
+        tr.gettext("A visitor is asking for you"),
+        tr.gettext(
+            "%(who)s is asking for you at %(site)s's reception. Approve the visit in your visit "
+            "requests, or call reception."
+        )
+        % {"who": f"{who}{company}", "site": site.name},
     )
 
 
@@ -403,7 +398,7 @@ async def walk_in(
         last_day=local.date(),
         arrival_from=start,
         arrival_until=until,
-        reason="Walk-in" if not site.locale.lower().startswith("fr") else "Visite sans rendez-vous",
+        reason=texts(site.locale).gettext("Walk-in"),
         place="",
         walk_in=True,
         created_at=now,

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kiosk_server import schemas
 from kiosk_server.admin.accounts import normalise_phone, site_country
 from kiosk_server.fields import is_email
+from kiosk_server.i18n import texts
 from kiosk_server.models import Device, PersonSession, PinFailure, Site, VerificationCode
 from kiosk_server.notify.outbox import enqueue_message
 from kiosk_server.pin_rules import is_trivial_pin
@@ -34,10 +35,6 @@ from kiosk_server.services.auth import (
     spend_code,
     verify_pin,
 )
-
-
-def _french(site: Site) -> bool:
-    return site.locale.lower().startswith("fr")
 
 
 async def _confirm_pin(
@@ -128,17 +125,13 @@ async def change_pin(
     await session.execute(delete(PinFailure).where(PinFailure.account_id == account.id))
     await end_other_sessions(session, person=person, now=now)
     await _record(session, person=person, device=device, action="account.pin_changed", now=now)
-    french = _french(person.site)
+    tr = texts(person.site.locale)
     await notifications.notify(
         session,
         account=account,
         kind="pin_changed",
-        title="Votre code PIN a été changé" if french else "Your PIN was changed",
-        body=(
-            "Si ce n'est pas vous, adressez-vous à l'accueil."
-            if french
-            else "If it was not you, please contact the reception desk."
-        ),
+        title=tr.gettext("Your PIN was changed"),
+        body=tr.gettext("If it was not you, please contact the reception desk."),
         now=now,
         email=True,
     )
@@ -170,17 +163,14 @@ async def block_badge(
         now=now,
         detail={"connect_version": account.connect_version, "by": "owner"},
     )
-    french = _french(person.site)
+    tr = texts(person.site.locale)
     await notifications.notify(
         session,
         account=account,
         kind="badge_blocked",
-        title="Votre badge a été bloqué" if french else "Your badge was blocked",
-        body=(
-            "Les anciens QR codes de votre badge et de votre lettre de bienvenue ne sont plus "
-            "acceptés. Si ce n'est pas vous, adressez-vous à l'accueil."
-            if french
-            else "The old QR codes of your badge and welcome letter are no longer accepted. "
+        title=tr.gettext("Your badge was blocked"),
+        body=tr.gettext(
+            "The old QR codes of your badge and welcome letter are no longer accepted. "
             "If it was not you, please contact the reception desk."
         ),
         now=now,
@@ -295,20 +285,13 @@ async def confirm_contact_change(
         detail={"channel": "email" if email else "phone"},
     )
     if old:
-        french = _french(site)
-        what = (
-            ("adresse e-mail" if email else "numéro de téléphone")
-            if french
-            else ("email address" if email else "phone number")
-        )
-        subject = f"Votre {what} a été changé(e)" if french else f"Your {what} was changed"
-        body = (
-            f"Votre {what} pour {site.name} a été remplacé(e). Si ce n'est pas vous, "
-            "adressez-vous à l'accueil."
-            if french
-            else f"Your {what} for {site.name} was replaced. If it was not you, please "
-            "contact the reception desk."
-        )
+        tr = texts(site.locale)
+        what = tr.gettext("email address") if email else tr.gettext("phone number")
+        subject = tr.gettext("Your %(what)s was changed") % {"what": what}
+        body = tr.gettext(
+            "Your %(what)s for %(site)s was replaced. If it was not you, please contact the "
+            "reception desk."
+        ) % {"what": what, "site": site.name}
         await enqueue_message(
             session,
             site=site,

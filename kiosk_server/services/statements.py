@@ -12,6 +12,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server import schemas
+from kiosk_server.i18n import texts
 from kiosk_server.models import Account, LedgerEntry, Site, Ticket, TicketLine
 from kiosk_server.problems import ProblemError
 from kiosk_server.schemas_money import Statement, StatementPart
@@ -118,23 +119,16 @@ async def email_statement(
     language = preferences_of(account.preferences).language or site.locale[:2].lower()
     locale = site.locale if language == site.locale[:2].lower() else language
     pdf = statement_pdf(statement, locale=locale)
-    french = language == "fr"
+    tr = texts(language)
     await enqueue_message(
         session,
         site=site,
         account=account,
         channel="email",
         recipient=account.email,
-        subject=(
-            f"Votre relevé mensuel {statement.month}"
-            if french
-            else f"Your monthly statement {statement.month}"
-        ),
-        body=(
-            f"Vous trouverez ci-joint votre relevé de {statement.month} ({site.name})."
-            if french
-            else f"Please find attached your statement for {statement.month} ({site.name})."
-        ),
+        subject=tr.gettext("Your monthly statement %(month)s") % {"month": statement.month},
+        body=tr.gettext("Please find attached your statement for %(month)s (%(site)s).")
+        % {"month": statement.month, "site": site.name},
         now=now,
         attachments={f"statement-{statement.month}.pdf": base64.b64encode(pdf).decode("ascii")},
     )

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kiosk_server import schemas_visits as sv
 from kiosk_server.db import as_utc
 from kiosk_server.fields import is_email, is_phone
+from kiosk_server.i18n import texts
 from kiosk_server.models import Account, Device, Site, Visit, VisitEvent, VisitVisitor
 from kiosk_server.problems import FieldError, ProblemError
 from kiosk_server.services import audit
@@ -693,16 +694,12 @@ async def _tell_host(
         return
     approved = visit.state == "approved"
     day = f"{visit.first_day:%d/%m/%Y}"
-    if site.locale.lower().startswith("fr"):
-        title = "Demande de visite approuvée" if approved else "Demande de visite refusée"
-        body = f"Visite du {day}. " + (
-            "Les invitations sont envoyées." if approved else visit.rejection_reason or ""
-        )
-    else:
-        title = "Visit request approved" if approved else "Visit request rejected"
-        body = f"Visit on {day}. " + (
-            "The invitations are sent." if approved else visit.rejection_reason or ""
-        )
+    tr = texts(site.locale)
+    title = (
+        tr.gettext("Visit request approved") if approved else tr.gettext("Visit request rejected")
+    )
+    body = tr.gettext("Visit on %(day)s.") % {"day": day} + " "
+    body += tr.gettext("The invitations are sent.") if approved else visit.rejection_reason or ""
     await notifications.notify(
         session,
         account=host,

@@ -18,8 +18,3 @@ def money(cents: int, currency: str) -> Money:
 def shown(cents: int, site: Site) -> str:
     """`12,50 €` on a French site, `€12.50` on an English one: for messages to people."""
     return format_currency(Decimal(cents) / 100, site.currency, locale=site.locale)
-
-
-def is_french(site: Site) -> bool:
-    """The site speaks French (the language of the rows the service writes for it)."""
-    return site.locale.lower().startswith("fr")

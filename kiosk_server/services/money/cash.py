@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kiosk_server.i18n import texts
 from kiosk_server.models import Account, Device, Site
 from kiosk_server.problems import ProblemError
 from kiosk_server.schemas import Money
@@ -21,7 +22,7 @@ def _format_cents(cents: int) -> str:
 
 def cash_top_up_label(site: Site) -> str:
     """The receipt line of a cash top-up, in the site's language."""
-    return "Rechargement espèces" if site.locale.lower().startswith("fr") else "Cash top-up"
+    return texts(site.locale).gettext("Cash top-up")
 
 
 async def cash_top_up(

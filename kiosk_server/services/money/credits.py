@@ -10,9 +10,10 @@ import logging
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kiosk_server.i18n import texts
 from kiosk_server.models import Account, Device, Site, TopUp
 from kiosk_server.services.money import ledger
-from kiosk_server.services.money.amounts import is_french, shown
+from kiosk_server.services.money.amounts import shown
 from kiosk_server.services.notifications import notify
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 
 def top_up_label(site: Site) -> str:
     """The ticket line of an online top-up, in the site's language."""
-    return "Rechargement" if is_french(site) else "Top-up"
+    return texts(site.locale).gettext("Top-up")
 
 
 async def credit_top_up(session: AsyncSession, *, top_up_id: int, now: dt.datetime) -> bool:
@@ -67,7 +68,7 @@ async def credit_top_up(session: AsyncSession, *, top_up_id: int, now: dt.dateti
             kind="top_up",
             amount_cents=top_up.amount_cents,
             reason=f"online top-up {top_up.id} ({top_up.provider} {top_up.provider_ref})",
-            place=device.name if device else ("En ligne" if is_french(site) else "Online"),
+            place=device.name if device else texts(site.locale).gettext("Online"),
             lines=[ledger.Line(top_up_label(site), 1, top_up.amount_cents, 0)],
             now=now,
             device_id=top_up.device_id,
@@ -79,18 +80,15 @@ async def credit_top_up(session: AsyncSession, *, top_up_id: int, now: dt.dateti
         .values(ledger_entry_id=posted.entry_id, ticket_id=posted.ticket_id)
         .execution_options(synchronize_session=False)
     )
-    amount = shown(top_up.amount_cents, site)
+    tr = texts(site.locale)
     await notify(
         session,
         account=account,
         kind="top_up_credited",
         data={"amount_cents": top_up.amount_cents, "currency": site.currency},
-        title="Rechargement crédité" if is_french(site) else "Top-up credited",
-        body=(
-            f"{amount} ont été ajoutés à votre solde."
-            if is_french(site)
-            else f"{amount} was added to your balance."
-        ),
+        title=tr.gettext("Top-up credited"),
+        body=tr.gettext("%(amount)s was added to your balance.")
+        % {"amount": shown(top_up.amount_cents, site)},
         now=now,
     )
     return True
