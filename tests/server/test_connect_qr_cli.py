@@ -14,8 +14,9 @@ import zxingcpp
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from kiosk_server.cli import connect_qr_file_name, main
+from kiosk_server.cli import main
 from kiosk_server.clock import ManualClock
+from kiosk_server.commands.accounts import connect_qr_file_name
 from kiosk_server.models import Account
 from kiosk_server.services.badges import issue_badge
 from tests.conftest import device_client
