@@ -144,6 +144,7 @@ class KioskApp(App[None], inherit_bindings=False):
         *,
         client_factory: ClientFactory | None = None,
         clock: WallClock = local_now,
+        idle_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -165,8 +166,11 @@ class KioskApp(App[None], inherit_bindings=False):
         """Why connecting failed, translated."""
         self.maintenance_lock = MaintenanceLock()
         """Wrong maintenance PINs, kept across openings of the modal."""
+        self.idle_clock = idle_clock
+        """A steady clock in seconds for idle times and the "still there?" countdown (tests
+        advance their own instead of waiting)."""
         self._embedded: EmbeddedService | None = None
-        self._last_activity = time.monotonic()
+        self._last_activity = idle_clock()
         self._countdown: IdleCountdownScreen | None = None
         self._failed_connections = 0
         """Failed connections in a row (how long to wait before the next one)."""
@@ -366,7 +370,7 @@ class KioskApp(App[None], inherit_bindings=False):
 
     def note_activity(self) -> None:
         """A person is there (a key, a click, a touch)."""
-        self._last_activity = time.monotonic()
+        self._last_activity = self.idle_clock()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, _ACTIVITY_EVENTS):
@@ -389,7 +393,7 @@ class KioskApp(App[None], inherit_bindings=False):
         if self._countdown is not None:
             return
         limit = self.idle_limit(self.screen)
-        if limit is None or time.monotonic() - self._last_activity < limit:
+        if limit is None or self.idle_clock() - self._last_activity < limit:
             return
         if getattr(self.screen, "IDLE", None) == "lock":
             # A reception desk locks instead of signing out: its user's PIN opens it again.
@@ -398,7 +402,9 @@ class KioskApp(App[None], inherit_bindings=False):
             self.note_activity()
             self.push_screen(DeskLockScreen())
             return
-        self._countdown = IdleCountdownScreen(self.settings.idle.countdown_seconds)
+        self._countdown = IdleCountdownScreen(
+            self.settings.idle.countdown_seconds, clock=self.idle_clock
+        )
         self.push_screen(self._countdown, self._countdown_done)
 
     def _countdown_done(self, still_there: bool | None) -> None:

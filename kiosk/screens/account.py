@@ -3,8 +3,10 @@ own screen."""
 
 from __future__ import annotations
 
+import importlib
 from typing import ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -14,6 +16,15 @@ from textual.widgets import Button, Static
 from kiosk.i18n import _
 from kiosk.screens.base import KioskScreen
 from kiosk.text import plain
+
+_ROOMS = {
+    "change-pin": "kiosk.screens.change_pin:ChangePinScreen",
+    "personal-data": "kiosk.screens.personal_data:PersonalDataScreen",
+    "statement": "kiosk.screens.statement:StatementScreen",
+    "settings": "kiosk.screens.settings:SettingsScreen",
+    "lost-badge": "kiosk.screens.lost_badge:LostBadgeScreen",
+}
+"""The screens of the account area, each imported when first opened."""
 
 
 class AccountScreen(KioskScreen):
@@ -43,28 +54,11 @@ class AccountScreen(KioskScreen):
     def action_back(self) -> None:
         self.dismiss()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        button = event.button.id
-        if button == "back":
-            self.dismiss()
-        elif button == "change-pin":
-            from kiosk.screens.change_pin import ChangePinScreen
+    @on(Button.Pressed, "#back")
+    def _back(self) -> None:
+        self.dismiss()
 
-            self.app.push_screen(ChangePinScreen())
-        elif button == "personal-data":
-            from kiosk.screens.personal_data import PersonalDataScreen
-
-            self.app.push_screen(PersonalDataScreen())
-        elif button == "statement":
-            from kiosk.screens.statement import StatementScreen
-
-            self.app.push_screen(StatementScreen())
-        elif button == "settings":
-            from kiosk.screens.settings import SettingsScreen
-
-            self.app.push_screen(SettingsScreen())
-        elif button == "lost-badge":
-            from kiosk.screens.lost_badge import LostBadgeScreen
-
-            self.app.push_screen(LostBadgeScreen())
+    @on(Button.Pressed, ", ".join(f"#{room}" for room in _ROOMS))
+    def _open_room(self, event: Button.Pressed) -> None:
+        module, name = _ROOMS[event.button.id or ""].split(":")
+        self.app.push_screen(getattr(importlib.import_module(module), name)())

@@ -5,9 +5,10 @@ language switch."""
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
@@ -26,6 +27,20 @@ if TYPE_CHECKING:
 
 NOTICE_MAX = 70
 MAX_NOTICES = 3
+
+
+_ROOMS = {
+    "badge": "kiosk.screens.badge:BadgeScreen",
+    "tickets": "kiosk.screens.tickets:TicketsScreen",
+    "orders": "kiosk.screens.orders:OrdersScreen",
+    "notifications": "kiosk.screens.notifications:NotificationsScreen",
+    "help": "kiosk.screens.help:HelpScreen",
+    "account": "kiosk.screens.account:AccountScreen",
+    "order": "kiosk.screens.order_new:OrderNewScreen",
+    "visits": "kiosk.screens.visits:VisitsScreen",
+    "reception": "kiosk.screens.reception:ReceptionScreen",
+}
+"""The rooms a home button opens (each screen imported when first opened)."""
 
 
 class HomeScreen(KioskScreen):
@@ -81,14 +96,14 @@ class HomeScreen(KioskScreen):
                             id=f"walk-in-let-{visit.id}",
                             variant="success",
                             compact=True,
-                            classes="while-idle",
+                            classes="while-idle walk-in-answer",
                         )
                         yield Button(
                             _("Decline"),
                             id=f"walk-in-decline-{visit.id}",
                             variant="error",
                             compact=True,
-                            classes="while-idle",
+                            classes="while-idle walk-in-answer",
                         )
                 if self.pending_top_up is not None:
                     yield Button(
@@ -196,58 +211,32 @@ class HomeScreen(KioskScreen):
     def action_sign_out(self) -> None:
         self.kiosk.end_session()
 
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
+    @on(Button.Pressed, "#sign-out")
+    def _sign_out(self) -> None:
+        self.kiosk.end_session()
+
+    @on(Button.Pressed, "#language")
+    async def _switch_language(self) -> None:
+        await self.kiosk.switch_language()
+
+    @on(Button.Pressed, ", ".join(f"#{room}" for room in _ROOMS))
+    def _open_room(self, event: Button.Pressed) -> None:
+        module, name = _ROOMS[event.button.id or ""].split(":")
+        self.app.push_screen(getattr(importlib.import_module(module), name)())
+
+    @on(Button.Pressed, "#top-up, #pending-top-up")
+    def _top_up(self, event: Button.Pressed) -> None:
+        from kiosk.screens.top_up import TopUpScreen
+
+        pending = self.pending_top_up if event.button.id == "pending-top-up" else None
+        self.app.push_screen(TopUpScreen(pending))
+
+    @on(Button.Pressed, ".walk-in-answer")
+    def _walk_in_answer(self, event: Button.Pressed) -> None:
         button = event.button.id or ""
-        if button == "sign-out":
-            self.kiosk.end_session()
-        elif button == "badge":
-            from kiosk.screens.badge import BadgeScreen
-
-            self.app.push_screen(BadgeScreen())
-        elif button == "tickets":
-            from kiosk.screens.tickets import TicketsScreen
-
-            self.app.push_screen(TicketsScreen())
-        elif button == "orders":
-            from kiosk.screens.orders import OrdersScreen
-
-            self.app.push_screen(OrdersScreen())
-        elif button == "notifications":
-            from kiosk.screens.notifications import NotificationsScreen
-
-            self.app.push_screen(NotificationsScreen())
-        elif button == "help":
-            from kiosk.screens.help import HelpScreen
-
-            self.app.push_screen(HelpScreen())
-        elif button == "account":
-            from kiosk.screens.account import AccountScreen
-
-            self.app.push_screen(AccountScreen())
-        elif button == "order":
-            from kiosk.screens.order_new import OrderNewScreen
-
-            self.app.push_screen(OrderNewScreen())
-        elif button in ("top-up", "pending-top-up"):
-            from kiosk.screens.top_up import TopUpScreen
-
-            self.app.push_screen(TopUpScreen(self.pending_top_up if button != "top-up" else None))
-        elif button == "visits":
-            from kiosk.screens.visits import VisitsScreen
-
-            self.app.push_screen(VisitsScreen())
-        elif button == "reception":
-            from kiosk.screens.reception import ReceptionScreen
-
-            self.app.push_screen(ReceptionScreen())
-        elif button == "language":
-            await self.kiosk.switch_language()
-        elif button.startswith(("walk-in-let-", "walk-in-decline-")):
-            let_in = button.startswith("walk-in-let-")
-            visit_id = int(button.rsplit("-", 1)[1])
-            self.set_busy(True)
-            self._answer_walk_in(visit_id, let_in=let_in)
+        visit_id = int(button.rsplit("-", 1)[1])
+        self.set_busy(True)
+        self._answer_walk_in(visit_id, let_in=button.startswith("walk-in-let-"))
 
     @work(exclusive=True, exit_on_error=False, group="walk-in-answer")
     async def _answer_walk_in(self, visit_id: int, *, let_in: bool) -> None:

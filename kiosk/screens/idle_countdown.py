@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 from textual import events
 from textual.app import ComposeResult
@@ -19,9 +20,10 @@ class IdleCountdownScreen(ModalScreen[bool]):
     """Counts down visibly; any key or touch dismisses it with True (the person is there), the
     end of the count with False."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
-        self._deadline = time.monotonic() + seconds
+        self._clock = clock
+        self._deadline = clock() + seconds
         self._language = get_language()
         self._done = False
 
@@ -37,7 +39,7 @@ class IdleCountdownScreen(ModalScreen[bool]):
         self.set_interval(0.25, self._tick)
 
     def _remaining(self) -> int:
-        return max(0, math.ceil(self._deadline - time.monotonic()))
+        return max(0, math.ceil(self._deadline - self._clock()))
 
     def _remaining_text(self) -> Content:
         left = self._remaining()

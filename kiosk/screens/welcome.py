@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Horizontal, Vertical
@@ -98,17 +99,24 @@ class WelcomeScreen(KioskScreen):
             return
         self.kiosk.start_sign_in()
 
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "start":
-            self.kiosk.start_sign_in()
-        elif event.button.id == "retry":
-            self.kiosk.connect()
-        elif event.button.id == "visitor":
-            self.start_visitor()
-        elif event.button.id == "help":
-            from kiosk.screens.help import HelpScreen
+    @on(Button.Pressed, "#start")
+    def _start(self) -> None:
+        self.kiosk.start_sign_in()
 
-            self.app.push_screen(HelpScreen())
-        elif event.button.id == "language":
-            await self.kiosk.switch_language()
+    @on(Button.Pressed, "#retry")
+    def _retry(self) -> None:
+        self.kiosk.connect()
+
+    @on(Button.Pressed, "#visitor")
+    def _visitor(self) -> None:
+        self.start_visitor()
+
+    @on(Button.Pressed, "#help")
+    def _help(self) -> None:
+        from kiosk.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen())
+
+    @on(Button.Pressed, "#language")
+    async def _switch_language(self) -> None:
+        await self.kiosk.switch_language()

@@ -1,4 +1,5 @@
-"""Idle time-out: the countdown, then the wipe back to a fresh welcome screen."""
+"""Idle time-out: the countdown, then the wipe back to a fresh welcome screen. The app's idle
+clock is the test's own (`Ticker`), moved past the idle times instead of waited for."""
 
 from __future__ import annotations
 
@@ -27,12 +28,24 @@ from tests.terminal.conftest import (
     wait_until,
 )
 
-QUICK_IDLE = IdleSettings(default_seconds=1, countdown_seconds=2, typing_seconds=1)
+IDLE = IdleSettings(default_seconds=60, countdown_seconds=30, typing_seconds=90)
 
 
-async def _sign_in(pilot: Pilot[Any], idle: IdleSettings) -> None:
-    """Sign in with calm idle times, then switch to `idle` (signing in takes longer than the
-    tiny idle times the tests use)."""
+class Ticker:
+    """A steady clock in seconds that the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+async def _sign_in(pilot: Pilot[Any], idle: IdleSettings, ticker: Ticker | None = None) -> None:
+    """Sign in with calm idle times, then switch to `idle` (and to the test's idle clock)."""
     await settle(pilot)
     await pilot.press("enter")
     await type_text(pilot, "jeanne")
@@ -45,6 +58,8 @@ async def _sign_in(pilot: Pilot[Any], idle: IdleSettings) -> None:
     app = pilot.app
     assert isinstance(app, KioskApp)
     app.settings = replace(app.settings, idle=idle)
+    if ticker is not None:
+        app.idle_clock = ticker
     app.note_activity()
 
 
@@ -54,12 +69,20 @@ async def test_idle_countdown_then_wipe(
     account = await factory.account(site, "jeanne", name="Jeanne Martin", pin=PIN)
     await factory.ledger_entry(account, 1250)
     app: KioskApp = make_kiosk()
+    ticker = Ticker()
     async with app.run_test(size=SIZE) as pilot:
-        await _sign_in(pilot, QUICK_IDLE)
+        await _sign_in(pilot, IDLE, ticker)
         assert "Jeanne Martin" in all_text(app)
+        ticker.advance(59)
+        await pilot.pause(0.3)  # past a tick of the idle check: not yet
+        assert isinstance(app.screen, HomeScreen)
+        ticker.advance(2)
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, IdleCountdownScreen))
         assert "Toujours là" in screen_text(app)
-        assert "Déconnexion dans" in screen_text(app)
+        assert "Déconnexion dans 30 secondes" in screen_text(app)
+        ticker.advance(20)
+        await wait_until(pilot, lambda: "Déconnexion dans 10 secondes" in screen_text(app))
+        ticker.advance(10)
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, WelcomeScreen))
         await settle(pilot)
         assert stack(app) == [WelcomeScreen]
@@ -74,10 +97,11 @@ async def test_a_key_during_the_countdown_keeps_the_session(
     make_kiosk: KioskFactory, factory: Factory, site: Site
 ) -> None:
     await factory.account(site, "jeanne", name="Jeanne Martin", pin=PIN)
-    idle = IdleSettings(default_seconds=1, countdown_seconds=30, typing_seconds=1)
     app: KioskApp = make_kiosk()
+    ticker = Ticker()
     async with app.run_test(size=SIZE) as pilot:
-        await _sign_in(pilot, idle)
+        await _sign_in(pilot, IDLE, ticker)
+        ticker.advance(61)
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, IdleCountdownScreen))
         await pilot.press("space")
         await pilot.pause()
