@@ -21,7 +21,7 @@ from kiosk_server.schemas_visits import (
     WalkInCreated,
     WalkInRequest,
 )
-from kiosk_server.services import reception, visits
+from kiosk_server.services import reception, visit_requests, visits
 from kiosk_server.services.auth import SignedInPerson
 from kiosk_server.services.visits import Actor
 
@@ -69,7 +69,7 @@ async def approve(
 ) -> VisitDetail:
     """Approve a requested visit: its invitations are sent."""
     visit = await visits.site_visit(session, site=staff.site, visit_id=visit_id, lock=True)
-    return await visits.approve_visit(
+    return await visit_requests.approve_visit(
         session, site=staff.site, visit=visit, actor=Actor(device, staff.account), now=clock.now()
     )
 
@@ -88,7 +88,7 @@ async def reject(
 ) -> VisitDetail:
     """Reject a requested visit, with a reason the host sees."""
     visit = await visits.site_visit(session, site=staff.site, visit_id=visit_id, lock=True)
-    return await visits.reject_visit(
+    return await visit_requests.reject_visit(
         session,
         site=staff.site,
         visit=visit,

@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, ResourceId, Terminal
 from kiosk_server.problems import problem_responses
 from kiosk_server.schemas_visits import VisitCreate, VisitDetail, VisitList, VisitPatch
-from kiosk_server.services import visits
+from kiosk_server.services import visit_requests, visits
 
 router = APIRouter(prefix="/me/visits", tags=["visits"])
 
@@ -29,7 +29,7 @@ async def create_visit(
 ) -> VisitDetail:
     """Declare a visit: saved as a draft, or submitted at once with `submit: true` (approved
     on submission where the site needs no approval). Wrong fields are listed in `errors`."""
-    return await visits.create_visit(
+    return await visit_requests.create_visit(
         session, site=person.site, host=person.account, device=device, body=body, now=clock.now()
     )
 
@@ -60,7 +60,7 @@ async def edit_visit(
     clock: ClockDep,
 ) -> VisitDetail:
     """Change a visit until it is approved; `visitors`, when given, replaces the list."""
-    return await visits.edit_visit(
+    return await visit_requests.edit_visit(
         session,
         site=person.site,
         host=person.account,
@@ -85,7 +85,7 @@ async def submit_visit(
     clock: ClockDep,
 ) -> VisitDetail:
     """Validate a draft: requested, or approved at once (invitations sent) by site policy."""
-    return await visits.submit_visit(
+    return await visit_requests.submit_visit(
         session,
         site=person.site,
         host=person.account,
@@ -107,7 +107,7 @@ async def approve_walk_in(
     clock: ClockDep,
 ) -> VisitDetail:
     """The host approves a walk-in who asked for them at the kiosk (only walk-ins)."""
-    return await visits.host_approves_walk_in(
+    return await visit_requests.host_approves_walk_in(
         session,
         site=person.site,
         host=person.account,
@@ -130,7 +130,7 @@ async def decline_walk_in(
 ) -> VisitDetail:
     """The host declines a walk-in who asked for them at the kiosk (only walk-ins): the visit
     is rejected and the visitor is told to ask the reception desk."""
-    return await visits.host_declines_walk_in(
+    return await visit_requests.host_declines_walk_in(
         session,
         site=person.site,
         host=person.account,
@@ -153,7 +153,7 @@ async def cancel_visit(
 ) -> VisitDetail:
     """Cancel a visit until a visitor has checked in: invitations stop working at once and
     each invited visitor is told by message."""
-    return await visits.cancel_visit(
+    return await visit_requests.cancel_visit(
         session,
         site=person.site,
         host=person.account,
