@@ -16,7 +16,7 @@ from kiosk_server.schemas import (
     VerificationCodeRequest,
     VerificationCodeSent,
 )
-from kiosk_server.services import auth
+from kiosk_server.services import auth, verification
 from kiosk_server.services.devices import site_for_code
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -66,7 +66,7 @@ async def send_verification_code(
     argon2: Argon2Dep,
 ) -> VerificationCodeSent:
     """Send a 6-digit code to the account's contact, to activate it or to choose a new PIN."""
-    sent = await auth.send_verification_code(
+    sent = await verification.send_verification_code(
         session,
         device=device,
         site=site_for_code(device, body.solution_code),
@@ -105,7 +105,7 @@ async def check_verification_code(
     argon2: Argon2Dep,
 ) -> PinSetupGrant:
     """Check the code the person typed; a match gives a one-time token to choose a PIN."""
-    return await auth.check_verification_code(
+    return await verification.check_verification_code(
         session,
         device=device,
         site=site_for_code(device, body.solution_code),

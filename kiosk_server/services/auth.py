@@ -1,5 +1,6 @@
-"""Signing people in on a shared terminal: identify, verification codes, PIN, sessions, and the
-counters that slow down guessing (pause per terminal, lock across terminals, terminal throttle).
+"""Signing people in on a shared terminal: identify, PIN, sessions, and the counters that slow
+down guessing (pause per terminal, lock across terminals, terminal throttle). Verification codes
+(activation, a forgotten PIN) are in `services.verification`.
 
 Failures are committed before the error is raised: the request's transaction is rolled back on
 an error, and a wrong PIN must be counted all the same.
@@ -18,7 +19,6 @@ from sqlalchemy.orm import joinedload
 
 from kiosk_server import schemas
 from kiosk_server.db import as_utc
-from kiosk_server.i18n import texts
 from kiosk_server.models import (
     Account,
     Device,
@@ -28,16 +28,12 @@ from kiosk_server.models import (
     Site,
     VerificationCode,
 )
-from kiosk_server.notify.outbox import enqueue_message
 from kiosk_server.pin_rules import is_trivial_pin
 from kiosk_server.problems import ProblemError
 from kiosk_server.security import (
     Argon2,
     is_well_formed_pin,
-    mask_email,
-    mask_phone,
     new_token,
-    new_verification_code,
     sha256_hex,
 )
 from kiosk_server.services import accounts
@@ -63,11 +59,11 @@ def site_settings(site: Site) -> SiteSettings:
     return SiteSettings.model_validate(site.settings or {})
 
 
-def _seconds_until(when: dt.datetime, now: dt.datetime) -> int:
+def seconds_until(when: dt.datetime, now: dt.datetime) -> int:
     return max(1, math.ceil((when - now).total_seconds()))
 
 
-async def _fail(session: AsyncSession, problem: ProblemError) -> ProblemError:
+async def fail(session: AsyncSession, problem: ProblemError) -> ProblemError:
     """Commit what was recorded (failures, attempts), then hand back the error to raise."""
     await session.commit()
     return problem
@@ -94,11 +90,11 @@ async def check_throttle(
         raise ProblemError(
             "terminal-throttled",
             "This terminal is slowed down after many failed attempts. Try again shortly.",
-            retry_after=_seconds_until(resumes_at, now),
+            retry_after=seconds_until(resumes_at, now),
         )
 
 
-async def _find_account(
+async def find_account(
     session: AsyncSession, *, device: Device, site: Site, identifier: str, now: dt.datetime
 ) -> Account:
     account = await session.scalar(
@@ -108,13 +104,13 @@ async def _find_account(
     )
     if account is None:
         session.add(DeviceFailure(device_id=device.id, kind="identifier", at=now))
-        raise await _fail(
+        raise await fail(
             session, ProblemError("account-unknown", "No account with this identifier here.")
         )
     return account
 
 
-def _check_not_blocked(account: Account) -> None:
+def check_not_blocked(account: Account) -> None:
     if account.status == "blocked":
         raise ProblemError("account-blocked", "This account is blocked. Ask the site's staff.")
 
@@ -123,8 +119,8 @@ async def identify(
     session: AsyncSession, *, device: Device, site: Site, identifier: str, now: dt.datetime
 ) -> schemas.Identified:
     await check_throttle(session, device=device, settings=site_settings(site), now=now)
-    account = await _find_account(session, device=device, site=site, identifier=identifier, now=now)
-    _check_not_blocked(account)
+    account = await find_account(session, device=device, site=site, identifier=identifier, now=now)
+    check_not_blocked(account)
     state: Literal["active", "pending_activation", "locked"]
     if account.status != "active":
         state = "pending_activation"
@@ -137,189 +133,7 @@ async def identify(
     )
 
 
-def code_message(
-    site: Site, code: str, minutes: int, language: str | None = None
-) -> tuple[str, str]:
-    """Subject and body of a verification code message, in `language` (the one the person
-    uses at the terminal), else the site's."""
-    tr = texts(language or site.locale)
-    return (
-        tr.gettext("Your verification code"),
-        tr.gettext("Your verification code: %(code)s. It is valid for %(minutes)d minutes.")
-        % {"code": code, "minutes": minutes},
-    )
-
-
-async def send_verification_code(
-    session: AsyncSession,
-    *,
-    device: Device,
-    site: Site,
-    identifier: str,
-    purpose: Purpose,
-    argon2: Argon2,
-    now: dt.datetime,
-    language: str | None = None,
-) -> schemas.VerificationCodeSent:
-    """Send a new code to the account's contact (email, else phone); it replaces earlier ones."""
-    settings = site_settings(site)
-    account = await _find_account(session, device=device, site=site, identifier=identifier, now=now)
-    _check_not_blocked(account)
-    if purpose == "activate" and account.status == "active":
-        raise ProblemError("account-already-active", "This account is already active.")
-
-    channel: Literal["email", "sms"]
-    if account.email:
-        channel, recipient, destination = "email", account.email, mask_email(account.email)
-    elif account.phone:
-        channel, recipient, destination = "sms", account.phone, mask_phone(account.phone)
-    else:
-        raise ProblemError("no-contact", "No email or phone is registered for this account.")
-
-    await check_send_limit(session, account=account, settings=settings, now=now)
-    await expire_codes(session, account=account, now=now)
-    code = new_verification_code()
-    expires_at = now + dt.timedelta(minutes=settings.verification_code_minutes)
-    session.add(
-        VerificationCode(
-            account_id=account.id,
-            device_id=device.id,
-            purpose=purpose,
-            code_hash=await argon2.hash(code),
-            attempts=0,
-            created_at=now,
-            expires_at=expires_at,
-        )
-    )
-    subject, body = code_message(site, code, settings.verification_code_minutes, language)
-    await enqueue_message(
-        session,
-        site=site,
-        account=account,
-        channel=channel,
-        recipient=recipient,
-        subject=subject,
-        body=body,
-        now=now,
-    )
-    return schemas.VerificationCodeSent(
-        channel=channel, destination=destination, expires_at=expires_at
-    )
-
-
-async def check_send_limit(
-    session: AsyncSession, *, account: Account, settings: SiteSettings, now: dt.datetime
-) -> None:
-    """`verification-send-limit` once the account was sent its share of codes lately (for
-    whatever purpose: activation, a new PIN, a new address)."""
-    window = dt.timedelta(minutes=settings.verification_send_window_minutes)
-    recent = (
-        await session.scalars(
-            select(VerificationCode.created_at)
-            .where(
-                VerificationCode.account_id == account.id,
-                VerificationCode.created_at > now - window,
-            )
-            .order_by(VerificationCode.created_at.desc())
-            .limit(settings.verification_max_sends)
-        )
-    ).all()
-    if len(recent) >= settings.verification_max_sends:
-        raise ProblemError(
-            "verification-send-limit",
-            "Several codes were sent lately. Use the last one, or ask again later.",
-            retry_after=_seconds_until(as_utc(recent[-1]) + window, now),
-        )
-
-
-async def expire_codes(session: AsyncSession, *, account: Account, now: dt.datetime) -> None:
-    """The newest code replaces the earlier ones, and any PIN setup they opened."""
-    await session.execute(
-        update(VerificationCode)
-        .where(VerificationCode.account_id == account.id, VerificationCode.expires_at > now)
-        .values(expires_at=now)
-    )
-    await session.execute(
-        update(VerificationCode)
-        .where(
-            VerificationCode.account_id == account.id,
-            VerificationCode.pin_setup_expires_at > now,
-        )
-        .values(pin_setup_expires_at=now)
-    )
-
-
-async def spend_code(
-    session: AsyncSession,
-    *,
-    account: Account,
-    settings: SiteSettings,
-    code: str,
-    purposes: tuple[str, ...],
-    argon2: Argon2,
-    now: dt.datetime,
-) -> VerificationCode:
-    """The account's latest code, when it is `code` and for one of `purposes`: marked used and
-    handed back (locked). Else `verification-code-expired` (none pending, used, expired, out of
-    tries, or for another purpose) or `verification-code-invalid` (the try counts, committed
-    though the request fails)."""
-    pending = await session.scalar(
-        select(VerificationCode)
-        .where(VerificationCode.account_id == account.id)
-        .order_by(VerificationCode.created_at.desc(), VerificationCode.id.desc())
-        .limit(1)
-        .with_for_update()
-    )
-    if (
-        pending is None
-        or pending.purpose not in purposes
-        or pending.used_at is not None
-        or as_utc(pending.expires_at) <= now
-        or pending.attempts >= settings.verification_max_attempts
-    ):
-        raise ProblemError(
-            "verification-code-expired", "This code is no longer valid. Ask for a new one."
-        )
-    if not await argon2.verify(pending.code_hash, code.strip()):
-        pending.attempts += 1
-        raise await _fail(
-            session,
-            ProblemError("verification-code-invalid", "This code does not match. Check it."),
-        )
-    pending.used_at = now
-    return pending
-
-
-async def check_verification_code(
-    session: AsyncSession,
-    *,
-    device: Device,
-    site: Site,
-    identifier: str,
-    code: str,
-    argon2: Argon2,
-    now: dt.datetime,
-) -> schemas.PinSetupGrant:
-    """Check the account's latest code; a match opens a one-time PIN setup."""
-    settings = site_settings(site)
-    account = await _find_account(session, device=device, site=site, identifier=identifier, now=now)
-    _check_not_blocked(account)
-    pending = await spend_code(
-        session,
-        account=account,
-        settings=settings,
-        code=code,
-        purposes=("activate", "reset_pin"),
-        argon2=argon2,
-        now=now,
-    )
-    token = new_token()
-    pending.pin_setup_hash = sha256_hex(token)
-    pending.pin_setup_expires_at = now + dt.timedelta(minutes=settings.pin_setup_minutes)
-    return schemas.PinSetupGrant(pin_setup_token=token, expires_at=pending.pin_setup_expires_at)
-
-
-async def _open_session(
+async def open_session(
     session: AsyncSession,
     *,
     device: Device,
@@ -372,7 +186,7 @@ async def set_pin(
         raise ProblemError("pin-malformed", "A PIN is exactly 6 digits.")
     if is_trivial_pin(pin):
         raise ProblemError("pin-too-simple", "This PIN is too easy to guess. Choose another.")
-    _check_not_blocked(account)
+    check_not_blocked(account)
 
     account.pin_hash = await argon2.hash(pin)
     account.status = "active"
@@ -380,7 +194,7 @@ async def set_pin(
     grant.pin_setup_hash = None
     grant.pin_setup_expires_at = now
     await session.execute(delete(PinFailure).where(PinFailure.account_id == account.id))
-    return await _open_session(
+    return await open_session(
         session, device=device, account=account, site=site, settings=site_settings(site), now=now
     )
 
@@ -425,14 +239,14 @@ async def sign_in(
 ) -> schemas.Session:
     settings = site_settings(site)
     await check_throttle(session, device=device, settings=settings, now=now)
-    account = await _find_account(session, device=device, site=site, identifier=identifier, now=now)
-    _check_not_blocked(account)
+    account = await find_account(session, device=device, site=site, identifier=identifier, now=now)
+    check_not_blocked(account)
     if account.status != "active" or account.pin_hash is None:
         raise ProblemError("account-not-active", "Activate this account first.")
     await verify_pin(
         session, device=device, account=account, settings=settings, pin=pin, argon2=argon2, now=now
     )
-    return await _open_session(
+    return await open_session(
         session, device=device, account=account, site=site, settings=settings, now=now
     )
 
@@ -463,7 +277,7 @@ async def verify_pin(
         raise ProblemError(
             "account-paused",
             "Too many wrong PINs on this terminal. Try again later.",
-            retry_after=_seconds_until(paused_until, now),
+            retry_after=seconds_until(paused_until, now),
         )
 
     if account.pin_hash is None or not await argon2.verify(account.pin_hash, pin):
@@ -479,7 +293,7 @@ async def verify_pin(
         left = await _attempts_left(
             session, device=device, account=account, settings=settings, now=now, failures=failures
         )
-        raise await _fail(
+        raise await fail(
             session,
             ProblemError(
                 "pin-incorrect",

@@ -26,14 +26,12 @@ from kiosk_server.security import (
     new_verification_code,
 )
 from kiosk_server.services import audit, badges, connect, notifications
-from kiosk_server.services.auth import (
-    SignedInPerson,
+from kiosk_server.services.auth import SignedInPerson, site_settings, verify_pin
+from kiosk_server.services.verification import (
     check_send_limit,
     code_message,
     expire_codes,
-    site_settings,
     spend_code,
-    verify_pin,
 )
 
 
