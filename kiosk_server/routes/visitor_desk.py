@@ -23,7 +23,7 @@ from kiosk_server.schemas_visits import (
     WalkInCreated,
     WalkInRequest,
 )
-from kiosk_server.services import idempotency, invitations, reception
+from kiosk_server.services import idempotency, reception, visitor_desk
 from kiosk_server.services.devices import site_for_code
 
 router = APIRouter(prefix="/visitor-desk", tags=["visitor desk"])
@@ -54,7 +54,7 @@ async def lookup(
     """The visit behind a scanned invitation (`token`) or a typed `code` and `last_name`:
     what to show the visitor, the site's rules in `language`, and whether this is a check-in
     or a check-out. Refuses as the check-in or check-out would."""
-    return await invitations.lookup(session, device=device, body=body, now=clock.now())
+    return await visitor_desk.lookup(session, device=device, body=body, now=clock.now())
 
 
 @router.post(
@@ -86,7 +86,7 @@ async def check_in(
         scope=idempotency.device_scope(device.id),
         body=body,
         model=VisitorBadge,
-        work=lambda: invitations.desk_check_in(session, device=device, body=body, now=now),
+        work=lambda: visitor_desk.desk_check_in(session, device=device, body=body, now=now),
     )
 
 
@@ -115,7 +115,7 @@ async def check_out(
         scope=idempotency.device_scope(device.id),
         body=body,
         model=CheckedOut,
-        work=lambda: invitations.desk_check_out(session, device=device, body=body, now=now),
+        work=lambda: visitor_desk.desk_check_out(session, device=device, body=body, now=now),
     )
 
 

@@ -19,10 +19,10 @@ from kiosk_server.i18n import texts
 from kiosk_server.models import Account, Device, DeviceFailure, Site, Visit, VisitVisitor
 from kiosk_server.problems import ProblemError
 from kiosk_server.schemas import SiteRef
-from kiosk_server.services import auth, invitations, notifications
+from kiosk_server.services import auth, invitations, notifications, visitor_desk
 from kiosk_server.services import visits as visit_rules
 from kiosk_server.services.auth import SignedInPerson
-from kiosk_server.services.invitations import Presented
+from kiosk_server.services.visitor_desk import Presented
 from kiosk_server.services.visits import Actor
 from kiosk_server.tokens.invitation import new_invitation_nonce
 
@@ -259,8 +259,8 @@ async def check_in(
     now: dt.datetime,
 ) -> sv.VisitorBadge:
     found = await _presented(session, site=staff.site, visitor_id=visitor_id)
-    await invitations.check_state(session, found, "check_in", now, by_reception=True)
-    return await invitations.record_check_in(
+    await visitor_desk.check_state(session, found, "check_in", now, by_reception=True)
+    return await visitor_desk.record_check_in(
         session, found, actor=Actor(device, staff.account), now=now, rules_language=None
     )
 
@@ -279,7 +279,7 @@ async def check_out(
     if found.visitor.checked_out_at is not None:
         raise ProblemError("invitation-used", "This visitor has already checked out.")
     # Reception may check out a visitor past closing time (to close the record).
-    return await invitations.record_check_out(
+    return await visitor_desk.record_check_out(
         session, found, actor=Actor(device, staff.account), now=now
     )
 
@@ -290,7 +290,7 @@ async def reprint_badge(
     found = await _presented(session, site=staff.site, visitor_id=visitor_id)
     if not visit_rules.is_on_site(staff.site, found.visitor, now):
         raise ProblemError("visitor-not-checked-in", "This visitor is not on site.")
-    return invitations.badge(found, now)
+    return visitor_desk.badge(found, now)
 
 
 async def _find_host(session: AsyncSession, *, site: Site, full_name: str) -> list[Account]:
