@@ -10,7 +10,7 @@ from kiosk_server.deps import ClockDep, DbSession, ResourceId, require_role
 from kiosk_server.models import Device
 from kiosk_server.problems import problem_responses
 from kiosk_server.schemas_orders import KitchenOrder, KitchenOrders, TransitionRequest
-from kiosk_server.services import orders
+from kiosk_server.services import kitchen
 
 router = APIRouter(prefix="/kitchen", tags=["kitchen"])
 
@@ -29,12 +29,12 @@ async def list_orders(
     session: DbSession,
     device: Kitchen,
     clock: ClockDep,
-    state: Annotated[list[orders.KitchenState] | None, Query()] = None,
+    state: Annotated[list[kitchen.KitchenState] | None, Query()] = None,
 ) -> KitchenOrders:
     """Today's orders (in each site's time zone) of the kitchen's sites, oldest first; `state`
     (repeatable) filters, by default paid, in preparation and ready."""
     states = state or ["paid", "in_preparation", "ready"]
-    return await orders.kitchen_orders(session, device=device, states=states, now=clock.now())
+    return await kitchen.kitchen_orders(session, device=device, states=states, now=clock.now())
 
 
 @router.post(
@@ -50,6 +50,6 @@ async def move_order(
 ) -> KitchenOrder:
     """Move an order one step: paid → in_preparation → ready → collected. Reaching `ready`
     notifies the person (home screen and email or SMS)."""
-    return await orders.transition(
+    return await kitchen.transition(
         session, device=device, order_id=order_id, to=body.to, now=clock.now()
     )

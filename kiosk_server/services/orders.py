@@ -7,7 +7,7 @@ orders can never sell more than there is), takes the next pickup number of the d
 balance and stores the purchase ticket through `money.ledger.post`, and stores the order `paid`.
 A refusal anywhere rolls all of it back. A cancel's refund is `money.refunds.refund_order`.
 
-States move only through `transition` (kitchen) and `cancel_order` (the person, while `paid`),
+States move only through `kitchen.transition` and `cancel_order` (the person, while `paid`),
 each a guarded update on the current state, so a cancel racing the kitchen's "in preparation"
 is decided by whichever commits first, never both.
 
@@ -28,16 +28,13 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from kiosk_server.cursors import decode_cursor, encode_cursor
 from kiosk_server.db import as_utc
 from kiosk_server.i18n import texts
 from kiosk_server.models import (
-    Account,
     CatalogueItem,
     Device,
-    DeviceSite,
     Order,
     OrderEvent,
     OrderLine,
@@ -48,8 +45,6 @@ from kiosk_server.problems import FieldError, ProblemError
 from kiosk_server.schemas_orders import (
     MAX_QUANTITY,
     CancelReceipt,
-    KitchenOrder,
-    KitchenOrders,
     OrderDetail,
     OrderEventOut,
     OrderLineIn,
@@ -68,15 +63,8 @@ from kiosk_server.services.money.amounts import money
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
 
-TRANSITIONS: dict[str, str] = {
-    "paid": "in_preparation",
-    "in_preparation": "ready",
-    "ready": "collected",
-}
-"""The kitchen's moves: each state to the one it may move to."""
 ACTIVE_STATES = ("created", "paid", "in_preparation", "ready")
 PAST_STATES = ("collected", "cancelled")
-KitchenState = Literal["paid", "in_preparation", "ready"]
 ListFilter = Literal["active", "past"]
 NotCancellable = Literal["preparation_started", "collected", "already_cancelled", "cutoff_passed"]
 
@@ -300,7 +288,7 @@ def _cancel_refusal(
     return "cutoff_passed" if now >= closes else None
 
 
-def _lines_out(order: Order) -> list[OrderLineOut]:
+def lines_out(order: Order) -> list[OrderLineOut]:
     return [
         OrderLineOut(
             item_code=line.code,
@@ -323,7 +311,7 @@ def _summary(
         state=cast(OrderState, order.state),
         total=money(order.total_cents, order.currency),
         created_at=as_utc(order.created_at),
-        lines=_lines_out(order),
+        lines=lines_out(order),
         cancellable=_cancel_refusal(order, site, deadlines, now) is None,
     )
 
@@ -449,119 +437,3 @@ async def cancel_order(
         balance_after=money(posted.balance_after_cents, site.currency),
         refund_ticket_id=posted.ticket_id,
     )
-
-
-# --- kitchen ---------------------------------------------------------------------------------
-
-
-async def _device_sites(session: AsyncSession, device: Device) -> list[Site]:
-    rows = await session.scalars(
-        select(Site)
-        .join(DeviceSite, DeviceSite.site_id == Site.id)
-        .where(DeviceSite.device_id == device.id)
-    )
-    return list(rows.all())
-
-
-def _kitchen_order(order: Order, site: Site, customer: str) -> KitchenOrder:
-    return KitchenOrder(
-        id=order.id,
-        site_code=site.code,
-        pickup_number=order.pickup_number,
-        state=cast(OrderState, order.state),
-        customer_name=customer,
-        created_at=as_utc(order.created_at),
-        lines=_lines_out(order),
-    )
-
-
-async def kitchen_orders(
-    session: AsyncSession,
-    *,
-    device: Device,
-    states: Sequence[KitchenState],
-    now: dt.datetime,
-) -> KitchenOrders:
-    """Today's orders (each site's own day) of the kitchen's sites in these states, oldest
-    first."""
-    result: list[KitchenOrder] = []
-    for site in await _device_sites(session, device):
-        rows = await session.execute(
-            select(Order, Account.name)
-            .join(Account, Account.id == Order.account_id)
-            .where(
-                Order.site_id == site.id,
-                Order.day == local_now(site, now).date(),
-                Order.state.in_(list(states)),
-            )
-            .options(selectinload(Order.lines))
-            .order_by(Order.id)
-        )
-        result.extend(_kitchen_order(order, site, name) for order, name in rows.all())
-    result.sort(key=lambda order: (order.created_at, order.id))
-    return KitchenOrders(items=result)
-
-
-def ready_message(site: Site, pickup_number: int) -> tuple[str, str]:
-    """Title and body of the "order ready" notification, in the site's language."""
-    tr = texts(site.locale)
-    return (
-        tr.gettext("Your order no. %(number)d is ready") % {"number": pickup_number},
-        tr.gettext("You can collect it now (%(site)s). Enjoy your meal!") % {"site": site.name},
-    )
-
-
-async def transition(
-    session: AsyncSession,
-    *,
-    device: Device,
-    order_id: int,
-    to: str,
-    now: dt.datetime,
-) -> KitchenOrder:
-    """Move an order of the kitchen's sites one step (paid → in_preparation → ready →
-    collected); anything else is `order-transition-forbidden`. Reaching `ready` tells the
-    person, on their home screen and through the outbox."""
-    sites = {site.id: site for site in await _device_sites(session, device)}
-    order = await session.scalar(
-        select(Order)
-        .where(Order.id == order_id, Order.site_id.in_(list(sites)))
-        .options(selectinload(Order.lines))
-    )
-    if order is None:
-        raise ProblemError("order-unknown", "No such order on this kitchen's sites.")
-    allowed_from = [state for state, target in TRANSITIONS.items() if target == to]
-    moved = None
-    if allowed_from:
-        moved = await session.scalar(
-            update(Order)
-            .where(Order.id == order.id, Order.state == allowed_from[0])
-            .values(state=to)
-            .returning(Order.id)
-            .execution_options(synchronize_session=False)
-        )
-    if moved is None:
-        current = await session.scalar(select(Order.state).where(Order.id == order.id))
-        raise ProblemError(
-            "order-transition-forbidden",
-            f"An order cannot move from {current} to {to}.",
-        )
-    set_committed_value(order, "state", to)
-    session.add(OrderEvent(order_id=order.id, state=to, at=now, device_id=device.id))
-    account = await session.get(Account, order.account_id)
-    assert account is not None  # noqa: S101 - the foreign key holds it
-    site = sites[order.site_id]
-    if to == "ready":
-        title, body = ready_message(site, order.pickup_number)
-        await notifications.notify(
-            session,
-            account=account,
-            kind="order_ready",
-            data={"pickup_number": order.pickup_number},
-            title=title,
-            body=body,
-            now=now,
-            email=True,
-        )
-    await session.flush()
-    return _kitchen_order(order, site, account.name)
