@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -128,14 +128,14 @@ class OrderNewScreen(KioskScreen):
         with Horizontal(classes=classes):
             yield Static(Content(text), classes="order-item-text", markup=False)
             # Not disabled when unavailable: pressed, they say why (the row is greyed).
-            yield Button("−", id=f"minus-{index}", compact=True)
+            yield Button("−", id=f"minus-{index}", classes="minus", compact=True)
             yield Static(
                 str(self.quantities.get(item.code, 0)),
                 id=f"qty-{index}",
                 classes="order-qty",
                 markup=False,
             )
-            yield Button("+", id=f"plus-{index}", compact=True)
+            yield Button("+", id=f"plus-{index}", classes="plus", compact=True)
 
     def _compose_sending(self) -> ComposeResult:
         yield Static(Content(self._basket_text()), id="order-total", markup=False)
@@ -323,18 +323,22 @@ class OrderNewScreen(KioskScreen):
 
     # Buttons --------------------------------------------------------------------------------
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        button = event.button.id or ""
-        if button == "back":
-            self.dismiss()
-        elif button.startswith("plus-"):
-            self._change(int(button.removeprefix("plus-")), 1)
-        elif button.startswith("minus-"):
-            self._change(int(button.removeprefix("minus-")), -1)
-        elif button == "place":
-            self._ask_confirmation()
-        elif button == "retry" and self.idempotency_key is not None:
+    @on(Button.Pressed, "#back")
+    def _back(self) -> None:
+        self.dismiss()
+
+    @on(Button.Pressed, ".plus, .minus")
+    def _quantity(self, event: Button.Pressed) -> None:
+        index = int((event.button.id or "").rsplit("-", 1)[1])
+        self._change(index, 1 if event.button.has_class("plus") else -1)
+
+    @on(Button.Pressed, "#place")
+    def _place_pressed(self) -> None:
+        self._ask_confirmation()
+
+    @on(Button.Pressed, "#retry")
+    def _retry(self) -> None:
+        if self.idempotency_key is not None:
             self._place(self._lines(), self.idempotency_key)
 
     def action_back(self) -> None:

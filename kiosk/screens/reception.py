@@ -106,7 +106,7 @@ class ReceptionScreen(KioskScreen):
                         self._list_label(name),
                         id=f"list-{name}",
                         compact=True,
-                        classes="-active" if name == self.current else "",
+                        classes="list -active" if name == self.current else "list",
                     )
             yield VisitorTable(
                 self._columns(),
@@ -350,42 +350,46 @@ class ReceptionScreen(KioskScreen):
 
     # Actions ----------------------------------------------------------------------------------
 
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        button = event.button.id or ""
+    @on(Button.Pressed, ".list")
+    def _list_pressed(self, event: Button.Pressed) -> None:
+        for name in LISTS:
+            if event.button.id == f"list-{name}":
+                self.show_list(name)
+
+    @on(Button.Pressed, "#back")
+    def _back(self) -> None:
+        self.action_back()
+
+    @on(Button.Pressed, "#walk-in")
+    def _walk_in(self) -> None:
+        from kiosk.screens.walk_in_desk import WalkInDeskScreen
+
+        self.app.push_screen(WalkInDeskScreen(), self._walk_in_done)
+
+    @on(Button.Pressed, "#roll-call")
+    def _roll_call(self) -> None:
+        from kiosk.screens.roll_call import RollCallScreen
+
+        self.app.push_screen(RollCallScreen())
+
+    @on(Button.Pressed, "#check-in, #check-out, #reprint, #approve")
+    def _row_action(self, event: Button.Pressed) -> None:
         row = self.selected_row()
-        if button.startswith("list-"):
-            for name in LISTS:
-                if button == f"list-{name}":
-                    self.show_list(name)
-        elif button == "back":
-            self.action_back()
-        elif button == "walk-in":
-            from kiosk.screens.walk_in_desk import WalkInDeskScreen
+        if row is not None:
+            self._act(event.button.id or "", row)
 
-            self.app.push_screen(WalkInDeskScreen(), self._walk_in_done)
-        elif button == "roll-call":
-            from kiosk.screens.roll_call import RollCallScreen
+    @on(Button.Pressed, "#reject")
+    def _reject_pressed(self) -> None:
+        from kiosk.screens.reject_visit import RejectVisitScreen
 
-            self.app.push_screen(RollCallScreen())
-        elif row is None:
+        row = self.selected_row()
+        if row is None:
             return
-        elif button == "check-in":
-            self._act("check-in", row)
-        elif button == "check-out":
-            self._act("check-out", row)
-        elif button == "reprint":
-            self._act("reprint", row)
-        elif button == "approve":
-            self._act("approve", row)
-        elif button == "reject":
-            from kiosk.screens.reject_visit import RejectVisitScreen
-
-            visit_id = row.visit_id
-            self.app.push_screen(
-                RejectVisitScreen(visitor_label(row)),
-                lambda reason: self._rejected(visit_id, reason),
-            )
+        visit_id = row.visit_id
+        self.app.push_screen(
+            RejectVisitScreen(visitor_label(row)),
+            lambda reason: self._rejected(visit_id, reason),
+        )
 
     def _rejected(self, visit_id: int, reason: str | None) -> None:
         if reason:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -145,18 +145,23 @@ class StatementScreen(KioskScreen):
         self.query_one("#previous" if step < 0 else "#next", Button).focus()
         self._load()
 
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "back":
-            self.dismiss()
-        elif event.button.id == "email":
-            self.show_message(_("Sending…"))
-            self.set_busy(True)
-            self._email(self.month)
-        elif event.button.id == "previous":
-            await self.action_month(-1)
-        elif event.button.id == "next":
-            await self.action_month(1)
+    @on(Button.Pressed, "#back")
+    def _back(self) -> None:
+        self.dismiss()
+
+    @on(Button.Pressed, "#email")
+    def _send_by_email(self) -> None:
+        self.show_message(_("Sending…"))
+        self.set_busy(True)
+        self._email(self.month)
+
+    @on(Button.Pressed, "#previous")
+    async def _previous_month(self) -> None:
+        await self.action_month(-1)
+
+    @on(Button.Pressed, "#next")
+    async def _next_month(self) -> None:
+        await self.action_month(1)
 
     def action_back(self) -> None:
         self.dismiss()

@@ -122,6 +122,7 @@ class TopUpScreen(KioskScreen):
                 yield Button(
                     Content(_money(preset.amount_cents, preset.currency)),
                     id=f"preset-{index}",
+                    classes="preset",
                     variant="primary",
                 )
         limits = _("Other amount (from {min} to {max})").format(
@@ -392,20 +393,27 @@ class TopUpScreen(KioskScreen):
 
     # Buttons --------------------------------------------------------------------------------
 
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        button = event.button.id or ""
-        if button == "back":
-            self.dismiss()
-        elif button.startswith("preset-") and self.options is not None:
-            preset = self.options.presets[int(button.removeprefix("preset-"))]
-            self._ask_confirmation(preset.amount_cents)
-        elif button == "continue":
-            self._typed_amount()
-        elif button == "retry":
-            self._start()
-        elif button == "cancel-top-up":
-            self._send_cancel()
+    @on(Button.Pressed, "#back")
+    def _back(self) -> None:
+        self.dismiss()
+
+    @on(Button.Pressed, ".preset")
+    def _preset(self, event: Button.Pressed) -> None:
+        if self.options is not None:
+            index = int((event.button.id or "").removeprefix("preset-"))
+            self._ask_confirmation(self.options.presets[index].amount_cents)
+
+    @on(Button.Pressed, "#continue")
+    def _continue(self) -> None:
+        self._typed_amount()
+
+    @on(Button.Pressed, "#retry")
+    def _retry(self) -> None:
+        self._start()
+
+    @on(Button.Pressed, "#cancel-top-up")
+    def _cancel_top_up(self) -> None:
+        self._send_cancel()
 
     def action_back(self) -> None:
         # Leaving while a payment is pending is fine: home shows it at the next sign-in, and
