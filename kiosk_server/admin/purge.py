@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server.admin.sites import get_site
 from kiosk_server.models import AuditLogEntry, OutboxMessage, Site, Visit, VisitVisitor
-from kiosk_server.services import idempotency
+from kiosk_server.services import idempotency_keys
 from kiosk_server.services.audit import PERSONAL_DETAIL_KEYS
 from kiosk_server.services.visits import expire_visits, local_now, settings_of
 
@@ -111,5 +111,5 @@ async def purge(session: AsyncSession, *, site_code: str | None, now: dt.datetim
     else:
         sites = list((await session.scalars(select(Site).order_by(Site.code))).all())
     done = [await purge_site(session, site=site, now=now) for site in sites]
-    keys = await idempotency.purge_keys(session, now=now)
+    keys = await idempotency_keys.purge_keys(session, now=now)
     return PurgeReport(sites=done, idempotency_keys_deleted=keys)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from kiosk_server.clock import ManualClock
 from kiosk_server.models import Account, IdempotencyKey, LedgerEntry, Site
-from kiosk_server.services import idempotency
+from kiosk_server.services import idempotency, idempotency_keys
 from tests.conftest import device_client
 from tests.factories import EnrolledDevice, Factory
 from tests.server.conftest import assert_problem
@@ -91,7 +91,7 @@ async def crashed_claim(
                 state="in_progress",
                 owner="crashed-worker",
                 created_at=now,
-                locked_until=now + idempotency.LEASE,
+                locked_until=now + idempotency_keys.LEASE,
             )
         )
         await session.commit()
@@ -153,7 +153,7 @@ async def test_on_postgresql_a_dead_workers_key_is_taken_over_at_once_a_live_one
     alive = new_key()
     body = purchase_body(badge_token(jeanne, site, clock, steps_ahead=1), ("Café", 1, 120, 1000))
     await crashed_claim(factory, till_device, alive, body, clock.now())
-    lock = idempotency.lock_id(idempotency.device_scope(till_device.id), alive)
+    lock = idempotency_keys.lock_id(idempotency.device_scope(till_device.id), alive)
     async with factory.session_factory() as worker:
         await worker.execute(select(func.pg_advisory_xact_lock(lock)))
         busy = assert_problem(await buy(till, body, alive), 409, "idempotency-in-progress")
@@ -234,7 +234,7 @@ async def test_keys_older_than_a_day_are_purged(
     await buy(till, purchase_body(badge_token(jeanne, site, clock), ("Café", 1, 120, 1000)))
     clock.advance(hours=12, seconds=1)
     async with factory.session_factory() as session:
-        assert await idempotency.purge_keys(session, now=clock.now()) == 1
+        assert await idempotency_keys.purge_keys(session, now=clock.now()) == 1
         await session.commit()
         left = await session.scalar(select(func.count()).select_from(IdempotencyKey))
     assert left == 1

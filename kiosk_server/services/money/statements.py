@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Integer, Table, bindparam, exists, insert, select, union_all, update
 
 from kiosk_server.models import Account, LedgerEntry, Ticket, TicketLine
-from kiosk_server.services import idempotency
+from kiosk_server.services import idempotency_keys
 
 if TYPE_CHECKING:
     from kiosk_server.services.money.ledger import AnswerBody, Line, Movement
@@ -182,7 +182,7 @@ def posting_statement(line_count: int, *, debit: bool, body: AnswerBody | None) 
     tickets SELECT ..., recorded.id, (SELECT balance_cents FROM moved), ... FROM recorded
     RETURNING id, ledger_entry_id, balance_after_cents)`, `lined AS (INSERT INTO ticket_lines
     SELECT made.id, :l0_<column>, ... FROM made UNION ALL ...)`, and with a `body`, `stored AS
-    (UPDATE idempotency_keys ... )` (`idempotency.store_answer_cte`); then `SELECT made.id,
+    (UPDATE idempotency_keys ... )` (`idempotency_keys.store_answer_cte`); then `SELECT made.id,
     made.ledger_entry_id, made.balance_after_cents[, EXISTS (SELECT FROM stored)] FROM made`.
 
     Each write takes its row from the one before: a debit the guard refuses updates no row,
@@ -221,7 +221,7 @@ def posting_statement(line_count: int, *, debit: bool, body: AnswerBody | None) 
         made.c.balance_after_cents,
     ]
     if body is not None:
-        stored = idempotency.store_answer_cte(body(made))
+        stored = idempotency_keys.store_answer_cte(body(made))
         columns.append(exists(select(stored.c.id)).label("stored"))
     # `lined` is not read: `add_cte` renders it all the same (PostgreSQL runs every
     # data-modifying CTE to completion, read or not).
