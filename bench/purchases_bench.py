@@ -10,6 +10,11 @@ there takes well over 400/s), then paced (the same 20 clients sending `--rate` p
 in all on a fixed schedule: the latency a purchase sees when the service is asked for the target
 rate).
 
+Its anchor, measured in the same run on the same database once the server has stopped: pgbench
+(the PostgreSQL machine's own) with as many clients running `bench/purchase.pgbench.sql`, a
+purchase's writes as plain SQL (guarded balance update, ledger entry, ticket, line). The
+saturated rate is printed as a share of it (issue target: >= 15%).
+
 It also prints what the client side alone manages against a trivial route (`GET /v1/health`,
 same 20 clients, same process): if that is not well above the purchase rate, the bench
 measures itself. And the CPU time that the server's workers and this client spent per
@@ -28,13 +33,16 @@ import asyncio
 import datetime as dt
 import json
 import os
+import re
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -114,6 +122,56 @@ async def _seed(url: str) -> tuple[str, list[tuple[int, int, bytes]]]:
         return key, accounts
     finally:
         await engine.dispose()
+
+
+PGBENCH_SCRIPT = Path(__file__).with_name("purchase.pgbench.sql")
+
+
+def _pgbench_tps(
+    url: str, accounts: list[tuple[int, int, bytes]], seconds: float, clients: int
+) -> float | None:
+    """Transactions per second of `PGBENCH_SCRIPT` on the database at `url`; None when pgbench
+    is not installed or fails (the reason is printed)."""
+    pgbench = shutil.which("pgbench")
+    if pgbench is None:
+        print("anchor: pgbench not found (Debian's postgresql-client has it)")
+        return None
+    parsed = make_url(url)
+    ids = [account_id for account_id, _, _ in accounts]
+    command = [
+        pgbench,
+        "-n",
+        "-c",
+        str(clients),
+        "-j",
+        str(os.cpu_count() or 1),
+        "-T",
+        str(max(1, round(seconds))),
+        "-f",
+        str(PGBENCH_SCRIPT),
+        "-D",
+        f"min_id={min(ids)}",
+        "-D",
+        f"max_id={max(ids)}",
+        "-D",
+        f"site_id={accounts[0][1]}",
+        "-h",
+        parsed.host or "127.0.0.1",
+        "-p",
+        str(parsed.port or 5432),
+        "-U",
+        parsed.username or "postgres",
+        parsed.database or "",
+    ]
+    env = {**os.environ, **({"PGPASSWORD": parsed.password} if parsed.password else {})}
+    done = subprocess.run(
+        command, capture_output=True, text=True, env=env, timeout=seconds + 60, check=False
+    )
+    found = re.search(r"^tps = ([0-9.]+)", done.stdout, re.MULTILINE)
+    if done.returncode != 0 or found is None:
+        print(f"anchor: pgbench failed ({done.returncode}): {done.stderr.strip()[-300:]}")
+        return None
+    return float(found.group(1))
 
 
 def _free_port() -> int:
@@ -429,9 +487,8 @@ def main() -> None:
                 f"CPU per purchase: server {server_cpu / done * 1000:.1f} ms, "
                 f"client {client_cpu / done * 1000:.1f} ms"
             )
-        print(
-            f"purchases: {done} in {elapsed:.1f} s = {done / elapsed:.0f}/s (answers: {statuses})"
-        )
+        saturated = done / elapsed
+        print(f"purchases: {done} in {elapsed:.1f} s = {saturated:.0f}/s (answers: {statuses})")
         print(_latency_line(latencies))
         if args.rate > 0:
             # The same clients at the target rate: what a purchase waits when the service
@@ -449,6 +506,19 @@ def main() -> None:
                 f"(answers: {statuses})"
             )
             print(_latency_line(latencies) + " (from each purchase's due time)")
+        process.terminate()
+        process.wait(timeout=15)
+        process = None
+        anchor = _pgbench_tps(url, accounts, args.seconds, args.clients)
+        if anchor:
+            print(
+                f"anchor: pgbench, {args.clients} clients, a purchase's writes as plain SQL "
+                f"(bench/purchase.pgbench.sql), same database: {anchor:.0f} tps"
+            )
+            print(
+                f"ratio: saturated purchases {saturated:.0f}/s = {saturated / anchor:.1%} of "
+                "the anchor (target >= 15%)"
+            )
     finally:
         if process is not None:
             process.terminate()
