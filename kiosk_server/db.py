@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
@@ -134,7 +136,28 @@ def upgrade(url: str) -> None:
         raise errors[0]
 
 
+def _at_head(url: str) -> bool:
+    """A SQLite database already at the latest migration (read with the standard library:
+    Alembic and its scripts take a few hundred milliseconds to load, at every embedded start)."""
+    from kiosk_server.migrations import HEAD
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return False
+    path = Path(parsed.database)
+    if not path.is_file():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            rows = db.execute("SELECT version_num FROM alembic_version").fetchall()
+    except sqlite3.Error:
+        return False
+    return rows == [(HEAD,)]
+
+
 def _upgrade(url: str) -> None:
+    if _at_head(url):
+        return
     from alembic import command
     from alembic.config import Config
 
