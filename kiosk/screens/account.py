@@ -3,7 +3,6 @@ own screen."""
 
 from __future__ import annotations
 
-import importlib
 from typing import ClassVar
 
 from textual import on
@@ -60,5 +59,4 @@ class AccountScreen(KioskScreen):
 
     @on(Button.Pressed, ", ".join(f"#{room}" for room in _ROOMS))
     def _open_room(self, event: Button.Pressed) -> None:
-        module, name = _ROOMS[event.button.id or ""].split(":")
-        self.app.push_screen(getattr(importlib.import_module(module), name)())
+        self.open_screen(_ROOMS[event.button.id or ""])

@@ -4,6 +4,7 @@ person is there, and showing a failed API call as a calm, translated message
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
@@ -88,6 +89,12 @@ class KioskScreen(Screen[None]):
     def kiosk(self) -> KioskApp:
         """The app, typed."""
         return cast("KioskApp", self.app)
+
+    def open_screen(self, target: str) -> None:
+        """Push the screen named `module:Class`, imported when first opened (a room the
+        person may never visit costs nothing at start-up)."""
+        module, name = target.split(":")
+        self.app.push_screen(getattr(importlib.import_module(module), name)())
 
     def message_widget(self) -> Static:
         """A `#message` line showing `self.message` as plain text."""

@@ -5,7 +5,6 @@ language switch."""
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -221,8 +220,7 @@ class HomeScreen(KioskScreen):
 
     @on(Button.Pressed, ", ".join(f"#{room}" for room in _ROOMS))
     def _open_room(self, event: Button.Pressed) -> None:
-        module, name = _ROOMS[event.button.id or ""].split(":")
-        self.app.push_screen(getattr(importlib.import_module(module), name)())
+        self.open_screen(_ROOMS[event.button.id or ""])
 
     @on(Button.Pressed, "#top-up, #pending-top-up")
     def _top_up(self, event: Button.Pressed) -> None:

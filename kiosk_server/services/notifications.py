@@ -10,7 +10,6 @@ with what they announce, or not at all.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +19,7 @@ from kiosk_server.models import Account, Notification, Site
 from kiosk_server.notify.outbox import enqueue_message
 from kiosk_server.preferences import preferences_of
 from kiosk_server.problems import ProblemError
+from kiosk_server.services.money.amounts import shown
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -110,16 +110,14 @@ async def alert_low_balance(
     after = account.balance_cents
     if threshold is None or not after < threshold <= before_cents:
         return
-    from babel.numbers import format_currency
-
     tr = texts(site.locale)
-    shown = format_currency(Decimal(after) / 100, site.currency, locale=site.locale)
     await notify(
         session,
         account=account,
         kind="low_balance",
         title=tr.gettext("Low balance"),
-        body=tr.gettext("Your balance is %(amount)s. Remember to top up.") % {"amount": shown},
+        body=tr.gettext("Your balance is %(amount)s. Remember to top up.")
+        % {"amount": shown(after, site)},
         now=now,
         data={"amount_cents": after, "currency": site.currency},
     )

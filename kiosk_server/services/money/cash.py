@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kiosk_server.i18n import texts
 from kiosk_server.models import Account, Device, Site
 from kiosk_server.problems import ProblemError
-from kiosk_server.schemas import Money
 from kiosk_server.schemas_money import TopUpReceipt
 from kiosk_server.services.auth import SignedInPerson, site_settings
 from kiosk_server.services.money import ledger
+from kiosk_server.services.money.amounts import money
 
 
 def _format_cents(cents: int) -> str:
@@ -70,6 +70,6 @@ async def cash_top_up(
     return TopUpReceipt(
         ticket_id=posted.ticket_id,
         name=account.name,
-        amount=Money(amount_cents=amount_cents, currency=site.currency),
-        balance_after=Money(amount_cents=posted.balance_after_cents, currency=site.currency),
+        amount=money(amount_cents, site.currency),
+        balance_after=money(posted.balance_after_cents, site.currency),
     )

@@ -20,11 +20,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from kiosk_server.models import Account, Device, Ticket
 from kiosk_server.problems import ProblemError
-from kiosk_server.schemas import Money
 from kiosk_server.schemas_money import PurchaseReceipt, TillLine
 from kiosk_server.services import idempotency, notifications
 from kiosk_server.services.badges import spend_badge
 from kiosk_server.services.money import ledger
+from kiosk_server.services.money.amounts import money
 
 _TICKETS = cast(Table, Ticket.__table__)
 
@@ -85,8 +85,8 @@ async def till_purchase(
     return PurchaseReceipt(
         ticket_id=posted.ticket_id,
         name=spent.name,
-        total=Money(amount_cents=total_cents, currency=site.currency),
-        balance_after=Money(amount_cents=balance, currency=site.currency),
+        total=money(total_cents, site.currency),
+        balance_after=money(balance, site.currency),
     )
 
 
