@@ -62,6 +62,45 @@ class TopUpReceipt(BaseModel):
     balance_after: Money
 
 
+AccountStatus = Literal["pending", "active", "blocked"]
+
+
+class AccountMatch(BaseModel):
+    """A person of the desk's site, as reception finds them to credit cash: who they are, and
+    whether their account can take it (`blocked` cannot)."""
+
+    identifier: str
+    name: str
+    status: AccountStatus
+
+
+class AccountMatches(BaseModel):
+    """The site's people matching what reception typed, eight at most; `more` when others
+    match too (reception types on)."""
+
+    accounts: list[AccountMatch]
+    more: bool
+
+
+class CashClerkTotal(BaseModel):
+    """The cash one reception person recorded today."""
+
+    identifier: str
+    name: str
+    count: int
+    total: Money
+
+
+class CashDay(BaseModel):
+    """The cash top-ups recorded at the site today (the site's day), per reception person, for
+    counting the till."""
+
+    day: dt.date
+    clerks: list[CashClerkTotal]
+    count: int
+    total: Money
+
+
 class TicketSummary(BaseModel):
     """A ticket in the history list."""
 
