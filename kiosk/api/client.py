@@ -29,10 +29,12 @@ from kiosk.api.errors import (
     ServiceUnavailable,
 )
 from kiosk.api.models import (
+    AccountMatches,
     AllRead,
     BadgeBlocked,
     BadgeToken,
     CancelReceipt,
+    CashDay,
     Catalogue,
     CheckedOut,
     Connected,
@@ -63,6 +65,7 @@ from kiosk.api.models import (
     TopUp,
     TopUpOptions,
     TopUpPage,
+    TopUpReceipt,
     TopUpState,
     VerificationPurpose,
     VerificationSent,
@@ -522,6 +525,31 @@ class KioskClient:
         the full name matches exactly)."""
         body = {**visitor.model_dump(), "host_full_name": host_full_name}
         return await self._call("POST", "/v1/reception/walk-ins", WalkInCreated, json=body)
+
+    async def reception_accounts(self, query: str) -> AccountMatches:
+        """`GET /v1/reception/accounts?q=`: whom reception may credit cash to (none before two
+        characters)."""
+        return await self._call(
+            "GET", f"/v1/reception/accounts?{urlencode({'q': query})}", AccountMatches
+        )
+
+    async def cash_top_up(
+        self, identifier: str, amount_cents: int, idempotency_key: str
+    ) -> TopUpReceipt:
+        """`POST /v1/cash-top-ups`: credit cash handed to reception. One key per amount the
+        clerk confirms, reused on every retry: a retry answers the same top-up, never a second
+        credit."""
+        return await self._call(
+            "POST",
+            "/v1/cash-top-ups",
+            TopUpReceipt,
+            json={"identifier": identifier, "amount_cents": int(amount_cents)},
+            idempotency_key=idempotency_key,
+        )
+
+    async def reception_cash(self) -> CashDay:
+        """`GET /v1/reception/cash`: the site's cash top-ups today, per clerk."""
+        return await self._call("GET", "/v1/reception/cash", CashDay)
 
     async def roll_call(self) -> RollCall:
         """`GET /v1/reception/roll-call`: everyone on site now."""

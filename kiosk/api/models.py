@@ -625,6 +625,46 @@ class HostMatches(_Answer):
     more: bool = False
 
 
+class AccountMatch(_Answer):
+    """A person reception may credit cash to; a `blocked` account cannot be."""
+
+    identifier: str
+    name: str
+    status: Literal["pending", "active", "blocked"]
+
+
+class AccountMatches(_Answer):
+    """`GET /v1/reception/accounts`: eight at most; `more` when others match too."""
+
+    accounts: list[AccountMatch]
+    more: bool = False
+
+
+class TopUpReceipt(_Answer):
+    """`POST /v1/cash-top-ups`: the credited person, the amount and their balance after."""
+
+    ticket_id: int
+    name: str
+    amount: Money
+    balance_after: Money
+
+
+class CashClerkTotal(_Answer):
+    identifier: str
+    name: str
+    count: int
+    total: Money
+
+
+class CashDay(_Answer):
+    """`GET /v1/reception/cash`: the site's cash top-ups today, per clerk, for the till count."""
+
+    day: dt.date
+    clerks: list[CashClerkTotal]
+    count: int
+    total: Money
+
+
 class WalkInCreated(_Answer):
     """A walk-in's visit, requested for today. The visitor kiosk may keep
     `invitation_token` while the visitor waits, to check them in once approved."""

@@ -1,6 +1,7 @@
 """The reception desk ("Accueil"): today's visitors in three lists (expected, on site, left),
 refreshed every few seconds, searched as the receptionist types; check a visitor in or out,
-reprint a badge, approve or reject a pending request, register a walk-in, open the roll call.
+reprint a badge, approve or reject a pending request, register a walk-in, open the roll call,
+take cash for a person's account.
 
 The day is fetched whole and searched here, on pre-folded text, so that a keystroke costs a scan
 of the rows and a redraw of the lines in view (`VisitorTable`), never a request. The desk keeps
@@ -123,6 +124,7 @@ class ReceptionScreen(KioskScreen):
             with Horizontal(id="reception-more", classes="actions"):
                 yield Button(_("Walk-in"), id="walk-in", compact=True)
                 yield Button(_("Roll call"), id="roll-call", variant="primary", compact=True)
+                yield Button(_("Cash"), id="cash", compact=True)
                 yield Button(_("Back"), id="back", compact=True)
 
     def _columns(self) -> list[Column]:
@@ -371,6 +373,10 @@ class ReceptionScreen(KioskScreen):
         from kiosk.screens.roll_call import RollCallScreen
 
         self.app.push_screen(RollCallScreen())
+
+    @on(Button.Pressed, "#cash")
+    def _cash(self) -> None:
+        self.open_screen("kiosk.screens.desk_cash:DeskCashScreen")
 
     @on(Button.Pressed, "#check-in, #check-out, #reprint, #approve")
     def _row_action(self, event: Button.Pressed) -> None:

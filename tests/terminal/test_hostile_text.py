@@ -13,6 +13,7 @@ the person can go on and back).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from textual.pilot import Pilot
@@ -21,6 +22,7 @@ from textual.widgets import Button
 
 from kiosk.app import KioskApp
 from kiosk.screens.account import AccountScreen
+from kiosk.screens.desk_cash import DeskCashScreen
 from kiosk.screens.help import HelpScreen
 from kiosk.screens.home import HomeScreen
 from kiosk.screens.notifications import NotificationsScreen
@@ -43,7 +45,7 @@ from kiosk_server.models import (
     VisitVisitor,
 )
 from tests.factories import Factory
-from tests.terminal.conftest import PIN, KioskFactory, settle
+from tests.terminal.conftest import PIN, KioskFactory, settle, wait_until
 from tests.terminal.test_tickets_screen import sign_in
 
 MARKUP = "[@click=app.quit]Q[/] [link=https://evil.example]L[/link] [b]"
@@ -159,6 +161,10 @@ def drawn(app: KioskApp, screen_type: type[Screen[Any]]) -> str:
     return picture
 
 
+def searched(screen: DeskCashScreen, query: str) -> bool:
+    return screen.searched == query
+
+
 async def go(pilot: Pilot[Any], selector: str) -> None:
     await pilot.click(selector)
     await settle(pilot)
@@ -222,6 +228,16 @@ async def test_hostile_text_is_shown_as_text_on_every_screen(
             assert "[@click=app.q" in drawn(app, ReceptionScreen)
             await go(pilot, "#roll-call")
             drawn(app, RollCallScreen)
+            await back(pilot, ReceptionScreen)
+            await go(pilot, "#cash")
+            cash = app.screen
+            assert isinstance(cash, DeskCashScreen)
+            await pilot.press(*"evil")
+            await wait_until(pilot, functools.partial(searched, cash, "evil"))
+            await pilot.press("enter")
+            await settle(pilot)
+            assert cash.person is not None
+            assert "[@click=app.q" in drawn(app, DeskCashScreen)
             await back(pilot, ReceptionScreen)
             await back(pilot, HomeScreen)
             assert app.is_running
