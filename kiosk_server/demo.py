@@ -177,6 +177,7 @@ async def seed_demo(
             role="terminal",
             site_codes=[s.code for s in DEMO_SITES],
             now=now,
+            roll_call=True,
         )
     return terminal.key
 
@@ -202,7 +203,7 @@ async def _reenrol_demo_terminal(session: AsyncSession, *, now: dt.datetime) -> 
     if not codes:
         codes = list(await session.scalars(select(Site.code).order_by(Site.id)))
     terminal = await enrol_device(
-        session, name=DEMO_TERMINAL_NAME, role="terminal", site_codes=codes, now=now
+        session, name=DEMO_TERMINAL_NAME, role="terminal", site_codes=codes, now=now, roll_call=True
     )
     return terminal.key
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -138,6 +139,9 @@ class Device(Base):
     """SHA-256 (hex) of the device key; the key itself is shown once, at enrolment."""
     created_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]
+    roll_call: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """The device keeps the roll call of its sites without anyone signed in (a reception
+    terminal, the roll-call account of an SSH host): `GET /v1/device/roll-call`."""
 
     sites: Mapped[list[Site]] = relationship(secondary="device_sites", lazy="raise")
 

@@ -61,6 +61,8 @@ class DeviceInfo(BaseModel):
     name: str
     role: Literal["terminal", "till", "door", "kitchen"]
     sites: list[DeviceSite]
+    roll_call: bool = False
+    """It keeps its sites' roll call without anyone signed in (`GET /v1/device/roll-call`)."""
 
 
 class Me(BaseModel):

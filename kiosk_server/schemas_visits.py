@@ -286,6 +286,12 @@ class RollCall(BaseModel):
     people: list[RollCallRow]
 
 
+class DeviceRollCalls(BaseModel):
+    """The roll call of each site the device serves, by site code."""
+
+    roll_calls: list[RollCall]
+
+
 class HostMatches(BaseModel):
     """The people of the site whose name matches what a visitor typed: names only, five at
     most; `more` when others match too (the visitor types on)."""

@@ -214,6 +214,7 @@ class Factory:
         role: str = "terminal",
         name: str = "Borne hall",
         revoked: bool = False,
+        roll_call: bool = False,
     ) -> EnrolledDevice:
         key = new_token()
         async with self.session_factory() as session:
@@ -223,6 +224,7 @@ class Factory:
                 key_hash=sha256_hex(key),
                 created_at=self.clock.now(),
                 revoked_at=self.clock.now() if revoked else None,
+                roll_call=roll_call,
             )
             session.add(device)
             await session.flush()

@@ -42,9 +42,16 @@ class DeviceListing:
 
 
 async def enrol_device(
-    session: AsyncSession, *, name: str, role: str, site_codes: list[str], now: dt.datetime
+    session: AsyncSession,
+    *,
+    name: str,
+    role: str,
+    site_codes: list[str],
+    now: dt.datetime,
+    roll_call: bool = False,
 ) -> EnrolledDevice:
-    """Enrol a device for one site or a few (flushed, not committed)."""
+    """Enrol a device for one site or a few (flushed, not committed); `roll_call`: it may read
+    its sites' roll call without anyone signed in (a terminal only)."""
     cleaned = name.strip()
     if not cleaned or len(cleaned) > 100 or forbidden_character(cleaned) is not None:
         raise AdminError("the device name must be 1 to 100 characters, without control characters")
@@ -57,9 +64,16 @@ async def enrol_device(
         site = await get_site(session, code)
         if site not in sites:
             sites.append(site)
+    if roll_call and role != "terminal":
+        raise AdminError("only a terminal keeps the roll call (--roll-call)")
     key = new_token()
     device = Device(
-        name=cleaned, role=role, key_hash=sha256_hex(key), created_at=now, revoked_at=None
+        name=cleaned,
+        role=role,
+        key_hash=sha256_hex(key),
+        created_at=now,
+        revoked_at=None,
+        roll_call=roll_call,
     )
     device.sites = sites
     session.add(device)
@@ -85,6 +99,21 @@ async def list_devices(session: AsyncSession) -> list[DeviceListing]:
         )
         for device in devices
     ]
+
+
+async def set_roll_call(session: AsyncSession, *, device_id: int, keeps: bool) -> Device:
+    """Let a terminal read its sites' roll call without anyone signed in, or stop it (flushed,
+    not committed). Takes effect within the service's device cache time."""
+    device = await session.get(Device, device_id)
+    if device is None:
+        raise AdminError(f"no device with id {device_id}")
+    if device.role != "terminal":
+        raise AdminError(
+            f"device {device_id} is a {device.role}: only a terminal keeps the roll call"
+        )
+    device.roll_call = keeps
+    await session.flush()
+    return device
 
 
 async def revoke_device(session: AsyncSession, *, device_id: int, now: dt.datetime) -> Device:

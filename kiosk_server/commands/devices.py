@@ -21,12 +21,17 @@ def _terminals_enrol(args: argparse.Namespace) -> int:
     device = in_transaction(
         url,
         lambda session: enrol_device(
-            session, name=args.name, role=args.role, site_codes=args.site, now=now()
+            session,
+            name=args.name,
+            role=args.role,
+            site_codes=args.site,
+            now=now(),
+            roll_call=args.roll_call,
         ),
     )
     print(
         f"Device {device.id} enrolled: {device.name} ({device.role}) for "
-        f"{', '.join(device.site_codes)}"
+        f"{', '.join(device.site_codes)}" + (", keeping the roll call" if args.roll_call else "")
     )
     print(f"Device key: {device.key}")
     print("Keep it now: it will not be shown again (only its hash is stored).")
@@ -61,6 +66,21 @@ def _terminals_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _terminals_roll_call(args: argparse.Namespace) -> int:
+    from kiosk_server.admin.devices import set_roll_call
+
+    url = prepare_database(args)
+    keeps = args.state == "on"
+    device = in_transaction(
+        url, lambda session: set_roll_call(session, device_id=args.id, keeps=keeps)
+    )
+    if keeps:
+        print(f"Device {device.id} ({device.name}) keeps the roll call of its sites")
+    else:
+        print(f"Device {device.id} ({device.name}) no longer reads the roll call")
+    return 0
+
+
 def _terminals_revoke(args: argparse.Namespace) -> int:
     from kiosk_server.admin.devices import revoke_device
 
@@ -84,15 +104,28 @@ def register(commands: Any) -> None:
     enrol.add_argument(
         "--site", action="append", required=True, metavar="CODE", help="a site it serves (repeat)"
     )
+    enrol.add_argument(
+        "--roll-call",
+        action="store_true",
+        help="a terminal that keeps its sites' roll call without anyone signed in (reception "
+        "terminals, the roll-call account of an SSH host)",
+    )
     enrol.set_defaults(handler=_terminals_enrol)
     list_ = terminal_commands.add_parser("list", help="list devices")
     list_.set_defaults(handler=_terminals_list)
     revoke = terminal_commands.add_parser("revoke", help="revoke a device")
     revoke.add_argument("id", type=int, metavar="ID")
     revoke.set_defaults(handler=_terminals_revoke)
+    roll_call = terminal_commands.add_parser(
+        "roll-call", help="let a terminal keep its sites' roll call (on), or stop it (off)"
+    )
+    roll_call.add_argument("id", type=int, metavar="ID")
+    roll_call.add_argument("state", choices=("on", "off"))
+    roll_call.set_defaults(handler=_terminals_roll_call)
     for command in (
         enrol,
         list_,
         revoke,
+        roll_call,
     ):
         add_database_option(command, default=argparse.SUPPRESS)

@@ -98,6 +98,7 @@ def describe(device: Device) -> schemas.DeviceInfo:
             "id": device.id,
             "name": device.name,
             "role": device.role,
+            "roll_call": device.roll_call,
             "sites": [
                 {"code": site.code, "name": site.name, "time_zone": site.time_zone}
                 for site in sites

@@ -431,6 +431,28 @@ def test_enrol_prints_the_key_once_and_stores_only_its_hash(acme: Cli) -> None:
     assert "no device with id 999" in acme.err
 
 
+def test_a_terminal_keeps_the_roll_call_when_enrolled_or_set_so(acme: Cli) -> None:
+    async def keeps(session: AsyncSession) -> list[tuple[str, bool]]:
+        return [
+            (d.name, d.roll_call) for d in await session.scalars(select(Device).order_by(Device.id))
+        ]
+
+    assert acme("terminals", "enrol", "--name", "Accueil", "--role", "terminal",
+                "--site", "ACME", "--roll-call") == 0  # fmt: skip
+    assert "keeping the roll call" in acme.out
+    assert acme("terminals", "enrol", "--name", "Hall", "--role", "terminal", "--site", "ACME") == 0
+    assert acme("terminals", "enrol", "--name", "Till", "--role", "till", "--site", "ACME",
+                "--roll-call") == 2  # fmt: skip
+    assert "only a terminal keeps the roll call" in acme.err
+    assert read_database(acme.url, keeps) == [("Accueil", True), ("Hall", False)]
+    assert acme("terminals", "roll-call", "2", "on") == 0
+    assert acme("terminals", "roll-call", "1", "off") == 0
+    assert "no longer reads the roll call" in acme.out
+    assert read_database(acme.url, keeps) == [("Accueil", False), ("Hall", True)]
+    assert acme("terminals", "roll-call", "9", "on") == 2
+    assert "no device with id 9" in acme.err
+
+
 def test_enrol_for_an_unknown_site_enrols_nothing(acme: Cli) -> None:
     status = acme("terminals", "enrol", "--name", "Till 1", "--role", "till",
                   "--site", "ACME", "--site", "NOPE")  # fmt: skip

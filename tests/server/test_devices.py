@@ -27,6 +27,7 @@ async def test_device_describes_itself_and_its_sites(
         "name": "Borne hall",
         "role": "terminal",
         "sites": [{"code": "CANTINE", "name": "Cantine Lumière", "time_zone": "Europe/Paris"}],
+        "roll_call": False,
     }
 
 
