@@ -35,6 +35,8 @@ from kiosk.settings import KioskSettings
 from kiosk.text import plain
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from kiosk.api.client import KioskClient
     from kiosk.api.models import Me
     from kiosk.embedded import EmbeddedService
@@ -175,6 +177,8 @@ class KioskApp(App[None], inherit_bindings=False):
         self._countdown: IdleCountdownScreen | None = None
         self._failed_connections = 0
         """Failed connections in a row (how long to wait before the next one)."""
+        self._roll_call_keeper: Timer | None = None
+        """Refreshes the local copies of the roll call, on a terminal enrolled to keep them."""
         set_language(settings.language)
 
     # Start-up and connection ---------------------------------------------------------------
@@ -218,6 +222,11 @@ class KioskApp(App[None], inherit_bindings=False):
         self.time_zone = device.sites[0].time_zone if device.sites else ""
         self._failed_connections = 0
         self.connection = "ready"
+        if device.roll_call and self._roll_call_keeper is None:
+            from kiosk.roll_call_cache import REFRESH_SECONDS
+
+            self._roll_call_keeper = self.set_interval(REFRESH_SECONDS, self.keep_roll_calls)
+            self.keep_roll_calls()
         # Everything imported and built so far (Textual, the client, the embedded service) lives
         # as long as the kiosk: out of the garbage collector's full passes, which otherwise
         # stall the screen for hundreds of milliseconds on a busy desk (bench/reception_bench).
@@ -225,6 +234,35 @@ class KioskApp(App[None], inherit_bindings=False):
         # holds a person's data; the garbage is collected first so that it is not kept.
         gc.collect()
         gc.freeze()
+
+    def keep_roll_calls(self) -> None:
+        """Refresh the local copy of each site's roll call (a terminal enrolled to keep it), so
+        that the roll call and `kiosk roll-call` have a recent one when the service is down,
+        whether the desk is open or not."""
+        self.run_worker(
+            self._save_roll_calls(), group="roll-call-keeper", exclusive=True, exit_on_error=False
+        )
+
+    async def _save_roll_calls(self) -> None:
+        from kiosk.api.errors import ApiError
+        from kiosk.roll_call_cache import RollCallCache
+
+        client = self.client
+        if client is None:
+            return
+        try:
+            answer = await client.device_roll_calls()
+        except ApiError as error:
+            # The copies stay as they were: they are what is shown while the service is down.
+            logger.info("roll call copies not refreshed: %s", _describe(error))
+            return
+        data_dir = self.settings.resolved_data_dir()
+
+        def save() -> None:
+            for roll_call in answer.roll_calls:
+                RollCallCache(data_dir, roll_call.site.code).save(roll_call)
+
+        await asyncio.to_thread(save)
 
     async def _build_client(self) -> KioskClient:
         if self._client_factory is not None:

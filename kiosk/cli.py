@@ -1,5 +1,5 @@
 """The `kiosk` command: runs the terminal (`kiosk [--server URL] [--config PATH] [--lang fr|en]`)
-and its helpers (`kiosk hash-pin`, `kiosk scan`).
+and its helpers (`kiosk hash-pin`, `kiosk scan`, `kiosk roll-call`).
 
 Imports are lazy so that `kiosk --help` answers at once.
 """
@@ -23,6 +23,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "hash-pin", help="print an argon2 hash of a maintenance PIN, for maintenance_pin_hash"
     )
+    from kiosk.roll_call_cli import add_parser
+
+    add_parser(commands)
     commands.add_parser(
         "scan",
         help="read QR codes from image or video files, or a camera (kiosk scan --help)",
@@ -42,7 +45,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "hash-pin":
         return _hash_pin()
+    if args.command == "roll-call":
+        return _roll_call(args)
     return _run(args)
+
+
+def _roll_call(args: argparse.Namespace) -> int:
+    from kiosk.roll_call_cli import run
+    from kiosk.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(
+            args.config, overrides={"server_url": args.server, "language": args.lang}
+        )
+    except SettingsError as error:
+        print(f"kiosk: {error}", file=sys.stderr)
+        return 2
+    return run(args, settings)
 
 
 def _hash_pin() -> int:

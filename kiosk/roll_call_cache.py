@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from kiosk.api.models import RollCall
 
 logger = logging.getLogger(__name__)
@@ -29,7 +31,8 @@ logger = logging.getLogger(__name__)
 DIRECTORY_NAME = "reception"
 """The sub-directory of the data directory that holds the copies (mode 0700)."""
 REFRESH_SECONDS = 60
-"""How often the reception desk refreshes the copy while it is open."""
+"""How often the copy is refreshed: by the reception desk while it is open, and in the background
+by a terminal enrolled to keep the roll call (`KioskApp`), whether the desk is open or not."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -43,6 +46,14 @@ class RollCallCache:
         safe = _UNSAFE.sub("_", site_code) or "site"
         self.path = self.directory / f"roll-call-{safe}.json"
         """The copy (mode 0600)."""
+
+    @classmethod
+    def from_path(cls, path: Path) -> RollCallCache:
+        """The copy kept in `path` (a `roll-call-<SITE>.json` file)."""
+        cache = cls.__new__(cls)
+        cache.directory = path.parent
+        cache.path = path
+        return cache
 
     def _prepare_directory(self) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -124,6 +135,12 @@ def copy_csv(roll_call: RollCall, zone: dt.tzinfo, now: dt.datetime) -> str:
     """The local copy as CSV, in the columns of the service's export (`GET
     /v1/reception/roll-call.csv`), its first row saying it is a copy and how old: what the desk
     exports and hands over when the service cannot be reached."""
+    return roll_call_csv(roll_call, zone, now, live=False)
+
+
+def roll_call_csv(roll_call: RollCall, zone: dt.tzinfo, now: dt.datetime, *, live: bool) -> str:
+    """A roll call as CSV (`copy_csv`); `live`: just read from the service, which the first row
+    says instead of the copy's age."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     generated = roll_call.generated_at
@@ -134,7 +151,7 @@ def copy_csv(roll_call: RollCall, zone: dt.tzinfo, now: dt.datetime) -> str:
         [
             _cell(f"Roll call {roll_call.site.name}"),
             generated.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-            f"local copy, {minutes} min old: the service could not be reached",
+            "live" if live else f"local copy, {minutes} min old: the service could not be reached",
         ]
     )
     writer.writerow(["last_name", "first_name", "company", "host", "checked_in_at", "overdue"])
@@ -150,3 +167,23 @@ def copy_csv(roll_call: RollCall, zone: dt.tzinfo, now: dt.datetime) -> str:
             ]
         )
     return buffer.getvalue()
+
+
+def newest_copies(data_dirs: Sequence[Path]) -> list[RollCall]:
+    """The newest copy of each site's roll call kept in any of `data_dirs` (each a terminal's data
+    directory, or a directory where reception terminals' copies are gathered), by site code."""
+    newest: dict[str, RollCall] = {}
+    for data_dir in data_dirs:
+        for path in sorted((data_dir / DIRECTORY_NAME).glob("roll-call-*.json")):
+            roll_call = RollCallCache.from_path(path).load()
+            if roll_call is None:
+                continue
+            kept = newest.get(roll_call.site.code)
+            if kept is None or _generated(roll_call) > _generated(kept):
+                newest[roll_call.site.code] = roll_call
+    return [newest[code] for code in sorted(newest)]
+
+
+def _generated(roll_call: RollCall) -> dt.datetime:
+    generated = roll_call.generated_at
+    return generated if generated.tzinfo is not None else generated.replace(tzinfo=dt.UTC)

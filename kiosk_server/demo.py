@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kiosk_server.admin.catalogue import demo_catalogue_text, load_catalogue
@@ -241,6 +241,12 @@ async def _ensure_seeded(url: str, key_path: Path, clock: Clock, argon2: Argon2)
         stored = read_key_file(key_path)
         async with session_factory() as session, session.begin():
             if stored is not None and await _key_is_live(session, stored):
+                # A demo made before terminals kept the roll call: this one does.
+                await session.execute(
+                    update(Device)
+                    .where(Device.key_hash == sha256_hex(stored), Device.roll_call.is_(False))
+                    .values(roll_call=True)
+                )
                 return stored
             key = await _reenrol_demo_terminal(session, now=clock.now())
         write_key_file(key_path, key)

@@ -40,6 +40,7 @@ from kiosk.api.models import (
     Connected,
     DeskVisit,
     DeviceInfo,
+    DeviceRollCalls,
     Health,
     Help,
     HostMatches,
@@ -167,6 +168,11 @@ class KioskClient:
     async def device(self) -> DeviceInfo:
         """`GET /v1/device`: this terminal and the sites it serves."""
         return await self._call("GET", "/v1/device", DeviceInfo)
+
+    async def device_roll_calls(self) -> DeviceRollCalls:
+        """`GET /v1/device/roll-call`: each site's roll call, for a terminal enrolled to keep it
+        (`DeviceInfo.roll_call`), nobody signed in."""
+        return await self._call("GET", "/v1/device/roll-call", DeviceRollCalls)
 
     async def identify(self, solution_code: str, identifier: str) -> Identity:
         """`POST /v1/auth/identify`: the state of an account on a site."""

@@ -70,6 +70,8 @@ class DeviceInfo(_Answer):
     name: str
     role: DeviceRole
     sites: list[DeviceSite]
+    roll_call: bool = False
+    """It keeps its sites' roll call without anyone signed in (`device_roll_calls`)."""
 
 
 class Identity(_Answer):
@@ -616,6 +618,12 @@ class RollCall(_Answer):
     site: SiteRef
     generated_at: dt.datetime
     people: list[RollCallRow]
+
+
+class DeviceRollCalls(_Answer):
+    """`GET /v1/device/roll-call`: the roll call of each site the device serves."""
+
+    roll_calls: list[RollCall]
 
 
 class HostMatches(_Answer):
