@@ -98,6 +98,11 @@ PROBLEM_MESSAGES: dict[str, str] = {
         "Type your name and your host's first and last name, as they are written."
     ),
     "notification-unknown": N_("This notification cannot be found."),
+    # Evacuations at the reception desk.
+    "evacuation-none": N_("No evacuation is in progress."),
+    "evacuation-unknown": N_("This evacuation cannot be found."),
+    "evacuation-in-progress": N_("An evacuation is already in progress: it is shown."),
+    "evacuation-closed": N_("This evacuation is closed."),
     "role-forbidden": N_("You do not have access to this."),
     # Visitors at the kiosk (docs/api.md, "Visits": the visitor desk).
     "invitation-unknown": N_(

@@ -698,3 +698,49 @@ class SandboxPayment(Base):
     created_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime]
     completed_at: Mapped[dt.datetime | None]
+
+
+class Evacuation(Base):
+    """An evacuation started at a reception desk: who was on site then (`EvacuationPerson`),
+    marked safe at the muster point as they arrive, until reception closes it. At most one is
+    open per site."""
+
+    __tablename__ = "evacuations"
+    __table_args__ = (
+        Index(
+            "ux_evacuations_open_site",
+            "site_id",
+            unique=True,
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    started_at: Mapped[dt.datetime]
+    started_by_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    closed_at: Mapped[dt.datetime | None]
+    closed_by_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+
+
+class EvacuationPerson(Base):
+    """A visitor on site when the evacuation started. Names are read from the visitor's record,
+    so that the retention purge, which empties those, covers evacuations too."""
+
+    __tablename__ = "evacuation_people"
+
+    evacuation_id: Mapped[int] = mapped_column(
+        ForeignKey("evacuations.id", ondelete="CASCADE"), primary_key=True
+    )
+    visitor_id: Mapped[int] = mapped_column(
+        ForeignKey("visit_visitors.id", ondelete="CASCADE"), primary_key=True
+    )
+    safe_at: Mapped[dt.datetime | None]
+    marked_by_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
