@@ -97,10 +97,11 @@ class RollCallCache:
             logger.warning("roll call copy is damaged; ignored")
             return None
 
-    def write_export(self, text: str, now: dt.datetime) -> Path:
-        """Write a CSV export beside the copy (mode 0600) and return its path."""
+    def write_export(self, text: str, now: dt.datetime, name: str = "roll-call") -> Path:
+        """Write a CSV export beside the copy (mode 0600), named `<name>-<time>.csv`, and return
+        its path."""
         self._prepare_directory()
-        path = self.directory / f"roll-call-{now:%Y%m%d-%H%M%S}.csv"
+        path = self.directory / f"{name}-{now:%Y%m%d-%H%M%S}.csv"
         handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".export-", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:

@@ -41,6 +41,7 @@ from kiosk.api.models import (
     DeskVisit,
     DeviceInfo,
     DeviceRollCalls,
+    Evacuation,
     Health,
     Help,
     HostMatches,
@@ -556,6 +557,33 @@ class KioskClient:
     async def reception_cash(self) -> CashDay:
         """`GET /v1/reception/cash`: the site's cash top-ups today, per clerk."""
         return await self._call("GET", "/v1/reception/cash", CashDay)
+
+    async def start_evacuation(self) -> Evacuation:
+        """`POST /v1/reception/evacuations`: everyone on site now, all missing
+        (`evacuation-in-progress` while one is open)."""
+        return await self._call(
+            "POST", "/v1/reception/evacuations", Evacuation, retry_on=_READ_RETRY_ON
+        )
+
+    async def current_evacuation(self) -> Evacuation:
+        """`GET /v1/reception/evacuations/current` (`evacuation-none` when none)."""
+        return await self._call("GET", "/v1/reception/evacuations/current", Evacuation)
+
+    async def mark_safe(self, evacuation_id: int, visitor_id: int) -> Evacuation:
+        """`POST .../people/{visitor_id}/safe` (marking again changes nothing)."""
+        path = f"/v1/reception/evacuations/{int(evacuation_id)}/people/{int(visitor_id)}/safe"
+        return await self._call("POST", path, Evacuation, retry_on=_READ_RETRY_ON)
+
+    async def close_evacuation(self, evacuation_id: int) -> Evacuation:
+        """`POST /v1/reception/evacuations/{id}/close`."""
+        path = f"/v1/reception/evacuations/{int(evacuation_id)}/close"
+        return await self._call("POST", path, Evacuation)
+
+    async def evacuation_report_csv(self, evacuation_id: int) -> str:
+        """`GET /v1/reception/evacuations/{id}/report.csv`: the report as CSV text."""
+        path = f"/v1/reception/evacuations/{int(evacuation_id)}/report.csv"
+        response = await self._send("GET", path, retry_on=_READ_RETRY_ON)
+        return response.text
 
     async def roll_call(self) -> RollCall:
         """`GET /v1/reception/roll-call`: everyone on site now."""

@@ -620,6 +620,33 @@ class RollCall(_Answer):
     people: list[RollCallRow]
 
 
+class MusterPerson(_Answer):
+    """A visitor on site when the evacuation started; `safe_at` once marked safe."""
+
+    visitor_id: int
+    first_name: str
+    last_name: str
+    company: str
+    host_name: str
+    checked_in_at: dt.datetime
+    safe_at: dt.datetime | None = None
+    marked_by: str | None = None
+
+
+class Evacuation(_Answer):
+    """An evacuation and its muster: the missing first."""
+
+    id: int
+    site: SiteRef
+    started_at: dt.datetime
+    started_by: str
+    closed_at: dt.datetime | None = None
+    closed_by: str | None = None
+    safe: int
+    missing: int
+    people: list[MusterPerson]
+
+
 class DeviceRollCalls(_Answer):
     """`GET /v1/device/roll-call`: the roll call of each site the device serves."""
 

@@ -92,6 +92,7 @@ class RollCallScreen(KioskScreen):
                 yield Button(_("Export CSV"), id="export", compact=True)
                 if self.kiosk.settings.printer.kind != "none":
                     yield Button(_("Print"), id="print", compact=True)
+                yield Button(_("Evacuation"), id="evacuation", variant="error", compact=True)
                 yield Button(_("Back"), id="back", compact=True)
 
     def on_mount(self) -> None:
@@ -184,6 +185,8 @@ class RollCallScreen(KioskScreen):
             self.dismiss()
         elif button == "refresh":
             self.load()
+        elif button == "evacuation":
+            self.open_screen("kiosk.screens.evacuation:EvacuationScreen")
         elif button == "export":
             self.set_busy(True)
             self._export()
