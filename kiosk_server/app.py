@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -81,9 +83,18 @@ def create_app(
         if freeze_gc:
             gc.collect()
             gc.freeze()
+        sweeper = (
+            asyncio.create_task(_sweep_forever(app, settings.sweep_seconds))
+            if settings.sweep_seconds > 0
+            else None
+        )
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
             await engine.dispose()
 
     observed = settings.telemetry
@@ -137,6 +148,20 @@ def create_app(
     generate = app.openapi
     app.openapi = lambda: document_common_problems(generate())  # type: ignore[method-assign]
     return app
+
+
+async def _sweep_forever(app: FastAPI, seconds: float) -> None:
+    """Every `seconds`: automatic check-outs and their reminders (`services.auto_checkout`). A
+    failed sweep is logged and the next one tries again."""
+    from kiosk_server.services.auto_checkout import sweep
+
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            async with app.state.session_factory() as session:
+                await sweep(session, now=app.state.clock.now())
+        except Exception:
+            logging.getLogger("kiosk_server").exception("automatic check-out sweep failed")
 
 
 def create_app_from_env() -> FastAPI:

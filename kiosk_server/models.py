@@ -588,6 +588,8 @@ class VisitVisitor(Base):
     rules_language: Mapped[str | None] = mapped_column(String(8))
     checked_in_at: Mapped[dt.datetime | None]
     checked_out_at: Mapped[dt.datetime | None]
+    checkout_reminded_at: Mapped[dt.datetime | None]
+    """When the host was reminded of the visitor's automatic check-out (once)."""
     anonymised_at: Mapped[dt.datetime | None]
 
 

@@ -35,6 +35,9 @@ class ServerSettings(BaseSettings):
     """The largest request body any route reads; a larger one is refused with `413
     body-too-large` (kiosk_server.body_limit)."""
     log_level: str = "INFO"
+    sweep_seconds: float = Field(60.0, ge=0)
+    """How often each worker checks out the visitors whose site checks them out automatically,
+    and reminds their hosts (`services.auto_checkout`); 0 turns it off."""
     telemetry: bool = False
     """FastAPI's OpenTelemetry traces, metrics and logs, for a site that runs a collector (the
     standard `OTEL_*` variables configure it). Off by default: checking for a configured

@@ -93,6 +93,14 @@ class SiteSettings(BaseModel):
         }
     )
     """The site's rules a visitor accepts at check-in, per language (`fr`, `en`...)."""
+    auto_checkout_time: dt.time | None = None
+    """Visitors still on site are checked out at this local time of their arrival's day (the
+    next day's, for an arrival after it); None: not by the hour."""
+    auto_checkout_after_minutes: int | None = Field(None, ge=1, le=24 * 60)
+    """Visitors are checked out this long after their arrival; None: not by duration. With both,
+    the earlier applies."""
+    checkout_reminder_minutes: int = Field(15, ge=0, le=24 * 60)
+    """How long before an automatic check-out the host is reminded (0: no reminder)."""
     site_closing_time: dt.time = dt.time(20, 0)
     """Local time the site closes: a visitor not checked out leaves the roll call then, and an
     invitation checks out until then."""
