@@ -152,6 +152,21 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    from kiosk_server.migrations import HEAD
+
+    url = prepare_database(args)
+    print(f"Database at migration {HEAD}: {_shown_url(url)}")
+    return 0
+
+
+def _shown_url(url: str) -> str:
+    """The URL without its password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def register(commands: Any) -> None:
     """Add this group's commands to `kiosk-server`'s."""
     outbox = commands.add_parser("outbox", help="print the latest messages not yet delivered")
@@ -183,10 +198,17 @@ def register(commands: Any) -> None:
 
     demo = commands.add_parser("demo", help="seed the demo database and print where it is")
     demo.set_defaults(handler=_demo)
+    migrate = commands.add_parser(
+        "migrate",
+        help="bring the database to this version's schema (the upgrade step; serving and every "
+        "command do it too)",
+    )
+    migrate.set_defaults(handler=_migrate)
     for command in (
         outbox,
         purge_,
         reconcile,
         demo,
+        migrate,
     ):
         add_database_option(command, default=argparse.SUPPRESS)
