@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from kiosk_server.commands import accounts, content, devices, operations, sites
+from kiosk_server.commands import accounts, content, devices, doctor, operations, sites
 from kiosk_server.commands.common import PROG, CommandError, add_database_option, database_url
 
 
@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     accounts.register_letters(commands)
     content.register(commands)
     operations.register(commands)
+    doctor.register(commands)
     return parser
 
 
