@@ -115,10 +115,7 @@ class RollCallCache:
 
 def age(roll_call: RollCall, now: dt.datetime) -> dt.timedelta:
     """How old the roll call is at `now` (never negative)."""
-    generated = roll_call.generated_at
-    if generated.tzinfo is None:
-        generated = generated.replace(tzinfo=dt.UTC)
-    return max(dt.timedelta(0), now - generated)
+    return max(dt.timedelta(0), now - generated_at(roll_call))
 
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -144,9 +141,7 @@ def roll_call_csv(roll_call: RollCall, zone: dt.tzinfo, now: dt.datetime, *, liv
     says instead of the copy's age."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    generated = roll_call.generated_at
-    if generated.tzinfo is None:
-        generated = generated.replace(tzinfo=dt.UTC)
+    generated = generated_at(roll_call)
     minutes = int(age(roll_call, now).total_seconds() // 60)
     writer.writerow(
         [
@@ -180,11 +175,12 @@ def newest_copies(data_dirs: Sequence[Path]) -> list[RollCall]:
             if roll_call is None:
                 continue
             kept = newest.get(roll_call.site.code)
-            if kept is None or _generated(roll_call) > _generated(kept):
+            if kept is None or generated_at(roll_call) > generated_at(kept):
                 newest[roll_call.site.code] = roll_call
     return [newest[code] for code in sorted(newest)]
 
 
-def _generated(roll_call: RollCall) -> dt.datetime:
+def generated_at(roll_call: RollCall) -> dt.datetime:
+    """When the service made the roll call, as an aware UTC time (a copy may hold a naive one)."""
     generated = roll_call.generated_at
     return generated if generated.tzinfo is not None else generated.replace(tzinfo=dt.UTC)

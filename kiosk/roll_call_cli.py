@@ -127,12 +127,10 @@ async def _fetch(settings: KioskSettings) -> tuple[list[RollCall], dict[str, dt.
 def text(roll_call: RollCall, zone: dt.tzinfo, now: dt.datetime, *, live: bool) -> str:
     """The roll call as lines of text, each value made plain (no control characters)."""
     from kiosk.i18n import _, ngettext
-    from kiosk.roll_call_cache import age
+    from kiosk.roll_call_cache import age, generated_at
     from kiosk.text import plain
 
-    generated = roll_call.generated_at
-    if generated.tzinfo is None:
-        generated = generated.replace(tzinfo=dt.UTC)
+    generated = generated_at(roll_call)
     count = len(roll_call.people)
     lines = [
         _("Roll call — {site} — {time}").format(

@@ -33,6 +33,13 @@ def database_url(args: argparse.Namespace) -> tuple[str, bool]:
     return demo_database_url(), True
 
 
+def shown_url(url: str) -> str:
+    """A database URL without its password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def prepare_database(args: argparse.Namespace) -> str:
     """Migrate the database (and seed the demo when it is the demo's file); return its URL."""
     url, is_demo = database_url(args)

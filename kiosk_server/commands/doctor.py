@@ -12,7 +12,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk_server.commands.common import add_database_option, database_url
+from kiosk_server.commands.common import add_database_option, database_url, shown_url
 
 STUCK_AFTER = dt.timedelta(minutes=30)
 """An undelivered message older than this is reported."""
@@ -37,14 +37,13 @@ def _doctor(args: argparse.Namespace) -> int:
 async def examine(url: str, *, now: dt.datetime) -> list[Finding]:
     """Each check's finding, in order; stops after the database when it does not answer."""
     from sqlalchemy import func, select, text
-    from sqlalchemy.engine import make_url
 
     from kiosk_server.db import make_engine
     from kiosk_server.migrations import HEAD
     from kiosk_server.models import OutboxMessage, Site
     from kiosk_server.site_settings import SiteSettings
 
-    shown = make_url(url).render_as_string(hide_password=True)
+    shown = shown_url(url)
     findings: list[Finding] = []
     engine = make_engine(url)
     try:

@@ -13,6 +13,7 @@ from kiosk_server.commands.common import (
     in_transaction,
     now,
     prepare_database,
+    shown_url,
 )
 
 if TYPE_CHECKING:
@@ -156,15 +157,8 @@ def _migrate(args: argparse.Namespace) -> int:
     from kiosk_server.migrations import HEAD
 
     url = prepare_database(args)
-    print(f"Database at migration {HEAD}: {_shown_url(url)}")
+    print(f"Database at migration {HEAD}: {shown_url(url)}")
     return 0
-
-
-def _shown_url(url: str) -> str:
-    """The URL without its password, for printing."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def register(commands: Any) -> None:
