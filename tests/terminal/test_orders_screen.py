@@ -115,6 +115,7 @@ async def test_an_empty_basket_or_a_too_dear_one_is_said_before_the_pay_dialog(
         assert isinstance(app.screen, OrderNewScreen)
         assert "Votre panier est vide" in screen_text(app)
         await pilot.click(f"#plus-{item_index(screen, 'PLAT')}")
+        await pilot.pause(0.3)  # a second press: a button ignores one within 0.2 s of the last
         await pilot.click("#place")
         await settle(pilot)
         assert isinstance(app.screen, OrderNewScreen)  # no pay dialog showing -3,50 € after
