@@ -103,6 +103,9 @@ PROBLEM_MESSAGES: dict[str, str] = {
     "evacuation-unknown": N_("This evacuation cannot be found."),
     "evacuation-in-progress": N_("An evacuation is already in progress: it is shown."),
     "evacuation-closed": N_("This evacuation is closed."),
+    "check-in-held": N_("Please see the reception desk to complete your check-in."),
+    "visitor-not-held": N_("This visitor's check-in is no longer waiting: the list is updated."),
+    "watchlist-entry-unknown": N_("This entry is no longer on the list: the list is updated."),
     "role-forbidden": N_("You do not have access to this."),
     # Visitors at the kiosk (docs/api.md, "Visits": the visitor desk).
     "invitation-unknown": N_(

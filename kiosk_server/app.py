@@ -39,6 +39,7 @@ from kiosk_server.routes import (
     top_ups,
     visitor_desk,
     visits,
+    watchlist,
     webhooks,
 )
 from kiosk_server.routes import help as help_routes
@@ -134,6 +135,7 @@ def create_app(
         kitchen,
         reception,
         evacuations,
+        watchlist,
         visitor_desk,
         visits,
         statements,

@@ -11,7 +11,15 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from kiosk_server.commands import accounts, content, devices, doctor, operations, sites
+from kiosk_server.commands import (
+    accounts,
+    content,
+    devices,
+    doctor,
+    operations,
+    sites,
+    watchlist,
+)
 from kiosk_server.commands.common import PROG, CommandError, add_database_option, database_url
 
 
@@ -87,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     content.register(commands)
     operations.register(commands)
     doctor.register(commands)
+    watchlist.register(commands)
     return parser
 
 

@@ -590,6 +590,15 @@ class VisitVisitor(Base):
     checked_out_at: Mapped[dt.datetime | None]
     checkout_reminded_at: Mapped[dt.datetime | None]
     """When the host was reminded of the visitor's automatic check-out (once)."""
+    watch_entry_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    """The site's watchlist entry the visitor's name matched (at invitation or check-in); no
+    foreign key (SQLite cannot add one to this table): removing an entry clears it."""
+    held_at: Mapped[dt.datetime | None]
+    """When a check-in was held for reception's approval (a watchlist match); null once done."""
+    released_at: Mapped[dt.datetime | None]
+    """When reception let a matched visitor in: later check-ins of this visit are not held."""
+    refused_at: Mapped[dt.datetime | None]
+    """When reception refused a matched visitor entry: their invitation checks nobody in."""
     anonymised_at: Mapped[dt.datetime | None]
 
 
@@ -746,3 +755,24 @@ class EvacuationPerson(Base):
     marked_by_account_id: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL")
     )
+
+
+class WatchlistEntry(Base):
+    """A person a site wants reception to look at before they come in: a visitor whose name
+    matches (case, accents, spaces, punctuation and word order folded) is held at check-in for
+    reception's approval, and the site's security staff are told. Never shown to visitors."""
+
+    __tablename__ = "watchlist_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[dt.date | None]
+    """For reception to compare with an identity document (visitors give none)."""
+    reason: Mapped[str] = mapped_column(String(500))
+    added_by: Mapped[str] = mapped_column(String(200))
+    """Who added it: a reception person's name, or what an admin command was told."""
+    added_by_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime]

@@ -255,6 +255,10 @@ class ReceptionRow(BaseModel):
     checked_out_at: dt.datetime | None
     overdue: bool
     """On site past the end of their window."""
+    held: bool = False
+    """Their check-in waits for reception (a watchlist match): `GET …/hold` says why."""
+    refused: bool = False
+    """Reception refused them entry."""
 
 
 class ReceptionDay(BaseModel):

@@ -25,7 +25,7 @@ REQUIRED_COLUMNS = ("identifier", "name", "email", "phone")
 OPTIONAL_COLUMNS = ("roles", "balance")
 MAX_OPENING_CENTS = 100_000_00
 """The largest opening balance an import takes (a typo of a few zeros is refused)."""
-ASSIGNABLE_ROLES = ("reception", "admin")
+ASSIGNABLE_ROLES = ("reception", "security", "admin")
 """Roles an import or an admin can give; `member` is everyone's and needs no mention."""
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")

@@ -255,7 +255,8 @@ def register(commands: Any) -> None:
         "characters, unique on the site), name (up to 200), email, phone (an email or a phone "
         "is needed, to send the activation code; a phone in international form, +33612345642, "
         "or national where the site's locale gives the country), and optionally roles, "
-        "separated by semicolons (reception;admin; empty for a member), and optionally balance, "
+        "separated by semicolons (reception;admin, or security; empty for a member), and "
+        "optionally balance, "
         "a new account's opening balance (12.50; empty or 0 for none), credited through the "
         "ledger with a ticket. New accounts are pending until their owner activates them at a "
         "kiosk. See examples/accounts.csv.",

@@ -105,6 +105,7 @@ _CHECK_IN = (
     "invitation-not-approved",
     "invitation-not-today",
     "invitation-used",
+    "check-in-held",
 )
 
 

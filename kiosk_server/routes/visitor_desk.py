@@ -64,6 +64,7 @@ async def lookup(
         *_DEVICE,
         *_INVITATION,
         "rules-not-accepted",
+        "check-in-held",
         *_KEYED,
     ),
 )

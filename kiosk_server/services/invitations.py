@@ -18,6 +18,7 @@ from kiosk_server.i18n import texts
 from kiosk_server.models import Account, Site, Visit, VisitVisitor
 from kiosk_server.notify.outbox import enqueue_message
 from kiosk_server.services import visits as visit_rules
+from kiosk_server.services import watchlist
 from kiosk_server.services.visits import Actor
 from kiosk_server.tokens.invitation import (
     make_invitation_token,
@@ -168,6 +169,7 @@ async def send_invitations(
             visitor=visitor,
             detail="email" if visitor.email is not None else "sms",
         )
+    await watchlist.screen_invitations(session, site=site, visit=visit, visitors=visitors, now=now)
     await session.flush()
 
 

@@ -14,12 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server import schemas_visits as sv
+from kiosk_server import schemas_watchlist as sw
 from kiosk_server.db import as_utc
 from kiosk_server.i18n import texts
 from kiosk_server.models import Account, Device, DeviceFailure, Site, Visit, VisitVisitor
 from kiosk_server.problems import ProblemError
 from kiosk_server.schemas import SiteRef
-from kiosk_server.services import auth, invitations, notifications, visitor_desk
+from kiosk_server.services import auth, invitations, notifications, visitor_desk, watchlist
 from kiosk_server.services import visits as visit_rules
 from kiosk_server.services.auth import SignedInPerson
 from kiosk_server.services.visitor_desk import Presented
@@ -101,6 +102,8 @@ _DAY_COLUMNS = (
     Visit.walk_in,
     VisitVisitor.checked_in_at,
     VisitVisitor.checked_out_at,
+    VisitVisitor.held_at,
+    VisitVisitor.refused_at,
 )
 
 
@@ -155,6 +158,8 @@ async def day_lists(
             if checked_out_at is not None:
                 item["checked_out_at"] = as_utc(checked_out_at)
         item["overdue"] = overdue
+        item["held"] = item.pop("held_at") is not None
+        item["refused"] = item.pop("refused_at") is not None
         if arrived_on != day:
             lists["expected"].append(item)
         elif on_site:
@@ -260,9 +265,49 @@ async def check_in(
 ) -> sv.VisitorBadge:
     found = await _presented(session, site=staff.site, visitor_id=visitor_id)
     await visitor_desk.check_state(session, found, "check_in", now, by_reception=True)
+    await watchlist.hold_if_listed(
+        session, site=staff.site, visit=found.visit, visitor=found.visitor, now=now
+    )
     return await visitor_desk.record_check_in(
         session, found, actor=Actor(device, staff.account), now=now, rules_language=None
     )
+
+
+async def hold(session: AsyncSession, *, staff: SignedInPerson, visitor_id: int) -> sw.HeldCheckIn:
+    """Why a visitor's check-in is held (the watchlist entry their name matched)."""
+    found = await _presented(session, site=staff.site, visitor_id=visitor_id)
+    return await watchlist.held_check_in(session, site=staff.site, visitor=found.visitor)
+
+
+async def release(
+    session: AsyncSession,
+    *,
+    staff: SignedInPerson,
+    device: Device,
+    visitor_id: int,
+    now: dt.datetime,
+) -> sv.VisitorBadge:
+    """Let a held visitor in and check them in, in one transaction: if the check-in is refused
+    (not one of the visit's days, say), nothing is released."""
+    found = await _presented(session, site=staff.site, visitor_id=visitor_id)
+    await watchlist.release(
+        session, site=staff.site, visitor=found.visitor, account=staff.account, now=now
+    )
+    await visitor_desk.check_state(session, found, "check_in", now, by_reception=True)
+    return await visitor_desk.record_check_in(
+        session, found, actor=Actor(device, staff.account), now=now, rules_language=None
+    )
+
+
+async def refuse(
+    session: AsyncSession, *, staff: SignedInPerson, visitor_id: int, now: dt.datetime
+) -> sw.HeldCheckIn:
+    """Refuse a held visitor entry."""
+    found = await _presented(session, site=staff.site, visitor_id=visitor_id)
+    await watchlist.refuse(
+        session, site=staff.site, visitor=found.visitor, account=staff.account, now=now
+    )
+    return await watchlist.held_check_in(session, site=staff.site, visitor=found.visitor)
 
 
 async def check_out(

@@ -23,7 +23,7 @@ from kiosk_server.i18n import texts
 from kiosk_server.models import Account, Device, DeviceFailure, Site, Visit, VisitVisitor
 from kiosk_server.problems import FieldError, ProblemError
 from kiosk_server.schemas import SiteRef
-from kiosk_server.services import audit, auth, notifications
+from kiosk_server.services import audit, auth, notifications, watchlist
 from kiosk_server.services import visits as visit_rules
 from kiosk_server.services.invitations import token_for
 from kiosk_server.services.visits import Actor
@@ -375,6 +375,9 @@ async def desk_check_in(
     await check_state(session, found, "check_in", now)
     if not body.rules_accepted:
         raise ProblemError("rules-not-accepted", "Accept the site's rules to check in.")
+    await watchlist.hold_if_listed(
+        session, site=found.site, visit=found.visit, visitor=found.visitor, now=now
+    )
     language, _ = _rules(found.site, body.language)
     return await record_check_in(
         session, found, actor=Actor(device), now=now, rules_language=language
