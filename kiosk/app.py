@@ -117,6 +117,7 @@ class KioskApp(App[None], inherit_bindings=False):
         "screens/roll_call.tcss",
         "screens/desk_cash.tcss",
         "screens/evacuation.tcss",
+        "screens/watchlist.tcss",
         "screens/desk_lock.tcss",
         "screens/visitor_start.tcss",
         "screens/visitor_scan.tcss",

@@ -43,6 +43,7 @@ from kiosk.api.models import (
     DeviceRollCalls,
     Evacuation,
     Health,
+    HeldCheckIn,
     Help,
     HostMatches,
     Identity,
@@ -76,6 +77,8 @@ from kiosk.api.models import (
     VisitorBadge,
     VisitorInput,
     WalkInCreated,
+    Watchlist,
+    WatchlistEntry,
 )
 
 logger = logging.getLogger(__name__)
@@ -515,6 +518,42 @@ class KioskClient:
         """`POST /v1/reception/visitors/{id}/check-in`: on the visitor's behalf."""
         path = f"/v1/reception/visitors/{int(visitor_id)}/check-in"
         return await self._call("POST", path, VisitorBadge)
+
+    async def visitor_hold(self, visitor_id: int) -> HeldCheckIn:
+        """`GET /v1/reception/visitors/{id}/hold`: why a check-in waits (the watchlist entry)."""
+        path = f"/v1/reception/visitors/{int(visitor_id)}/hold"
+        return await self._call("GET", path, HeldCheckIn)
+
+    async def release_visitor(self, visitor_id: int) -> VisitorBadge:
+        """`POST /v1/reception/visitors/{id}/release`: let a held visitor in (checks them in)."""
+        path = f"/v1/reception/visitors/{int(visitor_id)}/release"
+        return await self._call("POST", path, VisitorBadge)
+
+    async def refuse_visitor(self, visitor_id: int) -> HeldCheckIn:
+        """`POST /v1/reception/visitors/{id}/refuse`: refuse a held visitor entry."""
+        path = f"/v1/reception/visitors/{int(visitor_id)}/refuse"
+        return await self._call("POST", path, HeldCheckIn)
+
+    async def watchlist(self) -> Watchlist:
+        """`GET /v1/reception/watchlist`: the site's entries, newest first."""
+        return await self._call("GET", "/v1/reception/watchlist", Watchlist)
+
+    async def add_watchlist_entry(
+        self, full_name: str, reason: str, birth_date: dt.date | None = None
+    ) -> WatchlistEntry:
+        """`POST /v1/reception/watchlist` (the signed-in person is recorded as who added it)."""
+        body = {
+            "full_name": full_name,
+            "reason": reason,
+            "birth_date": birth_date.isoformat() if birth_date is not None else None,
+        }
+        return await self._call("POST", "/v1/reception/watchlist", WatchlistEntry, json=body)
+
+    async def remove_watchlist_entry(self, entry_id: int) -> None:
+        """`DELETE /v1/reception/watchlist/{id}`."""
+        await self._send(
+            "DELETE", f"/v1/reception/watchlist/{int(entry_id)}", retry_on=_WRITE_RETRY_ON
+        )
 
     async def reception_check_out(self, visitor_id: int) -> CheckedOut:
         """`POST /v1/reception/visitors/{id}/check-out`: on the visitor's behalf."""

@@ -586,6 +586,10 @@ class ReceptionRow(_Answer):
     checked_in_at: dt.datetime | None
     checked_out_at: dt.datetime | None
     overdue: bool
+    held: bool = False
+    """The check-in waits for reception (a watchlist match)."""
+    refused: bool = False
+    """Reception refused them entry."""
 
 
 class ReceptionDay(_Answer):
@@ -618,6 +622,33 @@ class RollCall(_Answer):
     site: SiteRef
     generated_at: dt.datetime
     people: list[RollCallRow]
+
+
+class WatchlistEntry(_Answer):
+    """A person reception looks at before they come in."""
+
+    id: int
+    full_name: str
+    birth_date: dt.date | None = None
+    reason: str
+    added_by: str
+    created_at: dt.datetime
+
+
+class Watchlist(_Answer):
+    """`GET /v1/reception/watchlist`: the site's entries, newest first."""
+
+    entries: list[WatchlistEntry]
+
+
+class HeldCheckIn(_Answer):
+    """Why a visitor's check-in waits for reception."""
+
+    visitor_id: int
+    entry: WatchlistEntry | None = None
+    held_at: dt.datetime | None = None
+    released_at: dt.datetime | None = None
+    refused_at: dt.datetime | None = None
 
 
 class MusterPerson(_Answer):

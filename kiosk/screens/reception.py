@@ -28,6 +28,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Input, Static
 
+from kiosk.api.errors import ProblemError
 from kiosk.format import local_time, site_zone
 from kiosk.i18n import _
 from kiosk.screens.base import IdleKind, KioskScreen
@@ -125,6 +126,7 @@ class ReceptionScreen(KioskScreen):
                 yield Button(_("Walk-in"), id="walk-in", compact=True)
                 yield Button(_("Roll call"), id="roll-call", variant="primary", compact=True)
                 yield Button(_("Cash"), id="cash", compact=True)
+                yield Button(_("Watchlist"), id="watchlist", compact=True)
                 yield Button(_("Back"), id="back", compact=True)
 
     def _columns(self) -> list[Column]:
@@ -265,6 +267,10 @@ class ReceptionScreen(KioskScreen):
             time = window
             if row.state == "requested":
                 status = _("Walk-in, to approve") if row.walk_in else _("To approve")
+            elif row.refused:
+                status = _("Entry refused")
+            elif row.held:
+                status = _("Held: decide")
             else:
                 status = _("Approved")
         elif name == "on_site":
@@ -286,7 +292,7 @@ class ReceptionScreen(KioskScreen):
         return TableRow(
             row.visitor_id,
             cells,
-            marked=row.overdue or row.state == "requested",
+            marked=row.overdue or row.state == "requested" or row.held or row.refused,
             search=fold(" ".join(cells)),
         )
 
@@ -378,6 +384,10 @@ class ReceptionScreen(KioskScreen):
     def _cash(self) -> None:
         self.open_screen("kiosk.screens.desk_cash:DeskCashScreen")
 
+    @on(Button.Pressed, "#watchlist")
+    def _watchlist(self) -> None:
+        self.open_screen("kiosk.screens.watchlist:WatchlistScreen")
+
     @on(Button.Pressed, "#check-in, #check-out, #reprint, #approve")
     def _row_action(self, event: Button.Pressed) -> None:
         row = self.selected_row()
@@ -416,15 +426,51 @@ class ReceptionScreen(KioskScreen):
 
     def _act(self, action: str, row: ReceptionRow) -> None:
         self.set_busy(True)
+        if action == "check-in" and (row.held or row.refused):
+            self._decide(row.visitor_id, row.visit_id, visitor_label(row), row.host_name)
+            return
         self._run_action(action, row.visitor_id, row.visit_id, visitor_label(row))
+
+    @work(exclusive=True, exit_on_error=False, group="reception-decide")
+    async def _decide(self, visitor_id: int, visit_id: int, name: str, host: str) -> None:
+        """A check-in the watchlist holds: reception sees why, then lets in or refuses."""
+        from kiosk.screens.watchlist import HeldVisitorScreen
+
+        hold = await self.kiosk.api().visitor_hold(visitor_id)
+
+        def decided(decision: str | None) -> None:
+            if decision is not None:
+                self.set_busy(True)
+                self._run_action(decision, visitor_id, visit_id, name)
+
+        host_text = plain(host, max_length=NAME_WIDTH)
+        self.app.push_screen(HeldVisitorScreen(name, host_text, hold), decided)
 
     @work(exclusive=True, exit_on_error=False, group="reception-action")
     async def _run_action(self, action: str, visitor_id: int, visit_id: int, name: str) -> None:
         api = self.kiosk.api()
         if action == "check-in":
-            badge = await api.reception_check_in(visitor_id)
+            try:
+                badge = await api.reception_check_in(visitor_id)
+            except ProblemError as exc:
+                if exc.code != "check-in-held":
+                    raise
+                # Held just now (an entry added since the list was fetched).
+                self.refresh_day()
+                host = self._rows[visitor_id].host_name if visitor_id in self._rows else ""
+                self._decide(visitor_id, visit_id, name, host)
+                return
             outcome = await self._print(badge)
             self.show_message(_("{name} is checked in.").format(name=name) + _said(outcome))
+        elif action == "release":
+            badge = await api.release_visitor(visitor_id)
+            outcome = await self._print(badge)
+            self.show_message(
+                _("{name} is let in and checked in.").format(name=name) + _said(outcome)
+            )
+        elif action == "refuse":
+            await api.refuse_visitor(visitor_id)
+            self.show_message(_("Entry refused to {name}.").format(name=name))
         elif action == "check-out":
             await api.reception_check_out(visitor_id)
             self.show_message(_("{name} is checked out.").format(name=name))
