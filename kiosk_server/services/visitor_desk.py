@@ -20,7 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kiosk_server import schemas_visits as sv
 from kiosk_server.db import as_utc
 from kiosk_server.i18n import texts
-from kiosk_server.models import Account, Device, DeviceFailure, Site, Visit, VisitVisitor
+from kiosk_server.models import (
+    Account,
+    Device,
+    DeviceFailure,
+    Evacuation,
+    EvacuationPerson,
+    Site,
+    Visit,
+    VisitVisitor,
+)
 from kiosk_server.problems import FieldError, ProblemError
 from kiosk_server.schemas import SiteRef
 from kiosk_server.services import audit, auth, notifications, watchlist
@@ -303,6 +312,7 @@ async def record_check_in(
             "company": visitor.company,
         },
     )
+    await _join_evacuation(session, site=site, visitor=visitor)
     title, body = _arrival_notice(site, visitor)
     await notifications.notify(
         session,
@@ -316,6 +326,18 @@ async def record_check_in(
     )
     await session.flush()
     return badge(found, now)
+
+
+async def _join_evacuation(session: AsyncSession, *, site: Site, visitor: VisitVisitor) -> None:
+    """Someone checked in while an evacuation is open (a late arrival let in at the door, a
+    drill) is on its muster, missing until marked safe: nobody on site is left off it."""
+    evacuation_id = await session.scalar(
+        select(Evacuation.id).where(Evacuation.site_id == site.id, Evacuation.closed_at.is_(None))
+    )
+    if evacuation_id is None:
+        return
+    if await session.get(EvacuationPerson, (evacuation_id, visitor.id)) is None:
+        session.add(EvacuationPerson(evacuation_id=evacuation_id, visitor_id=visitor.id))
 
 
 def badge(found: Presented, now: dt.datetime) -> sv.VisitorBadge:

@@ -117,6 +117,36 @@ async def test_a_muster_from_start_to_report(
     assert (await people.desk_post("/v1/reception/evacuations")).status_code == 201
 
 
+async def test_someone_checked_in_during_an_evacuation_is_on_its_muster(
+    people: People, clock: ManualClock
+) -> None:
+    """A visitor let in while an evacuation is open (a drill, a late arrival at the door) is
+    missing until marked safe; checked in after it closed, on none."""
+    await on_site(people, clock)
+    late = await people.approved(visitors=[visitor("Emma", "Lenoir", email="emma@example.com")])
+    late_id = late["visitors"][0]["id"]
+    set_local(clock, DAY, "11:00")
+    started = (await people.desk_post("/v1/reception/evacuations")).json()
+    assert started["missing"] == 3
+    set_local(clock, DAY, "11:05")
+    checked = await people.desk_post(f"/v1/reception/visitors/{late_id}/check-in")
+    assert checked.status_code == 200, checked.text
+    current = (await people.desk_get("/v1/reception/evacuations/current")).json()
+    assert "Lenoir" in missing(current) and current["missing"] == 4
+    base = f"/v1/reception/evacuations/{started['id']}"
+    safe = await people.desk_post(f"{base}/people/{late_id}/safe")
+    assert safe.json()["missing"] == 3
+    closed = (await people.desk_post(f"{base}/close")).json()
+    assert (closed["safe"], closed["missing"]) == (1, 3)
+    # After the close, a check-in joins no evacuation.
+    after = await people.approved(visitors=[visitor("Farid", "Noël", email="farid@example.com")])
+    set_local(clock, DAY, "11:30")
+    farid = after["visitors"][0]["id"]
+    assert (await people.desk_post(f"/v1/reception/visitors/{farid}/check-in")).status_code == 200
+    report = await people.desk_get(f"{base}/report.csv")
+    assert "Noël" not in report.text and "Lenoir" in report.text
+
+
 async def test_only_reception_of_the_site_sees_it(
     people: People, service_app: FastAPI, factory: Factory, site: Site, clock: ManualClock
 ) -> None:
