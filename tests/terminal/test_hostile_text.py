@@ -34,6 +34,7 @@ from kiosk.screens.ticket_detail import TicketDetailScreen
 from kiosk.screens.tickets import TicketsScreen
 from kiosk.screens.visit_detail import VisitDetailScreen
 from kiosk.screens.visits import VisitsScreen
+from kiosk.screens.watchlist import WatchlistScreen
 from kiosk.text import FORBIDDEN
 from kiosk_server.models import (
     Account,
@@ -43,6 +44,7 @@ from kiosk_server.models import (
     Site,
     Visit,
     VisitVisitor,
+    WatchlistEntry,
 )
 from tests.factories import Factory
 from tests.terminal.conftest import PIN, KioskFactory, settle, wait_until
@@ -120,6 +122,15 @@ async def seed(factory: Factory, site: Site) -> Account:
             updated_at=now,
         )
         session.add(visit)
+        session.add(
+            WatchlistEntry(
+                site_id=site.id,
+                full_name=HOSTILE,
+                reason=LONG[:500],
+                added_by=HOSTILE,
+                created_at=now,
+            )
+        )
         await session.flush()
         session.add(
             VisitVisitor(
@@ -238,6 +249,9 @@ async def test_hostile_text_is_shown_as_text_on_every_screen(
             await settle(pilot)
             assert cash.person is not None
             assert "[@click=app.q" in drawn(app, DeskCashScreen)
+            await back(pilot, ReceptionScreen)
+            await go(pilot, "#watchlist")
+            assert "[@click=app.q" in drawn(app, WatchlistScreen)
             await back(pilot, ReceptionScreen)
             await back(pilot, HomeScreen)
             assert app.is_running
