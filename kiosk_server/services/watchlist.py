@@ -27,6 +27,7 @@ from sqlalchemy import String, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server import schemas_watchlist as sw
+from kiosk_server.db import as_utc
 from kiosk_server.i18n import texts
 from kiosk_server.models import Account, Site, Visit, VisitVisitor, WatchlistEntry
 from kiosk_server.problems import ProblemError
@@ -65,7 +66,7 @@ def entry_out(entry: WatchlistEntry) -> sw.WatchlistEntry:
         birth_date=entry.birth_date,
         reason=entry.reason,
         added_by=entry.added_by,
-        created_at=entry.created_at,
+        created_at=as_utc(entry.created_at),
     )
 
 
@@ -89,12 +90,8 @@ async def add(
     account: Account | None,
     now: dt.datetime,
 ) -> WatchlistEntry:
-    """Add an entry (audit `watchlist.added`; the reason stays out of the audit log)."""
-    if not name_keys(body.full_name):
-        raise ProblemError(
-            "validation-failed",
-            "A name needs at least one letter.",
-        )
+    """Add an entry (audit `watchlist.added`; the reason stays out of the audit log). A name
+    with no letter or digit at all is kept as typed and matches nobody."""
     entry = WatchlistEntry(
         site_id=site.id,
         full_name=body.full_name.strip(),
@@ -316,10 +313,14 @@ async def held_check_in(
     return sw.HeldCheckIn(
         visitor_id=visitor.id,
         entry=entry_out(entry) if entry is not None else None,
-        held_at=visitor.held_at,
-        released_at=visitor.released_at,
-        refused_at=visitor.refused_at,
+        held_at=_utc(visitor.held_at),
+        released_at=_utc(visitor.released_at),
+        refused_at=_utc(visitor.refused_at),
     )
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    return as_utc(value) if value is not None else None
 
 
 def _decided(visitor: VisitVisitor) -> None:
