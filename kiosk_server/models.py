@@ -776,3 +776,17 @@ class WatchlistEntry(Base):
         ForeignKey("accounts.id", ondelete="SET NULL")
     )
     created_at: Mapped[dt.datetime]
+
+
+class VisitorPhoto(Base):
+    """The still a visitor's kiosk took at check-in, where the site asks for one (a JPEG of a
+    few kilobytes): shown to the host and the desk, printed on the badge, deleted by the
+    retention purge with the rest of the visitor's data."""
+
+    __tablename__ = "visitor_photos"
+
+    visitor_id: Mapped[int] = mapped_column(
+        ForeignKey("visit_visitors.id", ondelete="CASCADE"), primary_key=True
+    )
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    taken_at: Mapped[dt.datetime]

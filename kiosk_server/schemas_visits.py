@@ -39,6 +39,9 @@ VISIT_PROBLEMS: dict[str, tuple[int, str]] = {
     "host-ambiguous": (409, "Several hosts with this name"),
     "host-search-off": (403, "Host search turned off"),
     "rules-not-accepted": (422, "Site rules not accepted"),
+    "photo-required": (422, "A photo is required"),
+    "photo-invalid": (422, "Not a usable photo"),
+    "photo-none": (404, "No photo"),
     "invitation-unknown": (404, "Unknown invitation"),
     "invitation-other-site": (403, "Invitation of another site"),
     "invitation-not-today": (409, "Invitation not valid now"),
@@ -172,8 +175,21 @@ class DeskCredentials(BaseModel):
         return self
 
 
+PHOTO_MAX_BYTES = 40 * 1024
+"""The largest photo kept: a kiosk's still is a few kilobytes (320×240, JPEG)."""
+
+
 class DeskCheckIn(DeskCredentials):
     rules_accepted: StrictBool = Field(description="The visitor accepted the site's rules.")
+    photo: str | None = Field(
+        None,
+        max_length=(PHOTO_MAX_BYTES + 2) // 3 * 4,
+        pattern=r"^[A-Za-z0-9+/]*={0,2}$",
+        description="Where the site asks for one (`DeskVisit.photo`): the visitor's still, a "
+        "JPEG in base64, 40 KiB at most. Left out when the visitor declines (where the site "
+        "allows it); not kept where the site takes no photos.",
+        json_schema_extra={"contentEncoding": "base64", "contentMediaType": "image/jpeg"},
+    )
 
 
 class VisitorOut(BaseModel):
@@ -257,6 +273,8 @@ class ReceptionRow(BaseModel):
     """On site past the end of their window."""
     held: bool = False
     """Their check-in waits for reception (a watchlist match): `GET …/hold` says why."""
+    has_photo: bool = False
+    """The kiosk took their still at check-in: `GET …/visitors/{id}/photo`."""
     refused: bool = False
     """Reception refused them entry."""
 
@@ -338,6 +356,8 @@ class DeskVisit(BaseModel):
     rules: str
     """The site's rules in `rules_language` (to accept before checking in)."""
     rules_language: str
+    photo: Literal["off", "optional", "required"] = "off"
+    """Whether the kiosk takes the visitor's still at check-in (the site's `visitor_photo`)."""
 
 
 class VisitorBadge(BaseModel):

@@ -4,6 +4,7 @@ a key that is missing takes the default below, so new policies need no migration
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -101,6 +102,9 @@ class SiteSettings(BaseModel):
     the earlier applies."""
     checkout_reminder_minutes: int = Field(15, ge=0, le=24 * 60)
     """How long before an automatic check-out the host is reminded (0: no reminder)."""
+    visitor_photo: Literal["off", "optional", "required"] = "off"
+    """Whether the visitor kiosk takes a still of the visitor at check-in: `optional` (the
+    visitor may decline), `required`, or `off` (none taken, none kept)."""
     site_closing_time: dt.time = dt.time(20, 0)
     """Local time the site closes: a visitor not checked out leaves the roll call then, and an
     invitation checks out until then."""

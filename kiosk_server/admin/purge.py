@@ -16,7 +16,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server.admin.sites import get_site
-from kiosk_server.models import AuditLogEntry, OutboxMessage, Site, Visit, VisitVisitor
+from kiosk_server.models import (
+    AuditLogEntry,
+    OutboxMessage,
+    Site,
+    Visit,
+    VisitorPhoto,
+    VisitVisitor,
+)
 from kiosk_server.services import idempotency_keys
 from kiosk_server.services.audit import PERSONAL_DETAIL_KEYS
 from kiosk_server.services.visits import expire_visits, local_now, settings_of
@@ -66,6 +73,11 @@ async def purge_site(session: AsyncSession, *, site: Site, now: dt.datetime) -> 
         visitor.phone = None
         visitor.code_hash = None
         visitor.anonymised_at = now
+    purged_ids = [visitor.id for visitor in visitors]
+    for start in range(0, len(purged_ids), 500):
+        await session.execute(
+            delete(VisitorPhoto).where(VisitorPhoto.visitor_id.in_(purged_ids[start : start + 500]))
+        )
     messages = 0
     if contacts:
         # Invitations and cancellations go to visitors, who have no account.

@@ -148,6 +148,20 @@ async def badge(
     )
 
 
+@router.get(
+    "/visitors/{visitor_id}/photo",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/jpeg": {}}, "description": "The photo, JPEG"},
+        **problem_responses(*_STAFF, "visitor-unknown", "photo-none"),
+    },
+)
+async def photo(visitor_id: ResourceId, session: DbSession, staff: Staff) -> Response:
+    """The still the kiosk took of a visitor of the site at check-in (`photo-none` if none)."""
+    jpeg = await reception.visitor_photo(session, staff=staff, visitor_id=visitor_id)
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
 @router.post(
     "/walk-ins",
     status_code=status.HTTP_201_CREATED,

@@ -64,6 +64,8 @@ async def lookup(
         *_DEVICE,
         *_INVITATION,
         "rules-not-accepted",
+        "photo-required",
+        "photo-invalid",
         "check-in-held",
         *_KEYED,
     ),

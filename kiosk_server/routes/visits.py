@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, status
+from fastapi.responses import Response
 
 from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, ResourceId, Terminal
-from kiosk_server.problems import problem_responses
+from kiosk_server.problems import ProblemError, problem_responses
 from kiosk_server.schemas_visits import VisitCreate, VisitDetail, VisitList, VisitPatch
-from kiosk_server.services import visit_requests, visits
+from kiosk_server.services import visit_requests, visitor_photos, visits
 
 router = APIRouter(prefix="/me/visits", tags=["visits"])
 
@@ -45,6 +48,28 @@ async def get_visit(session: DbSession, person: CurrentPerson, visit_id: Resourc
     """One visit with its visitors and its history."""
     visit = await visits.host_visit(session, host=person.account, visit_id=visit_id)
     return await visits.detail(session, visit=visit)
+
+
+_JPEG: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/jpeg": {}}, "description": "The photo, JPEG"}
+}
+
+
+@router.get(
+    "/{visit_id}/visitors/{visitor_id}/photo",
+    response_class=Response,
+    responses={**_JPEG, **problem_responses(*_PERSON, "visit-unknown", "photo-none")},
+)
+async def visitor_photo(
+    session: DbSession, person: CurrentPerson, visit_id: ResourceId, visitor_id: ResourceId
+) -> Response:
+    """The still the kiosk took of one of the person's visitors at check-in (`photo-none` when
+    none was taken, or the retention purge deleted it)."""
+    visit = await visits.host_visit(session, host=person.account, visit_id=visit_id)
+    if visitor_id not in {v.id for v in (await visits.visitors_of(session, [visit.id]))[visit.id]}:
+        raise ProblemError("photo-none", "No photo of this visitor.")
+    jpeg = await visitor_photos.photo_of(session, visitor_id=visitor_id)
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 @router.patch(

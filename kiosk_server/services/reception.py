@@ -10,17 +10,32 @@ import io
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server import schemas_visits as sv
 from kiosk_server import schemas_watchlist as sw
 from kiosk_server.db import as_utc
 from kiosk_server.i18n import texts
-from kiosk_server.models import Account, Device, DeviceFailure, Site, Visit, VisitVisitor
+from kiosk_server.models import (
+    Account,
+    Device,
+    DeviceFailure,
+    Site,
+    Visit,
+    VisitorPhoto,
+    VisitVisitor,
+)
 from kiosk_server.problems import ProblemError
 from kiosk_server.schemas import SiteRef
-from kiosk_server.services import auth, invitations, notifications, visitor_desk, watchlist
+from kiosk_server.services import (
+    auth,
+    invitations,
+    notifications,
+    visitor_desk,
+    visitor_photos,
+    watchlist,
+)
 from kiosk_server.services import visits as visit_rules
 from kiosk_server.services.auth import SignedInPerson
 from kiosk_server.services.visitor_desk import Presented
@@ -104,6 +119,10 @@ _DAY_COLUMNS = (
     VisitVisitor.checked_out_at,
     VisitVisitor.held_at,
     VisitVisitor.refused_at,
+    exists()
+    .where(VisitorPhoto.visitor_id == VisitVisitor.id)
+    .correlate(VisitVisitor)
+    .label("has_photo"),
 )
 
 
@@ -271,6 +290,12 @@ async def check_in(
     return await visitor_desk.record_check_in(
         session, found, actor=Actor(device, staff.account), now=now, rules_language=None
     )
+
+
+async def visitor_photo(session: AsyncSession, *, staff: SignedInPerson, visitor_id: int) -> bytes:
+    """A visitor of the staff member's site: their check-in still."""
+    await _presented(session, site=staff.site, visitor_id=visitor_id)
+    return await visitor_photos.photo_of(session, visitor_id=visitor_id)
 
 
 async def hold(session: AsyncSession, *, staff: SignedInPerson, visitor_id: int) -> sw.HeldCheckIn:

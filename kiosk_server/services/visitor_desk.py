@@ -28,11 +28,12 @@ from kiosk_server.models import (
     EvacuationPerson,
     Site,
     Visit,
+    VisitorPhoto,
     VisitVisitor,
 )
 from kiosk_server.problems import FieldError, ProblemError
 from kiosk_server.schemas import SiteRef
-from kiosk_server.services import audit, auth, notifications, watchlist
+from kiosk_server.services import audit, auth, notifications, visitor_photos, watchlist
 from kiosk_server.services import visits as visit_rules
 from kiosk_server.services.invitations import token_for
 from kiosk_server.services.visits import Actor
@@ -261,6 +262,7 @@ async def lookup(
         action=action,
         rules=rules,
         rules_language=language,
+        photo=visit_rules.settings_of(found.site).visitor_photo,
     )
 
 
@@ -318,7 +320,12 @@ async def record_check_in(
         session,
         account=found.host,
         kind="visitor_arrived",
-        data=visit_rules.visitor_facts(visitor),
+        data={
+            **visit_rules.visitor_facts(visitor),
+            "visit_id": visit.id,
+            "visitor_id": visitor.id,
+            "photo": int(await session.get(VisitorPhoto, visitor.id) is not None),
+        },
         title=title,
         body=body,
         now=now,
@@ -397,6 +404,10 @@ async def desk_check_in(
     await check_state(session, found, "check_in", now)
     if not body.rules_accepted:
         raise ProblemError("rules-not-accepted", "Accept the site's rules to check in.")
+    jpeg = visitor_photos.accepted(found.site, body.photo)
+    if jpeg is not None:
+        # Kept before the watchlist's word: a held visitor's photo is what reception looks at.
+        await visitor_photos.keep(session, visitor=found.visitor, jpeg=jpeg, now=now)
     await watchlist.hold_if_listed(
         session, site=found.site, visit=found.visit, visitor=found.visitor, now=now
     )
