@@ -118,6 +118,7 @@ class KioskApp(App[None], inherit_bindings=False):
         "screens/desk_cash.tcss",
         "screens/evacuation.tcss",
         "screens/watchlist.tcss",
+        "screens/visitor_photo.tcss",
         "screens/desk_lock.tcss",
         "screens/visitor_start.tcss",
         "screens/visitor_scan.tcss",

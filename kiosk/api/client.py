@@ -6,6 +6,7 @@ JSON body, never in a URL, because httpx logs URLs at INFO. Nothing here logs a 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
@@ -664,14 +665,18 @@ class KioskClient:
         last_name: str | None = None,
         language: str = "fr",
         idempotency_key: str | None = None,
+        photo: bytes | None = None,
     ) -> VisitorBadge:
         """`POST /v1/visitor-desk/check-in`: the badge to print or show. With a key (one per
         check-in, the same on every retry of it) a retry after a lost answer gets the badge
-        again instead of `invitation-used`, and is sent again whatever happened to the first."""
-        body = {
+        again instead of `invitation-used`, and is sent again whatever happened to the first.
+        `photo`: the visitor's still (JPEG), where the site asks for one."""
+        body: dict[str, Any] = {
             **self._credentials(token, code, last_name, language),
             "rules_accepted": rules_accepted,
         }
+        if photo is not None:
+            body["photo"] = base64.b64encode(photo).decode("ascii")
         return await self._call(
             "POST",
             "/v1/visitor-desk/check-in",

@@ -762,6 +762,8 @@ class DeskVisit(_Answer):
     action: DeskAction
     rules: str
     rules_language: str
+    photo: Literal["off", "optional", "required"] = "off"
+    """Whether the kiosk takes the visitor's still at check-in."""
 
 
 class VisitorBadge(_Answer):

@@ -170,21 +170,37 @@ class VisitorVisitScreen(KioskScreen):
             if not self.rules_accepted:
                 self.show_message(_("Please read and accept the site's rules first."))
                 return
-            self.stage = "checking"
-            self.show_message(_("Checking you in…"))
-            self.set_busy(True)
-            self.check_in()
+            if self.visit.photo != "off":
+                from kiosk.screens.visitor_photo import VisitorPhotoScreen
+
+                self.app.push_screen(
+                    VisitorPhotoScreen(self.visit.photo, self.kiosk.settings.camera.source),
+                    self._photo_chosen,
+                )
+                return
+            self._start_check_in(None)
         elif button == "visitor-check-out":
             self.stage = "checking"
             self.show_message(_("Checking you out…"))
             self.set_busy(True)
             self.check_out()
 
+    def _photo_chosen(self, choice: tuple[str, bytes | None] | None) -> None:
+        if choice is not None:
+            self._start_check_in(choice[1])
+
+    def _start_check_in(self, photo: bytes | None) -> None:
+        self.stage = "checking"
+        self.show_message(_("Checking you in…"))
+        self.set_busy(True)
+        self.check_in(photo)
+
     # The service ---------------------------------------------------------------------------
 
     @work(exclusive=True, exit_on_error=False, group="api")
-    async def check_in(self) -> None:
-        """Check in, print the badge if the kiosk has a printer, then show the badge."""
+    async def check_in(self, photo: bytes | None = None) -> None:
+        """Check in (with the visitor's still, where the site asks for one), print the badge if
+        the kiosk has a printer, then show the badge."""
         from kiosk.printing import VisitorBadgePrint, print_badge
         from kiosk.screens.visitor_badge import VisitorBadgeScreen
 
@@ -192,6 +208,7 @@ class VisitorVisitScreen(KioskScreen):
             rules_accepted=True,
             language=get_language(),
             idempotency_key=self.action_key,
+            photo=photo,
             **self.credentials.as_arguments(),
         )
         printout = VisitorBadgePrint(
