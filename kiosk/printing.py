@@ -57,6 +57,8 @@ class VisitorBadgePrint:
     """The site's name."""
     company: str = ""
     """The visitor's company, if any."""
+    photo: bytes | None = field(default=None, repr=False)
+    """The visitor's still (JPEG), printed as half-tones where the printer can."""
 
 
 PrintStatus = Literal["printed", "no-printer", "unavailable"]
@@ -127,6 +129,8 @@ def render_badge(printer: Escpos, badge: VisitorBadgePrint, *, native_qr: bool =
     printer.set(align="center", bold=False, normal_textsize=True)
     if badge.company.strip():
         printer.textln(printable(badge.company))
+    if badge.photo is not None:
+        _print_photo(printer, badge.photo)
     printer.ln()
     printer.textln(printable(_("Host: %(host)s") % {"host": badge.host}, max_length=2 * TEXT_MAX))
     printer.textln(printable(badge.date_text))
@@ -139,6 +143,37 @@ def render_badge(printer: Escpos, badge: VisitorBadgePrint, *, native_qr: bool =
         printer.qr(token, ec=QR_ECLEVEL_M, size=QR_SIZE, native=False)
     printer.textln(printable(_("Scan this QR code when you leave."), max_length=2 * TEXT_MAX))
     printer.cut()
+
+
+def photo_width(printer: Escpos) -> int | None:
+    """How wide a visitor's photo prints, in dots: half the paper's width, where the printer's
+    profile knows that width and it prints raster images; None where it cannot."""
+    if not printer.profile.supports("bitImageRaster"):
+        return None
+    try:
+        paper = int(printer.profile.profile_data["media"]["width"]["pixels"])
+    except (KeyError, TypeError, ValueError):
+        return None  # the generic profile: the paper's width is unknown
+    return paper // 2 // 8 * 8
+
+
+def _print_photo(printer: Escpos, jpeg: bytes) -> None:
+    """The still as half-tones (python-escpos dithers it to black and white), centred."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    width = photo_width(printer)
+    if width is None:
+        return
+    try:
+        with Image.open(io.BytesIO(jpeg)) as opened:
+            grey = opened.convert("L")
+    except (UnidentifiedImageError, OSError):
+        return  # not an image: the badge goes out without it
+    height = max(8, round(grey.height * width / grey.width))
+    printer.ln()
+    printer.image(grey.resize((width, height)), center=True)
 
 
 def badge_bytes(

@@ -520,6 +520,25 @@ class KioskClient:
         path = f"/v1/reception/visitors/{int(visitor_id)}/check-in"
         return await self._call("POST", path, VisitorBadge)
 
+    async def reception_visitor_photo(self, visitor_id: int) -> bytes | None:
+        """`GET /v1/reception/visitors/{id}/photo`: the visitor's still (JPEG), None if none."""
+        return await self._photo(f"/v1/reception/visitors/{int(visitor_id)}/photo")
+
+    async def my_visitor_photo(self, visit_id: int, visitor_id: int) -> bytes | None:
+        """`GET /v1/me/visits/{id}/visitors/{vid}/photo`: one of the person's visitors' still."""
+        return await self._photo(f"/v1/me/visits/{int(visit_id)}/visitors/{int(visitor_id)}/photo")
+
+    async def _photo(self, path: str) -> bytes | None:
+        try:
+            response = await self._send("GET", path, retry_on=_READ_RETRY_ON)
+        except ProblemError as exc:
+            if exc.code == "photo-none":
+                return None
+            raise
+        if not response.headers.get("content-type", "").startswith("image/jpeg"):
+            raise ProblemError(code=UNEXPECTED_RESPONSE, status=response.status_code)
+        return response.content
+
     async def visitor_hold(self, visitor_id: int) -> HeldCheckIn:
         """`GET /v1/reception/visitors/{id}/hold`: why a check-in waits (the watchlist entry)."""
         path = f"/v1/reception/visitors/{int(visitor_id)}/hold"

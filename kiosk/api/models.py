@@ -588,6 +588,8 @@ class ReceptionRow(_Answer):
     overdue: bool
     held: bool = False
     """The check-in waits for reception (a watchlist match)."""
+    has_photo: bool = False
+    """The kiosk took the visitor's still at check-in."""
     refused: bool = False
     """Reception refused them entry."""
 

@@ -54,6 +54,9 @@ class NotificationsScreen(KioskScreen):
             yield self.message_widget()
             with Horizontal(classes="actions"):
                 yield Button(_("Back"), id="back")
+                photo = Button(_("See the photo"), id="notification-photo", classes="while-idle")
+                photo.display = self._has_photo(self.opened)
+                yield photo
                 if any(not item.read for item in self.items or []):
                     yield Button(_("Mark all as read"), id="read-all", classes="while-idle")
 
@@ -74,6 +77,16 @@ class NotificationsScreen(KioskScreen):
             )
             for item in self.items
         ]
+
+    @staticmethod
+    def _has_photo(item: Notification | None) -> bool:
+        return (
+            item is not None
+            and item.kind == "visitor_arrived"
+            and item.data.get("photo") == 1
+            and isinstance(item.data.get("visit_id"), int)
+            and isinstance(item.data.get("visitor_id"), int)
+        )
 
     def _detail(self) -> str:
         if self.opened is None:
@@ -98,6 +111,7 @@ class NotificationsScreen(KioskScreen):
         item = self.items[event.option_index]
         self.opened = item
         self.query_one("#notification-text", Static).update(Content(notice_body(item)))
+        self.query_one("#notification-photo", Button).display = self._has_photo(item)
         if not item.read:
             self._mark_read(event.option_index)
 
@@ -124,6 +138,28 @@ class NotificationsScreen(KioskScreen):
         elif event.button.id == "read-all":
             self.set_busy(True)
             self._mark_all_read()
+        elif event.button.id == "notification-photo" and self._has_photo(self.opened):
+            assert self.opened is not None  # noqa: S101 - checked just above
+            self.set_busy(True)
+            self._show_photo(self.opened)
+
+    @work(exclusive=True, exit_on_error=False, group="notifications")
+    async def _show_photo(self, item: Notification) -> None:
+        """The still of the visitor whose arrival the notice tells (decoded off the UI loop)."""
+        import asyncio
+
+        from kiosk.photo import decode_still
+        from kiosk.screens.visitor_photo import StillScreen
+
+        visit_id, visitor_id = item.data["visit_id"], item.data["visitor_id"]
+        assert isinstance(visit_id, int) and isinstance(visitor_id, int)  # noqa: S101
+        jpeg = await self.kiosk.api().my_visitor_photo(visit_id, visitor_id)
+        pixels = await asyncio.to_thread(decode_still, jpeg) if jpeg is not None else None
+        if pixels is None:
+            self.show_message(_("No photo of this visitor any more."))
+            return
+        name = plain(str(item.data.get("visitor_name", "")), max_length=TITLE_MAX)
+        self.app.push_screen(StillScreen(name, pixels))
 
     @work(exclusive=True, exit_on_error=False, group="notifications")
     async def _mark_all_read(self) -> None:

@@ -28,7 +28,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Input, Static
 
-from kiosk.api.errors import ProblemError
+from kiosk.api.errors import ApiError, ProblemError
 from kiosk.format import local_time, site_zone
 from kiosk.i18n import _
 from kiosk.screens.base import IdleKind, KioskScreen
@@ -122,6 +122,7 @@ class ReceptionScreen(KioskScreen):
                 yield Button(_("Reprint badge"), id="reprint", compact=True)
                 yield Button(_("Approve"), id="approve", variant="success", compact=True)
                 yield Button(_("Reject"), id="reject", variant="error", compact=True)
+                yield Button(_("Photo"), id="photo", compact=True)
             with Horizontal(id="reception-more", classes="actions"):
                 yield Button(_("Walk-in"), id="walk-in", compact=True)
                 yield Button(_("Roll call"), id="roll-call", variant="primary", compact=True)
@@ -351,6 +352,7 @@ class ReceptionScreen(KioskScreen):
             "reprint": self.current == "on_site",
             "approve": self.current == "expected" and state == "requested",
             "reject": self.current == "expected" and state == "requested",
+            "photo": row is not None and row.has_photo,
         }
         for button_id, enabled in allowed.items():
             for button in self.query(f"#{button_id}").results(Button):
@@ -383,6 +385,26 @@ class ReceptionScreen(KioskScreen):
     @on(Button.Pressed, "#cash")
     def _cash(self) -> None:
         self.open_screen("kiosk.screens.desk_cash:DeskCashScreen")
+
+    @on(Button.Pressed, "#photo")
+    def _photo_pressed(self) -> None:
+        row = self.selected_row()
+        if row is not None and row.has_photo:
+            self.set_busy(True)
+            self._show_photo(row.visitor_id, visitor_label(row))
+
+    @work(exclusive=True, exit_on_error=False, group="reception-decide")
+    async def _show_photo(self, visitor_id: int, name: str) -> None:
+        """The visitor's check-in still (decoded off the UI loop)."""
+        from kiosk.photo import decode_still
+        from kiosk.screens.visitor_photo import StillScreen
+
+        jpeg = await self.kiosk.api().reception_visitor_photo(visitor_id)
+        pixels = await asyncio.to_thread(decode_still, jpeg) if jpeg is not None else None
+        if pixels is None:
+            self.show_message(_("No photo of this visitor any more."))
+            return
+        self.app.push_screen(StillScreen(name, pixels))
 
     @on(Button.Pressed, "#watchlist")
     def _watchlist(self) -> None:
@@ -494,7 +516,8 @@ class ReceptionScreen(KioskScreen):
         self.app.push_screen(DeskVisitorBadgeScreen(badge, outcome))
 
     async def _print(self, badge: VisitorBadge) -> PrintOutcome:
-        """Print the visitor's badge when a printer is set."""
+        """Print the visitor's badge when a printer is set, with their still if they have one
+        (the printer prints it where it can)."""
         from babel.dates import format_date
 
         from kiosk.i18n import get_language
@@ -503,6 +526,13 @@ class ReceptionScreen(KioskScreen):
         printer = self.kiosk.settings.printer
         if printer.kind == "none":
             return PrintOutcome("no-printer")
+        row = self._rows.get(badge.visitor_id)
+        photo = None
+        if row is None or row.has_photo:
+            try:
+                photo = await self.kiosk.api().reception_visitor_photo(badge.visitor_id)
+            except ApiError:  # the visitor is checked in: the badge goes out without it
+                photo = None
         job = VisitorBadgePrint(
             name=f"{badge.first_name} {badge.last_name}",
             host=badge.host_name,
@@ -510,6 +540,7 @@ class ReceptionScreen(KioskScreen):
             checkout_token=badge.checkout_token,
             site_name=badge.site.name,
             company=badge.company,
+            photo=photo,
         )
         return await asyncio.to_thread(print_badge, printer, job)
 

@@ -125,3 +125,33 @@ class VisitorPhotoScreen(ModalScreen[PhotoChoice | None]):
     def action_cancel(self) -> None:
         self.jpeg = None
         self.dismiss(None)
+
+
+class StillScreen(ModalScreen[None]):
+    """A visitor's still, for their host (from the arrival notice) or the desk."""
+
+    IDLE: ClassVar[IdleKind] = "default"
+    AUTO_FOCUS = "#still-close"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", show=False, id="still.close"),
+    ]
+
+    def __init__(self, caption: str, pixels: npt.NDArray[Any]) -> None:
+        super().__init__()
+        self.caption = caption
+        """Plain text already (the visitor's name)."""
+        self.pixels = pixels
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="still-body", classes="panel"):
+            yield Static(Content(self.caption), classes="title")
+            yield PhotoView(self.pixels, id="still-view")
+            with Horizontal(classes="actions"):
+                yield Button(_("Close"), id="still-close", variant="primary", compact=True)
+
+    @on(Button.Pressed, "#still-close")
+    def _close_pressed(self) -> None:
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

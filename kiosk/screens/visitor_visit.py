@@ -218,6 +218,7 @@ class VisitorVisitScreen(KioskScreen):
             checkout_token=badge.checkout_token,
             site_name=badge.site.name,
             company=badge.company,
+            photo=photo,
         )
         # Printing blocks on the device (a network printer may take seconds to refuse).
         outcome = await asyncio.to_thread(print_badge, self.kiosk.settings.printer, printout)

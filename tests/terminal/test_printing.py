@@ -7,8 +7,11 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from kiosk.i18n import set_language
@@ -48,6 +51,41 @@ def test_a_printer_without_native_qr_gets_a_raster_image() -> None:
     data = badge_bytes(BADGE, native_qr=False)
     assert b"\x1dv0" in data  # GS v 0: a raster bit image
     assert TOKEN.encode() not in data
+
+
+def _still() -> bytes:
+    from kiosk.photo import encode_still
+
+    frame = np.full((480, 640), 200, dtype=np.uint8)
+    cv2.ellipse(frame, (320, 240), (110, 150), 0, 0, 360, 40, -1)
+    return encode_still(frame)
+
+
+def test_the_photo_prints_as_half_tones_where_the_printer_can() -> None:
+    with_photo = replace(BADGE, photo=_still())
+    data = badge_bytes(with_photo, profile="TM-T20II")
+    # 576 dots of paper: the photo is 288 wide (216 high), centred on a full-width raster.
+    header = b"\x1dv0\x00" + (576 // 8).to_bytes(2, "little") + (216).to_bytes(2, "little")
+    start = data.index(header) + len(header)
+    rows = [data[start + row * 72 : start + (row + 1) * 72] for row in range(216)]
+    assert all(byte == 0 for row in rows for byte in row[:18] + row[54:])  # margins blank
+    # Half-tones: the dark head mostly black dots; the light wall mostly white but not all
+    # (grey dithered to dots, not cut at a threshold).
+    head = sum(byte.bit_count() for byte in rows[108][32:40]) / 64
+    wall = sum(byte.bit_count() for row in rows[2:10] for byte in row[18:24]) / (8 * 48)
+    assert head > 0.6
+    assert 0 < wall < 0.4
+    # The text is all there, and the QR comes after the photo.
+    assert "Léa Dupont".encode("cp1252") in data
+    assert data.index(header) < data.index(b"\x1d(k")
+
+
+def test_a_printer_of_unknown_width_prints_the_badge_without_the_photo() -> None:
+    data = badge_bytes(replace(BADGE, photo=_still()))
+    assert b"\x1dv0" not in data
+    assert data == GOLDEN.read_bytes()
+    # Bytes that are not an image are left out too.
+    assert b"\x1dv0" not in badge_bytes(replace(BADGE, photo=b"nope"), profile="TM-T20II")
 
 
 def test_text_is_cleaned_for_the_printer() -> None:

@@ -5,6 +5,7 @@ nothing and the site requires one."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,13 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 from textual.pilot import Pilot
-from textual.widgets import Button
+from textual.widgets import Button, OptionList
 
-from kiosk.photo import STILL_SIZE, decode_still
+from kiosk.photo import STILL_SIZE, decode_still, encode_still
+from kiosk.screens.notifications import NotificationsScreen
+from kiosk.screens.reception import ReceptionScreen
 from kiosk.screens.visitor_badge import VisitorBadgeScreen
-from kiosk.screens.visitor_photo import VisitorPhotoScreen
+from kiosk.screens.visitor_photo import StillScreen, VisitorPhotoScreen
 from kiosk.screens.visitor_visit import VisitorVisitScreen
 from kiosk.widgets.photo_view import PhotoView
 from kiosk_server.clock import ManualClock
@@ -27,6 +30,7 @@ from tests.server.visits_support import (
     DAY,
     People,
     invitation_code,
+    invitation_token,
     people_fixture,  # noqa: F401 - the `people` fixture
     set_local,
     set_site_settings,
@@ -34,6 +38,7 @@ from tests.server.visits_support import (
 from tests.terminal.conftest import SIZE, KioskFactory, screen_text, settle, wait_until
 from tests.terminal.test_scan_screen import camera
 from tests.terminal.test_visitor_checkin import accept_and_check_in, type_code
+from tests.terminal.visits_ui_support import sign_in
 
 
 def portrait(path: Path) -> Path:
@@ -143,3 +148,64 @@ async def test_a_required_photo_with_no_camera_sends_the_visitor_to_reception(
     assert await kept_photos(factory) == []
     day = (await people.desk_get("/v1/reception/visits")).json()
     assert day["on_site"] == []
+
+
+async def test_the_host_and_the_desk_see_the_photo(
+    make_kiosk: KioskFactory,
+    people: People,
+    factory: Factory,
+    site: Site,
+    clock: ManualClock,
+) -> None:
+    await set_site_settings(factory, site, visitor_photo="optional")
+    approved = await people.approved()
+    visitor_id = approved["visitors"][0]["id"]
+    set_local(clock, DAY, "14:05")
+    frame = np.full((480, 640), 200, dtype=np.uint8)
+    cv2.ellipse(frame, (320, 240), (110, 150), 0, 0, 360, 40, -1)
+    token = await invitation_token(factory, visitor_id)
+    checked = await people.kiosk.post(
+        "/v1/visitor-desk/check-in",
+        json={
+            "token": token,
+            "rules_accepted": True,
+            "photo": base64.b64encode(encode_still(frame)).decode(),
+        },
+    )
+    assert checked.status_code == 200, checked.text
+
+    app = make_kiosk()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "H1")
+        await pilot.click("#notifications")
+        await settle(pilot)
+        inbox = app.screen
+        assert isinstance(inbox, NotificationsScreen)
+        options = inbox.query_one("#notification-list", OptionList)
+        arrival = next(
+            i for i, item in enumerate(inbox.items or []) if item.kind == "visitor_arrived"
+        )
+        options.highlighted = arrival
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.click("#notification-photo")
+        await settle(pilot)
+        assert isinstance(app.screen, StillScreen), screen_text(app)
+        seen = app.screen.query_one(PhotoView).pixels
+        assert seen is not None and seen[120, 160] < 90 < seen[5, 5]
+        assert "Léa Dupont" in screen_text(app)
+
+    app = make_kiosk()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "R1")
+        await pilot.click("#reception")
+        await settle(pilot)
+        desk = app.screen
+        assert isinstance(desk, ReceptionScreen)
+        await pilot.click("#list-on_site")
+        await settle(pilot)
+        desk.query_one("#reception-table").focus()
+        await pilot.click("#photo")
+        await settle(pilot)
+        assert isinstance(app.screen, StillScreen), screen_text(app)
+        assert app.screen.query_one(PhotoView).pixels is not None
