@@ -96,8 +96,10 @@ DEMO_SITE_SETTINGS = {
     "top_up_min_cents": 500,
     "top_up_max_cents": 20000,
     "top_up_presets_cents": [1000, 2000, 5000],
+    "visitor_photo": "optional",
 }
-"""Policies of every demo site: sandbox payments on, and the top-up limits the README gives."""
+"""Policies of every demo site: sandbox payments on, the top-up limits the README gives, and a
+visitor photo the visitor may decline (a machine without a camera goes on without)."""
 
 # DEMO ONLY. Fixed connect secrets, so that the connect QRs committed in examples/connect-qr/
 # work on every freshly seeded demo database (they also rely on the demo's sites and accounts
