@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from textual import events, work
-from textual.app import App
+from textual.app import App, ScreenStackError, UnknownModeError
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import Reactive, reactive
@@ -434,7 +434,12 @@ class KioskApp(App[None], inherit_bindings=False):
     def _check_idle(self) -> None:
         if self._countdown is not None:
             return
-        limit = self.idle_limit(self.screen)
+        try:
+            screen = self.screen
+        except (ScreenStackError, UnknownModeError):
+            # No screen: the app is closing (its last screen already gone), nothing to time out.
+            return
+        limit = self.idle_limit(screen)
         if limit is None or self.idle_clock() - self._last_activity < limit:
             return
         if getattr(self.screen, "IDLE", None) == "lock":
