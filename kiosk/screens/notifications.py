@@ -145,21 +145,14 @@ class NotificationsScreen(KioskScreen):
 
     @work(exclusive=True, exit_on_error=False, group="notifications")
     async def _show_photo(self, item: Notification) -> None:
-        """The still of the visitor whose arrival the notice tells (decoded off the UI loop)."""
-        import asyncio
-
-        from kiosk.photo import decode_still
-        from kiosk.screens.visitor_photo import StillScreen
+        """The still of the visitor whose arrival the notice tells."""
+        from kiosk.screens.visitor_photo import show_still
 
         visit_id, visitor_id = item.data["visit_id"], item.data["visitor_id"]
         assert isinstance(visit_id, int) and isinstance(visitor_id, int)  # noqa: S101
         jpeg = await self.kiosk.api().my_visitor_photo(visit_id, visitor_id)
-        pixels = await asyncio.to_thread(decode_still, jpeg) if jpeg is not None else None
-        if pixels is None:
-            self.show_message(_("No photo of this visitor any more."))
-            return
         name = plain(str(item.data.get("visitor_name", "")), max_length=TITLE_MAX)
-        self.app.push_screen(StillScreen(name, pixels))
+        await show_still(self, jpeg, name)
 
     @work(exclusive=True, exit_on_error=False, group="notifications")
     async def _mark_all_read(self) -> None:

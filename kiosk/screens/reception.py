@@ -395,16 +395,11 @@ class ReceptionScreen(KioskScreen):
 
     @work(exclusive=True, exit_on_error=False, group="reception-decide")
     async def _show_photo(self, visitor_id: int, name: str) -> None:
-        """The visitor's check-in still (decoded off the UI loop)."""
-        from kiosk.photo import decode_still
-        from kiosk.screens.visitor_photo import StillScreen
+        """The visitor's check-in still."""
+        from kiosk.screens.visitor_photo import show_still
 
         jpeg = await self.kiosk.api().reception_visitor_photo(visitor_id)
-        pixels = await asyncio.to_thread(decode_still, jpeg) if jpeg is not None else None
-        if pixels is None:
-            self.show_message(_("No photo of this visitor any more."))
-            return
-        self.app.push_screen(StillScreen(name, pixels))
+        await show_still(self, jpeg, name)
 
     @on(Button.Pressed, "#watchlist")
     def _watchlist(self) -> None:

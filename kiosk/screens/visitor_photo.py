@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from kiosk.i18n import _
-from kiosk.screens.base import IdleKind
+from kiosk.screens.base import IdleKind, KioskScreen
 from kiosk.widgets.photo_view import PhotoView
 
 if TYPE_CHECKING:
@@ -155,3 +155,17 @@ class StillScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+async def show_still(screen: KioskScreen, jpeg: bytes | None, caption: str) -> None:
+    """Open `StillScreen` over `screen` with `jpeg` decoded off the UI loop, or say on `screen`
+    that there is no photo (none taken, or purged since). `caption` is plain text already."""
+    import asyncio
+
+    from kiosk.photo import decode_still
+
+    pixels = await asyncio.to_thread(decode_still, jpeg) if jpeg is not None else None
+    if pixels is None:
+        screen.show_message(_("No photo of this visitor any more."))
+        return
+    screen.app.push_screen(StillScreen(caption, pixels))

@@ -36,7 +36,7 @@ Staff = Annotated[SignedInPerson, Depends(reception_person)]
 
 router = APIRouter(prefix="/reception", tags=["reception"])
 
-_STAFF = (
+STAFF_PROBLEMS = (
     "device-key-missing",
     "device-key-invalid",
     "device-role-forbidden",
@@ -47,7 +47,7 @@ _STAFF = (
 )
 
 
-@router.get("/visits", responses=problem_responses(*_STAFF))
+@router.get("/visits", responses=problem_responses(*STAFF_PROBLEMS))
 async def day_visits(
     session: DbSession,
     staff: Staff,
@@ -62,7 +62,7 @@ async def day_visits(
 
 @router.post(
     "/visits/{visit_id}/approve",
-    responses=problem_responses(*_STAFF, "visit-unknown", "visit-transition-forbidden"),
+    responses=problem_responses(*STAFF_PROBLEMS, "visit-unknown", "visit-transition-forbidden"),
 )
 async def approve(
     visit_id: ResourceId, session: DbSession, device: Terminal, staff: Staff, clock: ClockDep
@@ -76,7 +76,7 @@ async def approve(
 
 @router.post(
     "/visits/{visit_id}/reject",
-    responses=problem_responses(*_STAFF, "visit-unknown", "visit-transition-forbidden"),
+    responses=problem_responses(*STAFF_PROBLEMS, "visit-unknown", "visit-transition-forbidden"),
 )
 async def reject(
     visit_id: ResourceId,
@@ -109,7 +109,9 @@ _CHECK_IN = (
 )
 
 
-@router.post("/visitors/{visitor_id}/check-in", responses=problem_responses(*_STAFF, *_CHECK_IN))
+@router.post(
+    "/visitors/{visitor_id}/check-in", responses=problem_responses(*STAFF_PROBLEMS, *_CHECK_IN)
+)
 async def check_in(
     visitor_id: ResourceId, session: DbSession, device: Terminal, staff: Staff, clock: ClockDep
 ) -> VisitorBadge:
@@ -123,7 +125,7 @@ async def check_in(
 @router.post(
     "/visitors/{visitor_id}/check-out",
     responses=problem_responses(
-        *_STAFF, "visitor-unknown", "visitor-not-checked-in", "invitation-used"
+        *STAFF_PROBLEMS, "visitor-unknown", "visitor-not-checked-in", "invitation-used"
     ),
 )
 async def check_out(
@@ -137,7 +139,7 @@ async def check_out(
 
 @router.get(
     "/visitors/{visitor_id}/badge",
-    responses=problem_responses(*_STAFF, "visitor-unknown", "visitor-not-checked-in"),
+    responses=problem_responses(*STAFF_PROBLEMS, "visitor-unknown", "visitor-not-checked-in"),
 )
 async def badge(
     visitor_id: ResourceId, session: DbSession, staff: Staff, clock: ClockDep
@@ -153,7 +155,7 @@ async def badge(
     response_class=Response,
     responses={
         200: {"content": {"image/jpeg": {}}, "description": "The photo, JPEG"},
-        **problem_responses(*_STAFF, "visitor-unknown", "photo-none"),
+        **problem_responses(*STAFF_PROBLEMS, "visitor-unknown", "photo-none"),
     },
 )
 async def photo(visitor_id: ResourceId, session: DbSession, staff: Staff) -> Response:
@@ -165,7 +167,7 @@ async def photo(visitor_id: ResourceId, session: DbSession, staff: Staff) -> Res
 @router.post(
     "/walk-ins",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(*_STAFF, "host-unknown", "host-ambiguous", "visit-invalid"),
+    responses=problem_responses(*STAFF_PROBLEMS, "host-unknown", "host-ambiguous", "visit-invalid"),
 )
 async def walk_in(
     body: WalkInRequest, session: DbSession, device: Terminal, staff: Staff, clock: ClockDep
@@ -177,7 +179,7 @@ async def walk_in(
     )
 
 
-@router.get("/roll-call", responses=problem_responses(*_STAFF))
+@router.get("/roll-call", responses=problem_responses(*STAFF_PROBLEMS))
 async def roll_call(session: DbSession, staff: Staff, clock: ClockDep) -> RollCall:
     """Everyone on site now, with host and arrival time; `overdue` past their window."""
     return await reception.roll_call(session, site=staff.site, now=clock.now())
@@ -188,7 +190,7 @@ async def roll_call(session: DbSession, staff: Staff, clock: ClockDep) -> RollCa
     response_class=Response,
     responses={
         200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "CSV"},
-        **problem_responses(*_STAFF),
+        **problem_responses(*STAFF_PROBLEMS),
     },
 )
 async def roll_call_csv(session: DbSession, staff: Staff, clock: ClockDep) -> Response:

@@ -7,25 +7,15 @@ from fastapi import APIRouter, status
 
 from kiosk_server.deps import ClockDep, DbSession, ResourceId, Terminal
 from kiosk_server.problems import problem_responses
-from kiosk_server.routes.reception import Staff
+from kiosk_server.routes.reception import STAFF_PROBLEMS, Staff
 from kiosk_server.schemas_visits import VisitorBadge
 from kiosk_server.schemas_watchlist import HeldCheckIn, Watchlist, WatchlistEntry, WatchlistEntryIn
 from kiosk_server.services import reception, watchlist
 
 router = APIRouter(prefix="/reception", tags=["reception"])
 
-_STAFF = (
-    "device-key-missing",
-    "device-key-invalid",
-    "device-role-forbidden",
-    "session-missing",
-    "session-invalid",
-    "role-forbidden",
-    "validation-failed",
-)
 
-
-@router.get("/watchlist", responses=problem_responses(*_STAFF))
+@router.get("/watchlist", responses=problem_responses(*STAFF_PROBLEMS))
 async def entries(session: DbSession, staff: Staff) -> Watchlist:
     """The site's watchlist, newest first."""
     found = await watchlist.entries(session, site=staff.site)
@@ -33,7 +23,7 @@ async def entries(session: DbSession, staff: Staff) -> Watchlist:
 
 
 @router.post(
-    "/watchlist", status_code=status.HTTP_201_CREATED, responses=problem_responses(*_STAFF)
+    "/watchlist", status_code=status.HTTP_201_CREATED, responses=problem_responses(*STAFF_PROBLEMS)
 )
 async def add(
     body: WatchlistEntryIn, session: DbSession, staff: Staff, clock: ClockDep
@@ -54,7 +44,7 @@ async def add(
 @router.delete(
     "/watchlist/{entry_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(*_STAFF, "watchlist-entry-unknown"),
+    responses=problem_responses(*STAFF_PROBLEMS, "watchlist-entry-unknown"),
 )
 async def remove(entry_id: ResourceId, session: DbSession, staff: Staff, clock: ClockDep) -> None:
     """Remove an entry (audit `watchlist.removed`). Check-ins it held stay held until
@@ -64,7 +54,9 @@ async def remove(entry_id: ResourceId, session: DbSession, staff: Staff, clock: 
     )
 
 
-@router.get("/visitors/{visitor_id}/hold", responses=problem_responses(*_STAFF, "visitor-unknown"))
+@router.get(
+    "/visitors/{visitor_id}/hold", responses=problem_responses(*STAFF_PROBLEMS, "visitor-unknown")
+)
 async def hold(visitor_id: ResourceId, session: DbSession, staff: Staff) -> HeldCheckIn:
     """Why a visitor's check-in is held: the watchlist entry their name matched."""
     return await reception.hold(session, staff=staff, visitor_id=visitor_id)
@@ -73,7 +65,7 @@ async def hold(visitor_id: ResourceId, session: DbSession, staff: Staff) -> Held
 @router.post(
     "/visitors/{visitor_id}/release",
     responses=problem_responses(
-        *_STAFF,
+        *STAFF_PROBLEMS,
         "visitor-unknown",
         "visitor-not-held",
         "invitation-cancelled",
@@ -95,7 +87,7 @@ async def release(
 
 @router.post(
     "/visitors/{visitor_id}/refuse",
-    responses=problem_responses(*_STAFF, "visitor-unknown", "visitor-not-held"),
+    responses=problem_responses(*STAFF_PROBLEMS, "visitor-unknown", "visitor-not-held"),
 )
 async def refuse(
     visitor_id: ResourceId, session: DbSession, staff: Staff, clock: ClockDep

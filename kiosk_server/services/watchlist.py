@@ -342,15 +342,7 @@ async def release(
     visitor.held_at = None
     visitor.refused_at = None
     visitor.released_at = now
-    await audit.record(
-        session,
-        site_id=site.id,
-        action="watchlist.released",
-        subject=f"visitor:{visitor.id}",
-        now=now,
-        actor_account_id=account.id,
-        detail={"visitor_name": visit_rules.visitor_name(visitor)},
-    )
+    await _record_decision(session, site=site, visitor=visitor, account=account, now=now)
 
 
 async def refuse(
@@ -366,13 +358,25 @@ async def refuse(
     _decided(visitor)
     visitor.held_at = None
     visitor.refused_at = now
+    await _record_decision(session, site=site, visitor=visitor, account=account, now=now)
+    await session.flush()
+
+
+async def _record_decision(
+    session: AsyncSession,
+    *,
+    site: Site,
+    visitor: VisitVisitor,
+    account: Account,
+    now: dt.datetime,
+) -> None:
+    """The audit row of reception's decision, read from the visitor's record."""
     await audit.record(
         session,
         site_id=site.id,
-        action="watchlist.refused",
+        action="watchlist.refused" if visitor.refused_at is not None else "watchlist.released",
         subject=f"visitor:{visitor.id}",
         now=now,
         actor_account_id=account.id,
         detail={"visitor_name": visit_rules.visitor_name(visitor)},
     )
-    await session.flush()
