@@ -25,6 +25,7 @@ from textual.reactive import Reactive, reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from kiosk.display import HIGH_CONTRAST_THEME
 from kiosk.i18n import Language, get_language, other_language, set_language
 from kiosk.problems import SERVICE_UNAVAILABLE, describe_error
 from kiosk.screens.base import KioskScreen, SignIn
@@ -135,10 +136,18 @@ class KioskApp(App[None], inherit_bindings=False):
         Binding("ctrl+q", "quit_kiosk", "Quit", show=False, priority=True, id="quit"),
         Binding("ctrl+c", "quit_kiosk", "Quit", show=False, priority=True, id="interrupt"),
         Binding("f12", "maintenance", "Maintenance", show=False, priority=True, id="maintenance"),
+        Binding(
+            "f2", "accessible_display", "Accessibility", show=False, priority=True, id="display"
+        ),
     ]
 
     connection: Reactive[ConnectionState] = reactive("connecting", init=False)
     """Whether the service answers: Start waits for "ready"."""
+
+    high_contrast: Reactive[bool] = reactive(False, init=False)
+    """White and yellow on black (kiosk.display.HIGH_CONTRAST_THEME)."""
+    large_text: Reactive[bool] = reactive(False, init=False)
+    """Fewer, bigger elements: the `-large` rules of the style sheets."""
 
     RECONNECT_SECONDS: ClassVar[tuple[float, ...]] = (2.0, 5.0, 10.0, 30.0)
     """After connecting failed, the waits before trying again by itself (the last one repeats):
@@ -183,11 +192,14 @@ class KioskApp(App[None], inherit_bindings=False):
         self._roll_call_keeper: Timer | None = None
         """Refreshes the local copies of the roll call, on a terminal enrolled to keep them."""
         set_language(settings.language)
+        self.register_theme(HIGH_CONTRAST_THEME)
+        self._standard_theme = self.theme
 
     # Start-up and connection ---------------------------------------------------------------
 
     def on_mount(self) -> None:
         self._fit_to_size()
+        self.reset_display()
         # The bottom of the stack is Textual's blank default screen: every screen above it,
         # welcome included, can then be replaced by a fresh one.
         self.push_screen(WelcomeScreen())
@@ -202,6 +214,32 @@ class KioskApp(App[None], inherit_bindings=False):
         """A terminal as small as 80×24 gets flat one-line buttons and tighter panels (the
         `-short` rules of app.tcss), so that every screen fits without scrolling."""
         self.set_class(self.size.height < SHORT_TERMINAL_ROWS, "-short")
+
+    # The accessible display -----------------------------------------------------------------
+
+    def action_accessible_display(self) -> None:
+        """F2 (or the welcome screen's button): high contrast and large text together, on if
+        either is off, else both off. The choice lasts until the person signs out."""
+        on = not (self.high_contrast and self.large_text)
+        self.high_contrast = on
+        self.large_text = on
+
+    def reset_display(self) -> None:
+        """Back to the terminal's `[display]` defaults (start-up and each sign-out)."""
+        self.high_contrast = self.settings.display.high_contrast
+        self.large_text = self.settings.display.large_text
+        self._apply_display()
+
+    def watch_high_contrast(self) -> None:
+        self._apply_display()
+
+    def watch_large_text(self) -> None:
+        self._apply_display()
+
+    def _apply_display(self) -> None:
+        self.theme = HIGH_CONTRAST_THEME.name if self.high_contrast else self._standard_theme
+        self.set_class(self.high_contrast, "-high-contrast")
+        self.set_class(self.large_text, "-large")
 
     def site_time(self) -> datetime:
         """The time a person reads: the wall clock in the signed-in person's site's time zone,
@@ -399,8 +437,9 @@ class KioskApp(App[None], inherit_bindings=False):
             self.run_worker(
                 client.sign_out(token), group="sign-out", exit_on_error=False, exclusive=False
             )
-        # The next person finds the kiosk in its own language, not the last person's.
+        # The next person finds the kiosk in its own language and look, not the last person's.
         set_language(self.settings.language)
+        self.reset_display()
         self._back_to_welcome()
 
     def _back_to_welcome(self) -> None:

@@ -58,6 +58,17 @@ class CameraSettings:
     """How many times a second the preview on screen is redrawn (decoding runs on every frame)."""
 
 
+@dataclass(frozen=True, slots=True)
+class DisplaySettings:
+    """How the kiosk looks before anyone changes it: the accessible display (F2, or its button on
+    the welcome screen) switches both on or off for one person, and each sign-out comes back here."""
+
+    high_contrast: bool = False
+    """White and yellow on black, every colour pair at least 7:1 (WCAG 2.2 AAA)."""
+    large_text: bool = False
+    """Fewer, bigger elements: bold text, big figures (balance, clock, PIN), wider buttons."""
+
+
 PrinterKind = Literal["none", "usb", "network", "file"]
 PRINTER_KINDS: tuple[PrinterKind, ...] = ("none", "usb", "network", "file")
 
@@ -116,6 +127,8 @@ class KioskSettings:
     """Timeout of each request to the service, in seconds."""
     log_file: Path | None = None
     """Where to write the terminal's log; None: no log file."""
+    display: DisplaySettings = field(default_factory=DisplaySettings)
+    """High contrast and large text, as the kiosk starts and after each sign-out."""
     camera: CameraSettings = field(default_factory=CameraSettings)
     """The camera of the scan screen."""
     printer: PrinterSettings = field(default_factory=PrinterSettings)
@@ -165,6 +178,7 @@ _TOP_KEYS = frozenset(
         "data_dir",
         "request_timeout_seconds",
         "log_file",
+        "display",
         "camera",
         "printer",
     }
@@ -176,6 +190,7 @@ _ARGON2_HASH = re.compile(
 _IDLE_KEYS = frozenset(
     {"default_seconds", "countdown_seconds", "typing_seconds", "visitor_seconds"}
 )
+_DISPLAY_KEYS = frozenset({"high_contrast", "large_text"})
 _CAMERA_KEYS = frozenset({"source", "decoders", "preview_fps"})
 _DECODERS = frozenset({"zxing", "zbar", "opencv"})
 _PRINTER_KEYS = frozenset(
@@ -266,6 +281,7 @@ def _build(raw: Mapping[str, object], *, where: str, base: Path) -> KioskSetting
         data_dir=_optional_path(raw, "data_dir", where, base),
         request_timeout_seconds=float(timeout),
         log_file=_optional_path(raw, "log_file", where, base),
+        display=_build_display(raw.get("display", {}), where),
         camera=_build_camera(raw.get("camera", {}), where, base),
         printer=_build_printer(raw.get("printer", {}), where, base),
     )
@@ -309,6 +325,21 @@ def _build_idle(raw: object, where: str) -> IdleSettings:
             f"{where}: idle.countdown_seconds must be at least {MIN_COUNTDOWN_SECONDS}"
         )
     return IdleSettings(**values)
+
+
+def _build_display(raw: object, where: str) -> DisplaySettings:
+    if not isinstance(raw, Mapping):
+        raise SettingsError(f"{where}: [display] must be a table")
+    unknown = sorted(set(raw) - _DISPLAY_KEYS)
+    if unknown:
+        raise SettingsError(f"{where}: unknown key 'display.{unknown[0]}'")
+    values: dict[str, bool] = {}
+    for key in sorted(_DISPLAY_KEYS):
+        value = raw.get(key, False)
+        if not isinstance(value, bool):
+            raise SettingsError(f"{where}: display.{key} must be true or false")
+        values[key] = value
+    return DisplaySettings(**values)
 
 
 def _build_camera(raw: object, where: str, base: Path) -> CameraSettings:

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Button, Static
+from textual.widgets import Button, Digits, Static
 
 from kiosk.i18n import LANGUAGE_NAMES, _, get_language, other_language
 from kiosk.money import format_money
@@ -75,6 +75,8 @@ class HomeScreen(KioskScreen):
             with Horizontal(id="home-balance-row"):
                 yield Static(_("Your balance"), id="home-balance-label", markup=False)
                 yield MoneyLabel(self._balance(), id="home-balance")
+            # The large-text layout shows the balance in big figures instead (home.tcss).
+            yield Digits(self._balance_text(), id="home-balance-big")
             with Vertical(id="home-notices"):
                 for notice in self.notices:
                     yield Static(Content(notice), classes="home-notice", markup=False)
@@ -137,6 +139,12 @@ class HomeScreen(KioskScreen):
             return _("Notifications")
         return _("Notifications ({count})").format(count=self.unread_count)
 
+    def _balance_text(self) -> str:
+        balance = self._balance()
+        if balance is None:
+            return ""
+        return format_money(balance.amount_cents, balance.currency, get_language())
+
     def _balance(self) -> Money | None:
         session = self.kiosk.session
         if session is None or session.balance_cents is None:
@@ -159,6 +167,8 @@ class HomeScreen(KioskScreen):
     def _show_balance(self) -> None:
         for label in self.query("#home-balance").results(MoneyLabel):
             label.money = self._balance()
+        for big in self.query("#home-balance-big").results(Digits):
+            big.update(self._balance_text())
 
     def refresh_from_service(self) -> None:
         """Fetch the balance, unread notifications and (at sign-in) pending top-ups."""

@@ -15,10 +15,15 @@ from textual.widgets import Static
 
 from kiosk.i18n import _, get_language, ngettext
 
+ANNOUNCE_AGAIN_AT = 10
+"""Seconds left when the countdown rings a second time."""
+
 
 class IdleCountdownScreen(ModalScreen[bool]):
     """Counts down visibly; any key or touch dismisses it with True (the person is there), the
-    end of the count with False."""
+    end of the count with False. It announces itself with the terminal's bell as it opens and
+    again ten seconds before the end, for a person who is not looking at the screen (the count
+    lasts at least 20 s: kiosk.settings.MIN_COUNTDOWN_SECONDS)."""
 
     def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
@@ -26,6 +31,7 @@ class IdleCountdownScreen(ModalScreen[bool]):
         self._deadline = clock() + seconds
         self._language = get_language()
         self._done = False
+        self._announced_again = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="idle-countdown-body"):
@@ -36,6 +42,7 @@ class IdleCountdownScreen(ModalScreen[bool]):
             yield Static(self._remaining_text(), id="idle-countdown-seconds", markup=False)
 
     def on_mount(self) -> None:
+        self.app.bell()
         self.set_interval(0.25, self._tick)
 
     def _remaining(self) -> int:
@@ -58,6 +65,9 @@ class IdleCountdownScreen(ModalScreen[bool]):
         if self._remaining() <= 0:
             self._finish(False)
             return
+        if self._remaining() <= ANNOUNCE_AGAIN_AT and not self._announced_again:
+            self._announced_again = True
+            self.app.bell()
         self.query_one("#idle-countdown-seconds", Static).update(self._remaining_text())
 
     def on_key(self, event: events.Key) -> None:

@@ -8,7 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Horizontal, Vertical
-from textual.widgets import Button, Static
+from textual.widgets import Button, Digits, Static
 
 from kiosk.i18n import LANGUAGE_NAMES, _, other_language
 from kiosk.screens.base import IdleKind, KioskScreen
@@ -35,6 +35,8 @@ class WelcomeScreen(KioskScreen):
             yield Static(_("Badge kiosk"), id="welcome-title", markup=False)
             yield Static(_("All your services in one click!"), id="welcome-tagline", markup=False)
             yield Static(self._clock_text(), id="welcome-clock", markup=False)
+            # The large-text layout shows the clock in big figures instead (welcome.tcss).
+            yield Digits(self._clock_text(), id="welcome-clock-big")
             with Center():
                 if state == "ready":
                     yield Button(_("Sign in"), id="start", variant="primary")
@@ -56,11 +58,23 @@ class WelcomeScreen(KioskScreen):
                     yield Button(_("I am a visitor"), id="visitor")
                     yield Button(_("Help"), id="help")
                 yield Button(LANGUAGE_NAMES[other_language()], id="language")
+                yield Button(self._display_label(), id="display")
+
+    def _display_label(self) -> str:
+        if self.kiosk.high_contrast and self.kiosk.large_text:
+            return _("Standard display (F2)")
+        return _("Accessibility (F2)")
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)
         # Redraw when the connection to the service changes state (drawn first, connected after).
         self.watch(self.kiosk, "connection", self._connection_changed, init=False)
+        self.watch(self.kiosk, "large_text", self._display_changed, init=False)
+        self.watch(self.kiosk, "high_contrast", self._display_changed, init=False)
+
+    def _display_changed(self) -> None:
+        for button in self.query("#display").results(Button):
+            button.label = self._display_label()
 
     async def _connection_changed(self) -> None:
         state = self.kiosk.connection
@@ -83,6 +97,8 @@ class WelcomeScreen(KioskScreen):
     def _tick(self) -> None:
         for clock in self.query("#welcome-clock").results(Static):
             clock.update(self._clock_text())
+        for big in self.query("#welcome-clock-big").results(Digits):
+            big.update(self._clock_text())
 
     def start_visitor(self) -> None:
         """A visitor: their own screens, with nobody signed in."""
@@ -116,6 +132,10 @@ class WelcomeScreen(KioskScreen):
         from kiosk.screens.help import HelpScreen
 
         self.app.push_screen(HelpScreen())
+
+    @on(Button.Pressed, "#display")
+    def _switch_display(self) -> None:
+        self.kiosk.action_accessible_display()
 
     @on(Button.Pressed, "#language")
     async def _switch_language(self) -> None:

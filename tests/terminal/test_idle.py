@@ -70,6 +70,9 @@ async def test_idle_countdown_then_wipe(
     await factory.ledger_entry(account, 1250)
     app: KioskApp = make_kiosk()
     ticker = Ticker()
+    bells: list[float] = []
+    # The terminal's bell announces the countdown to a person not looking at the screen.
+    app.bell = lambda: bells.append(ticker.now)  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         await _sign_in(pilot, IDLE, ticker)
         assert "Jeanne Martin" in all_text(app)
@@ -80,8 +83,13 @@ async def test_idle_countdown_then_wipe(
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, IdleCountdownScreen))
         assert "Toujours là" in screen_text(app)
         assert "Déconnexion dans 30 secondes" in screen_text(app)
-        ticker.advance(20)
+        assert len(bells) == 1
+        ticker.advance(15)
+        await pilot.pause(0.3)
+        assert len(bells) == 1
+        ticker.advance(5)
         await wait_until(pilot, lambda: "Déconnexion dans 10 secondes" in screen_text(app))
+        await wait_until(pilot, lambda: len(bells) == 2)
         ticker.advance(10)
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, WelcomeScreen))
         await settle(pilot)

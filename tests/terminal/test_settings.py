@@ -8,6 +8,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from kiosk.settings import (
+    DisplaySettings,
     IdleSettings,
     KioskSettings,
     SettingsError,
@@ -170,6 +171,8 @@ def test_unreadable_device_key_file_is_a_clear_error(tmp_path: Path) -> None:
         ("kiosk_mode = true\n", "kiosk_mode = true needs a maintenance_pin_hash"),
         ('maintenance_pin_hash = "1234"\n', "maintenance_pin_hash is not an argon2 hash"),
         ("idle = 3\n", r"\[idle\] must be a table"),
+        ('[display]\nhigh_contrast = "yes"\n', "display.high_contrast must be true or false"),
+        ("[display]\nbig = true\n", "unknown key 'display.big'"),
         ("language = \n", "not valid TOML"),
     ],
 )
@@ -182,6 +185,13 @@ def test_bad_values_are_refused_with_a_message_naming_the_key(
         load_settings(path)
 
     assert str(path) in str(caught.value)
+
+
+def test_a_terminal_can_default_to_the_accessible_display(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, "[display]\nlarge_text = true\n"))
+
+    assert settings.display == DisplaySettings(high_contrast=False, large_text=True)
+    assert load_settings().display == DisplaySettings()
 
 
 def test_unknown_override_is_refused(tmp_path: Path) -> None:

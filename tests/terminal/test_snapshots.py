@@ -44,6 +44,7 @@ from kiosk.screens.top_up import TopUpScreen
 from kiosk.screens.visitor_code import VisitorCodeScreen
 from kiosk.screens.visitor_start import VisitorStartScreen
 from kiosk.screens.welcome import WelcomeScreen
+from kiosk.settings import DisplaySettings
 from kiosk_server.admin.catalogue import demo_catalogue_text
 from kiosk_server.admin.help import demo_help_text
 from kiosk_server.clock import ManualClock
@@ -295,6 +296,56 @@ def test_place_an_order(
         await frozen(pilot)
 
     assert snap_compare(kiosk(), terminal_size=size, run_before=run_before)
+
+
+# The accessible display ----------------------------------------------------------------------
+
+DISPLAYS = [
+    pytest.param(DisplaySettings(high_contrast=True), id="high-contrast"),
+    pytest.param(DisplaySettings(large_text=True), id="large-text"),
+]
+"""Each half of the accessible display (F2 switches both), as a terminal's default."""
+
+
+async def top_up_choice(pilot: Pilot[Any], factory: Factory, site: Site) -> None:
+    async with factory.session_factory() as session:
+        await session.execute(
+            update(Site).where(Site.id == site.id).values(settings=dict(SANDBOX_SETTINGS))
+        )
+        await session.commit()
+    await signed_in(pilot)
+    await open_tile(pilot, "top-up", TopUpScreen)
+
+
+@pytest.mark.parametrize("display", DISPLAYS)
+@pytest.mark.parametrize("screen", ["welcome", "pin", "home", "badge", "top-up"])
+def test_accessible_display(
+    kiosk: KioskFactory,
+    factory: Factory,
+    site: Site,
+    jeanne: Account,
+    snap_compare: SnapCompare,
+    display: DisplaySettings,
+    screen: str,
+) -> None:
+    """At 80×24, the smallest terminal: everything still fits."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        if screen == "welcome":
+            await at_welcome(pilot)
+        elif screen == "pin":
+            await at_pin(pilot)
+        elif screen == "home":
+            await signed_in(pilot)
+            await frozen(pilot)
+        elif screen == "badge":
+            await signed_in(pilot)
+            await open_tile(pilot, "badge", BadgeScreen)
+        else:
+            await top_up_choice(pilot, factory, site)
+
+    app = kiosk(display=display)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
 # Visitors and the reception desk -----------------------------------------------------------
