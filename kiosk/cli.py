@@ -1,5 +1,6 @@
-"""The `kiosk` command: runs the terminal (`kiosk [--server URL] [--config PATH] [--lang fr|en]`)
-and its helpers (`kiosk hash-pin`, `kiosk scan`, `kiosk roll-call`).
+"""The `kiosk` command: runs the terminal (`kiosk [--server URL] [--config PATH] [--lang fr|en]`),
+serves it to browsers (`kiosk serve`) and its helpers (`kiosk hash-pin`, `kiosk scan`,
+`kiosk roll-call`).
 
 Imports are lazy so that `kiosk --help` answers at once.
 """
@@ -10,6 +11,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kiosk.settings import KioskSettings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,6 +31,24 @@ def _parser() -> argparse.ArgumentParser:
     from kiosk.roll_call_cli import add_parser
 
     add_parser(commands)
+    serve = commands.add_parser(
+        "serve",
+        help="serve the kiosk to web browsers (on 127.0.0.1 unless --host says otherwise)",
+        description="Serve the kiosk to web browsers: each tab runs a kiosk of its own. There is "
+        "no TLS and no login in front of the kiosk: bind to another address than 127.0.0.1 only "
+        "behind a reverse proxy that adds them (README, 'The kiosk in a browser').",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
+    serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address browsers use to reach it (needed when --host is not a name they use, "
+        "such as 0.0.0.0, or behind a proxy)",
+    )
+    serve.add_argument(
+        "--max-sessions", type=int, default=8, help="browser tabs served at once (8)"
+    )
     commands.add_parser(
         "scan",
         help="read QR codes from image or video files, or a camera (kiosk scan --help)",
@@ -47,7 +70,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _hash_pin()
     if args.command == "roll-call":
         return _roll_call(args)
+    if args.command == "serve":
+        return _serve(args)
     return _run(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from kiosk.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(
+            args.config, overrides={"server_url": args.server, "language": args.lang}
+        )
+    except SettingsError as error:
+        print(f"kiosk: {error}", file=sys.stderr)
+        return 2
+    if args.host in {"0.0.0.0", "::", ""} and not args.public_url:  # noqa: S104 - refused
+        shown = args.host or "''"
+        print(
+            f"kiosk: --host {shown} listens on every address, which no browser can "
+            "use as the page's own: add --public-url http://NAME:PORT, the address people type.",
+            file=sys.stderr,
+        )
+        return 2
+    if _device_key_missing(settings):
+        return 2
+    if args.max_sessions < 1:
+        print("kiosk: --max-sessions must be at least 1", file=sys.stderr)
+        return 2
+    if args.host not in {"127.0.0.1", "localhost", "::1"}:
+        print(
+            f"kiosk serve: listening on {args.host}: anyone who reaches this port gets a kiosk "
+            "terminal, over plain HTTP. Put a reverse proxy with TLS and a login in front.",
+            file=sys.stderr,
+        )
+    from kiosk.web import serve
+
+    return serve(
+        settings,
+        config=args.config,
+        language=args.lang,
+        host=args.host,
+        port=args.port,
+        public_url=args.public_url.rstrip("/") if args.public_url else None,
+        max_sessions=args.max_sessions,
+    )
 
 
 def _roll_call(args: argparse.Namespace) -> int:
@@ -91,6 +158,19 @@ def _no_terminal() -> bool:
     return not (sys.stdin.isatty() and sys.stdout.isatty())
 
 
+def _device_key_missing(settings: KioskSettings) -> bool:
+    """True (and says how to give one) when a terminal of a remote service has no device key."""
+    if settings.embedded or settings.device_key:
+        return False
+    print(
+        f"kiosk: a terminal of {settings.server_url} needs its device key, printed once by "
+        "`kiosk-server terminals enrol` on the server: set KIOSK_DEVICE_KEY, or "
+        "device_key_file in the terminal's kiosk.toml (README: 'A kiosk on another machine').",
+        file=sys.stderr,
+    )
+    return True
+
+
 def _run(args: argparse.Namespace) -> int:
     from kiosk.settings import SettingsError, load_settings
 
@@ -101,13 +181,7 @@ def _run(args: argparse.Namespace) -> int:
     except SettingsError as error:
         print(f"kiosk: {error}", file=sys.stderr)
         return 2
-    if not settings.embedded and not settings.device_key:
-        print(
-            f"kiosk: a terminal of {settings.server_url} needs its device key, printed once by "
-            "`kiosk-server terminals enrol` on the server: set KIOSK_DEVICE_KEY, or "
-            "device_key_file in the terminal's kiosk.toml (README: 'A kiosk on another machine').",
-            file=sys.stderr,
-        )
+    if _device_key_missing(settings):
         return 2
     if _no_terminal():
         print(
