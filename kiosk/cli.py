@@ -1,6 +1,6 @@
 """The `kiosk` command: runs the terminal (`kiosk [--server URL] [--config PATH] [--lang fr|en]`),
-serves it to browsers (`kiosk serve`) and its helpers (`kiosk hash-pin`, `kiosk scan`,
-`kiosk roll-call`).
+serves it to browsers (`kiosk serve`) and its helpers (`kiosk doctor`, `kiosk hash-pin`,
+`kiosk scan`, `kiosk roll-call`).
 
 Imports are lazy so that `kiosk --help` answers at once.
 """
@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
         "--max-sessions", type=int, default=8, help="browser tabs served at once (8)"
     )
     commands.add_parser(
+        "doctor",
+        help="check the configuration, the service and the device key, the clock, the camera "
+        "and the printer; change nothing",
+    )
+    commands.add_parser(
         "scan",
         help="read QR codes from image or video files, or a camera (kiosk scan --help)",
         add_help=False,
@@ -72,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _roll_call(args)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "doctor":
+        return _doctor(args)
     return _run(args)
 
 
@@ -129,6 +136,20 @@ def _roll_call(args: argparse.Namespace) -> int:
         print(f"kiosk: {error}", file=sys.stderr)
         return 2
     return run(args, settings)
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from kiosk.doctor import run
+    from kiosk.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(
+            args.config, overrides={"server_url": args.server, "language": args.lang}
+        )
+    except SettingsError as error:
+        print(f"BAD the configuration: {error}")
+        return 1
+    return run(settings)
 
 
 def _hash_pin() -> int:

@@ -129,7 +129,7 @@ def _reaches(host: str, port: int) -> str | None:
 
 def _clock(now: dt.datetime) -> Finding:
     """The clock is plausible (a machine whose clock was never set is often in 1970 or 2000);
-    terminals compare theirs with the service's answers (`kiosk` shows a skew)."""
+    each terminal compares its own with the service's (`kiosk doctor`)."""
     if now.year < 2025:
         return Finding(False, f"this machine's clock says {now:%Y-%m-%d}: set it (NTP)")
     return Finding(True, f"this machine's clock: {now:%Y-%m-%d %H:%M:%S} UTC")
