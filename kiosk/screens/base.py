@@ -109,7 +109,18 @@ class KioskScreen(Screen[None]):
     async def relabel(self) -> None:
         """Draw the screen again in the current language."""
         self._language = get_language()
+        await self.redraw()
+
+    async def redraw(self) -> None:
+        """Compose the screen again, the focus back on the control that had it (by its id),
+        else on the screen's first: never nowhere, where a keyboard user would be lost."""
+        before = self.focused.id if self.focused is not None else None
         await self.recompose()
+        again = self.query(f"#{before}") if before else None
+        if again:
+            again.first().focus()
+        elif self.is_current and self.focused is None:
+            self.focus_next()
 
     async def on_screen_resume(self) -> None:
         if self._language != get_language():

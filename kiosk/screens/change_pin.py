@@ -81,7 +81,7 @@ class ChangePinScreen(KioskScreen):
             self._current = self._new = None
         elif step == "new":
             self._new = None
-        await self.recompose()
+        await self.redraw()
         self._focus()
 
     def action_back(self) -> None:

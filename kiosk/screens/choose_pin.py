@@ -64,7 +64,7 @@ class ChoosePinScreen(KioskScreen):
     async def _restart(self, message: str) -> None:
         self._first = None
         self.message = message
-        await self.recompose()
+        await self.redraw()
         self.query_one(Keypad).focus()
 
     @on(Keypad.Submitted, "#new-pin")
@@ -79,7 +79,7 @@ class ChoosePinScreen(KioskScreen):
                 return
             self._first = event.value
             self.message = ""
-            await self.recompose()
+            await self.redraw()
             self.query_one(Keypad).focus()
         elif event.value != self._first:
             await self._restart(_("The two PINs are different. Choose your PIN again."))

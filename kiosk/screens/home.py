@@ -209,7 +209,7 @@ class HomeScreen(KioskScreen):
         del self.notices[MAX_NOTICES:]
         if fresh or changed:
             self.unread_count = notifications.unread_count
-            await self.recompose()
+            await self.redraw()
         elif notifications.unread_count != self.unread_count:
             self.unread_count = notifications.unread_count
             for tile in self.query("#notifications").results(Button):
@@ -263,4 +263,4 @@ class HomeScreen(KioskScreen):
             self.message = _("Declined: {names} is asked to see the reception desk.").format(
                 names=names
             )
-        await self.recompose()
+        await self.redraw()

@@ -78,7 +78,7 @@ class LostBadgeScreen(KioskScreen):
     async def _go(self, step: Step, message: str = "") -> None:
         self.step = step
         self.message = message
-        await self.recompose()
+        await self.redraw()
         self._focus()
 
     def action_back(self) -> None:

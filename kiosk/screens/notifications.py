@@ -100,7 +100,7 @@ class NotificationsScreen(KioskScreen):
     async def _load(self) -> None:
         answer = await self.kiosk.api().notifications(limit=LIMIT)
         self.items = list(answer.items)
-        await self.recompose()
+        await self.redraw()
         self.query_one("#notification-list", OptionList).focus()
 
     @on(OptionList.OptionSelected, "#notification-list")

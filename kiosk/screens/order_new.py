@@ -190,7 +190,7 @@ class OrderNewScreen(KioskScreen):
     async def _go(self, phase: Phase, message: str = "") -> None:
         self.phase = phase
         self.message = message
-        await self.recompose()
+        await self.redraw()
         for selector in ("#plus-0", "#retry", "#back"):
             found = self.query(selector)
             if found and not found.first().disabled:

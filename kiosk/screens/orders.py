@@ -119,7 +119,7 @@ class OrdersScreen(KioskScreen):
         past = await api.orders(state="past")
         self.active = list(active.items)
         self.past = list(past.items)
-        await self.recompose()
+        await self.redraw()
 
     # Cancelling -----------------------------------------------------------------------------
 

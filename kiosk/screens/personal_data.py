@@ -110,14 +110,20 @@ class PersonalDataScreen(KioskScreen):
     @work(exclusive=True, exit_on_error=False, group="api")
     async def _load(self) -> None:
         self.profile = await self.kiosk.api().profile()
-        await self.recompose()
+        await self.redraw()
+        self._focus_step()
 
     async def _go(self, step: Step, message: str = "") -> None:
         self.step = step
         self.message = message
-        await self.recompose()
-        for widget in self.query("#new-contact, #code"):
-            widget.focus()
+        await self.redraw()
+        self._focus_step()
+
+    def _focus_step(self) -> None:
+        """The step's field, or Back: after a redraw the focus is never nowhere (a keyboard user
+        would not see where they are)."""
+        field = self.query("#new-contact, #code")
+        (field.first() if field else self.query_one("#back", Button)).focus()
 
     def action_back(self) -> None:
         if self.step == "show":

@@ -136,7 +136,7 @@ class SettingsScreen(KioskScreen):
     @work(exclusive=True, exit_on_error=False, group="api")
     async def _load(self) -> None:
         self.settings = await self.kiosk.api().settings()
-        await self.recompose()
+        await self.redraw()
         self.query_one("#settings-language", Select).focus()
 
     def action_back(self) -> None:

@@ -141,7 +141,7 @@ class StatementScreen(KioskScreen):
             return
         self.month = month
         self.statement = None
-        await self.recompose()
+        await self.redraw()
         self.query_one("#previous" if step < 0 else "#next", Button).focus()
         self._load()
 

@@ -116,7 +116,7 @@ class TicketDetailScreen(KioskScreen):
     @work(exclusive=True, exit_on_error=False, group="ticket")
     async def _load(self) -> None:
         self.ticket = await self.kiosk.api().ticket(self.ticket_id)
-        await self.recompose()
+        await self.redraw()
 
     def action_back(self) -> None:
         self.dismiss()

@@ -202,7 +202,7 @@ class TopUpScreen(KioskScreen):
         self.phase = phase
         self.message = message
         self.set_class(phase == "pending", "-pending")
-        await self.recompose()
+        await self.redraw()
         self._focus_first()
 
     def _focus_first(self) -> None:

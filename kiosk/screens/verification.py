@@ -126,7 +126,7 @@ class VerificationScreen(KioskScreen):
         )
         self.destination = sent.destination
         self.message = ""
-        await self.recompose()
+        await self.redraw()
         self._focus_keypad()
 
     @work(exclusive=True, exit_on_error=False, group="api")

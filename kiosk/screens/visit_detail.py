@@ -141,7 +141,7 @@ class VisitDetailScreen(KioskScreen):
     @work(exclusive=True, exit_on_error=False, group="visit-detail")
     async def _load(self) -> None:
         self.visit = await self.kiosk.api().visit(self.visit_id)
-        await self.recompose()
+        await self.redraw()
 
     @work(exclusive=True, exit_on_error=False, group="visit-action")
     async def _transition(self, action: str) -> None:

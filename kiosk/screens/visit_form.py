@@ -222,11 +222,11 @@ class VisitFormScreen(KioskScreen):
         self._harvest()
         if button == "add-visitor" and self.visitor_count < MAX_VISITORS:
             self.visitor_count += 1
-            await self.recompose()
+            await self.redraw()
             self.query_one(f"#visitors-{self.visitor_count - 1}-first_name", Input).focus()
         elif button == "remove-visitor" and self.visitor_count > 1:
             self.visitor_count -= 1
-            await self.recompose()
+            await self.redraw()
         elif button in ("save-draft", "submit", "save"):
             self._send(button)
 

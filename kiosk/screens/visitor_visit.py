@@ -232,7 +232,7 @@ class VisitorVisitScreen(KioskScreen):
         )
         self.stage = "goodbye"
         self.message = ""
-        await self.recompose()
+        await self.redraw()
         self.set_timer(GOODBYE_SECONDS, self._goodbye_done)
 
     def _goodbye_done(self) -> None:

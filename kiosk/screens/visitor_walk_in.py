@@ -314,7 +314,7 @@ class VisitorWalkInScreen(KioskScreen):
         self.host_name = created.host_name
         self.stage = "waiting"
         self.message = ""
-        await self.recompose()
+        await self.redraw()
         self.wait_for_host()
 
     @work(exclusive=True, exit_on_error=False, group="wait")
@@ -354,7 +354,7 @@ class VisitorWalkInScreen(KioskScreen):
     async def _stop_waiting(self, stage: Stage) -> None:
         self.stage = stage
         self._credentials = None
-        await self.recompose()
+        await self.redraw()
 
     def on_problem(self, error: BaseException | None) -> None:
         self.show_message(visitor_error_text(error))

@@ -87,6 +87,14 @@ class WelcomeScreen(KioskScreen):
 
     async def relabel(self) -> None:
         await super().relabel()
+        self._focus_start()
+
+    async def on_screen_resume(self) -> None:
+        await super().on_screen_resume()
+        # Back from help or the visitor's screens: Enter starts, as the hint says.
+        self._focus_start()
+
+    def _focus_start(self) -> None:
         # Enter on a focused language button would switch the language instead of starting.
         for button in self.query("#start, #retry").results(Button):
             button.focus()
