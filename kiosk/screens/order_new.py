@@ -119,8 +119,10 @@ class OrderNewScreen(KioskScreen):
         price = format_money(item.price.amount_cents, item.price.currency, get_language())
         # The whole name, wrapped in its column (a long dish name was cut at 40 characters).
         text = f"{plain(item.name_in(get_language()), max_length=NAME_MAX)} · {price}"
-        if not item.available and item.reason is not None:
-            text += " · " + _(UNAVAILABLE[item.reason])
+        if not item.available:
+            # In words, not only greyed: the reason, or that it cannot be ordered now.
+            reason = UNAVAILABLE[item.reason or "not_now"]
+            text += " · " + _(reason)
         allergens = allergen_text(item.allergens)
         if allergens:
             text += f"\n{allergens}"

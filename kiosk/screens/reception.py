@@ -138,7 +138,8 @@ class ReceptionScreen(KioskScreen):
             Column(_("Company")),
             Column(_("Host")),
             Column(_("Time"), max(cell_len(text) for text in times)),
-            Column(_("Status"), 16),
+            # The words say the state (the row's colour only repeats it): never cut.
+            Column(_("Status"), max(cell_len(text) for text in _statuses())),
         ]
 
     def _list_label(self, name: ListName) -> str:
@@ -583,3 +584,18 @@ def _said(outcome: PrintOutcome) -> str:
     if outcome.status == "no-printer":
         return " " + _("No printer is set: the badge is not printed.")
     return " " + _("The printer is not available: the badge is not printed.")
+
+
+def _statuses() -> tuple[str, ...]:
+    """Every status a row of the desk can show, in the current language."""
+    return (
+        _("Status"),
+        _("Walk-in, to approve"),
+        _("To approve"),
+        _("Entry refused"),
+        _("Held: decide"),
+        _("Approved"),
+        _("Overdue"),
+        _("On site"),
+        _("Left"),
+    )

@@ -54,6 +54,7 @@ class Keypad(Widget, can_focus=True):
     }
     Keypad:focus #keypad-dots {
         color: $accent;
+        text-style: bold underline;
     }
     """
 

@@ -63,12 +63,16 @@ class VisitorTable(ScrollView, can_focus=True):
         text-style: bold;
         color: $text-muted;
     }
+    /* The selected row is underlined as well as coloured: colour alone would not say which
+       row the desk's actions act on (WCAG 1.4.1). */
     VisitorTable > .visitor-table--cursor {
         background: $panel-lighten-2;
+        text-style: underline;
     }
     VisitorTable:focus > .visitor-table--cursor {
         background: $accent;
         color: $text;
+        text-style: underline;
     }
     VisitorTable > .visitor-table--marked {
         color: $warning;
