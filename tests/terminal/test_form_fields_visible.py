@@ -4,31 +4,35 @@ compact field was background 234 on 233, invisible until typed in."""
 
 from __future__ import annotations
 
+import pytest
 from textual.color import Color
 from textual.widgets import Input
 
+from kiosk.display import contrast_ratio
 from kiosk.screens.visit_form import VisitFormScreen
+from kiosk.settings import DisplaySettings
 from tests.terminal.conftest import SIZE, KioskFactory, screen_text, settle, type_text
 from tests.terminal.visits_ui_support import Staff, sign_in, staff
 
 __all__ = ["staff"]
 
 
-def luminance(color: Color) -> float:
-    def channel(value: int) -> float:
-        c = value / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    return 0.2126 * channel(color.r) + 0.7152 * channel(color.g) + 0.0722 * channel(color.b)
-
-
 def contrast(one: Color, other: Color) -> float:
-    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
+    return contrast_ratio(one.hex[:7], other.hex[:7])
 
 
-async def test_the_visit_forms_fields_stand_out(make_kiosk: KioskFactory, staff: Staff) -> None:
-    app = make_kiosk()
+DISPLAYS = [
+    pytest.param(DisplaySettings(), id="standard"),
+    pytest.param(DisplaySettings(high_contrast=True, large_text=True), id="accessible"),
+]
+"""The standard display, and the accessible one (F2) with its own colours."""
+
+
+@pytest.mark.parametrize("display", DISPLAYS)
+async def test_the_visit_forms_fields_stand_out(
+    make_kiosk: KioskFactory, staff: Staff, display: DisplaySettings
+) -> None:
+    app = make_kiosk(display=display)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "H1")
         await pilot.click("#visits")
@@ -48,10 +52,11 @@ async def test_the_visit_forms_fields_stand_out(make_kiosk: KioskFactory, staff:
             assert contrast(text, inside) >= 4.5, (field.id, text.hex, inside.hex)
 
 
+@pytest.mark.parametrize("display", DISPLAYS)
 async def test_the_walk_in_forms_fields_stand_out_and_keep_their_labels(
-    make_kiosk: KioskFactory,
+    make_kiosk: KioskFactory, display: DisplaySettings
 ) -> None:
-    app = make_kiosk()
+    app = make_kiosk(display=display)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.click("#visitor")

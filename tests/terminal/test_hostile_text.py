@@ -35,6 +35,7 @@ from kiosk.screens.tickets import TicketsScreen
 from kiosk.screens.visit_detail import VisitDetailScreen
 from kiosk.screens.visits import VisitsScreen
 from kiosk.screens.watchlist import WatchlistScreen
+from kiosk.settings import DisplaySettings
 from kiosk.text import FORBIDDEN
 from kiosk_server.models import (
     Account,
@@ -191,8 +192,11 @@ async def test_hostile_text_is_shown_as_text_on_every_screen(
     make_kiosk: KioskFactory, factory: Factory, site: Site
 ) -> None:
     await seed(factory, site)
-    for size in SIZES:
-        app = make_kiosk()
+    # Each size, then the accessible display (F2: larger elements) at the smallest one.
+    runs = [(size, DisplaySettings()) for size in SIZES]
+    runs.append(((80, 24), DisplaySettings(high_contrast=True, large_text=True)))
+    for size, display in runs:
+        app = make_kiosk(display=display)
         async with app.run_test(size=size) as pilot:
             app.clock = factory.clock.now
             await sign_in(pilot, "evil")
