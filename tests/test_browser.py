@@ -58,6 +58,7 @@ language = "fr"
 
 [idle]
 default_seconds = 3
+countdown_seconds = 20
 typing_seconds = 120
 """
 """Home asks "still there?" after 3 s, so that the test sees the idle time-out in the browser."""
@@ -150,7 +151,7 @@ class Screen:
         self.page.keyboard.press("Enter")
 
 
-def test_the_demo_in_a_browser_signs_in_and_times_out(
+def test_the_demo_in_a_browser_signs_in_and_is_wiped_when_idle(
     served: tuple[str, subprocess.Popen[bytes]], browser: Any
 ) -> None:
     url, server = served
@@ -176,10 +177,12 @@ def test_the_demo_in_a_browser_signs_in_and_times_out(
     assert "Bonjour Denise Moreau" in home
     assert "Votre solde 40,00 €" in home
 
-    # Left alone, home asks "still there?" as it does in a terminal; a key keeps the session.
+    # Left alone, home asks "still there?" as in a terminal, counts down (20 s, the shortest a
+    # terminal may set), then wipes the session back to a fresh welcome screen.
     screen.wait_for("Toujours là ?")
-    page.keyboard.press("Space")
-    screen.wait_for("Votre solde 40,00 €")
+    welcome = screen.wait_for("appuyez sur Entrée pour commencer")
+    assert "Denise" not in welcome and "40,00" not in welcome
+    assert len(kiosk_processes(server.pid)) == 1  # the same tab's kiosk, ready for the next
 
     # Closing the tab ends that kiosk, and the session with it.
     page.close()
