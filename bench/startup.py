@@ -39,7 +39,7 @@ def rss_mib():
                 return int(line.split()[1]) / 1024
     return 0.0
 
-HEAVY = ("kiosk_server", "cv2", "kiosk.scanner", "fastapi", "sqlalchemy", "httpx", "pydantic",
+HEAVY = ("kiosk_server.app", "cv2", "kiosk.scanner", "fastapi", "sqlalchemy", "httpx", "pydantic",
          "babel", "numpy", "uvicorn")
 before_draw = []
 
@@ -68,6 +68,7 @@ if KIND == "minimal":
     app = Minimal()
 else:
     from kiosk.settings import load_settings
+    settings = load_settings(overrides={"language": "en"})
     from kiosk.app import KioskApp, create_app
 
     mounted = KioskApp.on_mount
@@ -78,7 +79,7 @@ else:
         mounted(self)
 
     KioskApp.on_mount = on_mount  # (a subclass would move where CSS_PATH is resolved from)
-    app = create_app(load_settings(overrides={"language": "en"}))
+    app = create_app(settings)
 app.run(auto_pilot=auto_pilot)
 """
 

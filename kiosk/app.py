@@ -308,9 +308,14 @@ class KioskApp(App[None], inherit_bindings=False):
     async def _build_client(self) -> KioskClient:
         if self._client_factory is not None:
             return self._client_factory()
+        embedded = self.settings.server_url is None
+        if embedded:
+            # The demo service's process first: it imports the service (about a second) on the
+            # other core while this one imports the client.
+            self._start_embedded()
         # httpx, pydantic and the client take about half a second to import: done in a thread,
         # so that the welcome screen stays live (clock, language button) meanwhile.
-        await asyncio.to_thread(_import_connection_modules, self.settings.server_url is None)
+        await asyncio.to_thread(_import_connection_modules)
         from kiosk.api.client import KioskClient
 
         timeout = self.settings.request_timeout_seconds
@@ -318,6 +323,12 @@ class KioskApp(App[None], inherit_bindings=False):
             # A missing key is answered by the service as device-key-missing: a calm message.
             key = self.settings.device_key or ""
             return KioskClient(self.settings.server_url, key, timeout=timeout)
+        assert self._embedded is not None  # noqa: S101 - started above
+        endpoint = await self._embedded.wait_ready_async()
+        return KioskClient(endpoint.base_url, endpoint.device_key, timeout=timeout)
+
+    def _start_embedded(self) -> None:
+        """Start the embedded demo service, again if it failed before."""
         from kiosk.embedded import EmbeddedService
 
         if self._embedded is not None and self._embedded.error is not None:
@@ -325,9 +336,7 @@ class KioskApp(App[None], inherit_bindings=False):
             self._embedded = None
         if self._embedded is None:
             self._embedded = EmbeddedService()
-            self._embedded.start(self.settings.resolved_data_dir())
-        endpoint = await self._embedded.wait_ready_async()
-        return KioskClient(endpoint.base_url, endpoint.device_key, timeout=timeout)
+            self._embedded.start(self.settings.resolved_data_dir(), log_file=self.settings.log_file)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The app's own workers: the connection and best-effort sign-outs."""
@@ -576,8 +585,6 @@ def create_app(
 __all__ = ["ClientFactory", "KioskApp", "WallClock", "create_app", "get_language", "local_now"]
 
 
-def _import_connection_modules(embedded: bool) -> None:
+def _import_connection_modules() -> None:
     """Import what connecting needs (run in a thread: see `KioskApp._build_client`)."""
     importlib.import_module("kiosk.api.client")
-    if embedded:
-        importlib.import_module("kiosk.embedded")

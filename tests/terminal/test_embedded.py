@@ -1,4 +1,4 @@
-"""The embedded demo service: the real service under uvicorn in a background thread, on a SQLite
+"""The embedded demo service: the real service under uvicorn in a process of its own, on a SQLite
 file in a data directory of the test's own."""
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def test_second_start_on_the_same_data_keeps_the_demo_and_its_key(data_dir: Path
     assert not second.running
 
 
-def test_a_failed_start_is_reported_not_raised_in_the_thread(tmp_path: Path) -> None:
+def test_a_failed_start_is_reported_with_its_cause(tmp_path: Path) -> None:
     not_a_directory = tmp_path / "file"
     not_a_directory.write_text("in the way", encoding="utf-8")
     service = EmbeddedService()
@@ -93,7 +93,7 @@ def test_a_failed_start_is_reported_not_raised_in_the_thread(tmp_path: Path) -> 
     assert not service.running
 
 
-def test_stop_before_ready_ends_the_thread(data_dir: Path) -> None:
+def test_stop_before_ready_ends_the_process(data_dir: Path) -> None:
     service = EmbeddedService()
     service.start(data_dir)
 
