@@ -1,5 +1,5 @@
-"""`GET /v1/me` latency from the terminal's client: p50/p95, embedded (SQLite, uvicorn in a thread of
-this process, as the kiosk runs it) and `kiosk-server` on PostgreSQL over loopback (a separate
+"""`GET /v1/me` latency from the terminal's client: p50/p95, embedded (SQLite, uvicorn in a process
+of its own, as the kiosk runs it) and `kiosk-server` on PostgreSQL over loopback (a separate
 process). Both are seeded with the demo sites and signed in as DEMO/1001.
 
     uv run python bench/me_latency.py [--requests 500] [--postgres postgresql://postgres@127.0.0.1:5432/test]
@@ -121,7 +121,7 @@ def embedded(requests: int) -> None:
         endpoint = service.wait_ready(timeout=60)
         try:
             report(
-                "embedded (SQLite, thread)",
+                "embedded (SQLite, own process)",
                 asyncio.run(measure(endpoint.base_url, endpoint.device_key, requests)),
             )
         finally:

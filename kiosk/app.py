@@ -268,7 +268,7 @@ class KioskApp(App[None], inherit_bindings=False):
 
             self._roll_call_keeper = self.set_interval(REFRESH_SECONDS, self.keep_roll_calls)
             self.keep_roll_calls()
-        # Everything imported and built so far (Textual, the client, the embedded service) lives
+        # Everything imported and built so far (Textual, the client) lives
         # as long as the kiosk: out of the garbage collector's full passes, which otherwise
         # stall the screen for hundreds of milliseconds on a busy desk (bench/reception_bench).
         # Nobody is signed in yet (connecting happens at the welcome screen), so nothing frozen
