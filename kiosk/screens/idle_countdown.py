@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Digits, Static
 
 from kiosk.i18n import _, get_language, ngettext
 
@@ -40,6 +40,8 @@ class IdleCountdownScreen(ModalScreen[bool]):
                 _("Touch the screen or press a key to continue."), classes="hint", markup=False
             )
             yield Static(self._remaining_text(), id="idle-countdown-seconds", markup=False)
+            # The large-text layout shows the seconds left in big figures too.
+            yield Digits(str(self._remaining()), id="idle-countdown-big")
 
     def on_mount(self) -> None:
         self.app.bell()
@@ -69,6 +71,7 @@ class IdleCountdownScreen(ModalScreen[bool]):
             self._announced_again = True
             self.app.bell()
         self.query_one("#idle-countdown-seconds", Static).update(self._remaining_text())
+        self.query_one("#idle-countdown-big", Digits).update(str(self._remaining()))
 
     def on_key(self, event: events.Key) -> None:
         event.stop()

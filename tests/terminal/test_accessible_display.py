@@ -10,6 +10,7 @@ from textual.widgets import Button, Digits
 from kiosk.app import KioskApp
 from kiosk.display import HIGH_CONTRAST_THEME, PLAIN_BUTTON_BACKGROUND, contrast_ratio
 from kiosk.screens.home import HomeScreen
+from kiosk.screens.idle_countdown import IdleCountdownScreen
 from kiosk.screens.welcome import WelcomeScreen
 from kiosk.settings import DisplaySettings
 from kiosk_server.models import Site
@@ -129,3 +130,25 @@ async def test_a_terminal_can_start_with_either_half_on(make_kiosk: KioskFactory
         await pilot.pause()
         assert not app.high_contrast and not app.large_text
         assert app.theme != THEME.name
+
+
+async def test_the_idle_countdown_shows_its_seconds_in_big_figures(
+    make_kiosk: KioskFactory, factory: Factory, site: Site
+) -> None:
+    await factory.account(site, "jeanne", name="Jeanne Martin", pin=PIN)
+    app = make_kiosk(display=DisplaySettings(large_text=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await type_text(pilot, "jeanne")
+        await pilot.press("enter")
+        await settle(pilot)
+        await type_text(pilot, PIN)
+        await pilot.press("enter")
+        await settle(pilot)
+        app.push_screen(IdleCountdownScreen(25))
+        await pilot.pause()
+        big = app.screen.query_one("#idle-countdown-big", Digits)
+        assert big.display and big.value == "25"
+        assert big.region.height == 3 and app.screen.region.contains_region(big.region)
