@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from kiosk.settings import KioskSettings
@@ -83,14 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from kiosk.settings import SettingsError, load_settings
-
-    try:
-        settings = load_settings(
-            args.config, overrides={"server_url": args.server, "language": args.lang}
-        )
-    except SettingsError as error:
-        print(f"kiosk: {error}", file=sys.stderr)
+    settings = _settings(args)
+    if settings is None:
         return 2
     if args.host in {"0.0.0.0", "::", ""} and not args.public_url:  # noqa: S104 - refused
         shown = args.host or "''"
@@ -126,30 +120,36 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _roll_call(args: argparse.Namespace) -> int:
     from kiosk.roll_call_cli import run
-    from kiosk.settings import SettingsError, load_settings
 
-    try:
-        settings = load_settings(
-            args.config, overrides={"server_url": args.server, "language": args.lang}
-        )
-    except SettingsError as error:
-        print(f"kiosk: {error}", file=sys.stderr)
+    settings = _settings(args)
+    if settings is None:
         return 2
     return run(args, settings)
 
 
 def _doctor(args: argparse.Namespace) -> int:
     from kiosk.doctor import run
+
+    settings = _settings(args, prefix="BAD the configuration: ", to=sys.stdout)
+    if settings is None:
+        return 1
+    return run(settings)
+
+
+def _settings(
+    args: argparse.Namespace, *, prefix: str = "kiosk: ", to: TextIO | None = None
+) -> KioskSettings | None:
+    """The terminal's settings from --config, --server and --lang; None (having said why, after
+    `prefix`, on `to`) when they cannot be used."""
     from kiosk.settings import SettingsError, load_settings
 
     try:
-        settings = load_settings(
+        return load_settings(
             args.config, overrides={"server_url": args.server, "language": args.lang}
         )
     except SettingsError as error:
-        print(f"BAD the configuration: {error}")
-        return 1
-    return run(settings)
+        print(f"{prefix}{error}", file=to or sys.stderr)
+        return None
 
 
 def _hash_pin() -> int:
@@ -193,14 +193,8 @@ def _device_key_missing(settings: KioskSettings) -> bool:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from kiosk.settings import SettingsError, load_settings
-
-    try:
-        settings = load_settings(
-            args.config, overrides={"server_url": args.server, "language": args.lang}
-        )
-    except SettingsError as error:
-        print(f"kiosk: {error}", file=sys.stderr)
+    settings = _settings(args)
+    if settings is None:
         return 2
     if _device_key_missing(settings):
         return 2

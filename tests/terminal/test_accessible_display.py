@@ -9,13 +9,13 @@ from textual.widgets import Button, Digits
 
 from kiosk.app import KioskApp
 from kiosk.display import HIGH_CONTRAST_THEME, PLAIN_BUTTON_BACKGROUND, contrast_ratio
-from kiosk.screens.home import HomeScreen
 from kiosk.screens.idle_countdown import IdleCountdownScreen
 from kiosk.screens.welcome import WelcomeScreen
 from kiosk.settings import DisplaySettings
 from kiosk_server.models import Site
 from tests.factories import Factory
-from tests.terminal.conftest import PIN, SIZE, KioskFactory, settle, type_text
+from tests.terminal.conftest import PIN, SIZE, KioskFactory, settle
+from tests.terminal.test_keyboard_only import sign_in_by_keys
 
 THEME = HIGH_CONTRAST_THEME
 
@@ -80,15 +80,7 @@ async def test_f2_switches_the_display_for_one_person_only(
         assert str(app.screen.query_one("#display", Button).label) == "Affichage standard (F2)"
 
         # It stays on through the sign-in, driven by keys as a person would.
-        await pilot.press("enter")
-        await settle(pilot)
-        await type_text(pilot, "jeanne")
-        await pilot.press("enter")
-        await settle(pilot)
-        await type_text(pilot, PIN)
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, HomeScreen)
+        await sign_in_by_keys(pilot, "jeanne")
         assert app.theme == THEME.name
         big = app.screen.query_one("#home-balance-big", Digits)
         assert big.display and big.value == "42,50\u00a0€"
@@ -138,15 +130,7 @@ async def test_the_idle_countdown_shows_its_seconds_in_big_figures(
     await factory.account(site, "jeanne", name="Jeanne Martin", pin=PIN)
     app = make_kiosk(display=DisplaySettings(large_text=True))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        await type_text(pilot, "jeanne")
-        await pilot.press("enter")
-        await settle(pilot)
-        await type_text(pilot, PIN)
-        await pilot.press("enter")
-        await settle(pilot)
+        await sign_in_by_keys(pilot, "jeanne")
         app.push_screen(IdleCountdownScreen(25))
         await pilot.pause()
         big = app.screen.query_one("#idle-countdown-big", Digits)
