@@ -308,11 +308,9 @@ class KioskApp(App[None], inherit_bindings=False):
     async def _build_client(self) -> KioskClient:
         if self._client_factory is not None:
             return self._client_factory()
-        embedded = self.settings.server_url is None
-        if embedded:
-            # The demo service's process first: it imports the service (about a second) on the
-            # other core while this one imports the client.
-            self._start_embedded()
+        # The demo service's process first: it imports the service (about a second) on the
+        # other core while this one imports the client.
+        embedded = self._start_embedded() if self.settings.server_url is None else None
         # httpx, pydantic and the client take about half a second to import: done in a thread,
         # so that the welcome screen stays live (clock, language button) meanwhile.
         await asyncio.to_thread(_import_connection_modules)
@@ -323,12 +321,12 @@ class KioskApp(App[None], inherit_bindings=False):
             # A missing key is answered by the service as device-key-missing: a calm message.
             key = self.settings.device_key or ""
             return KioskClient(self.settings.server_url, key, timeout=timeout)
-        assert self._embedded is not None  # noqa: S101 - started above
-        endpoint = await self._embedded.wait_ready_async()
+        assert embedded is not None  # noqa: S101 - no server URL: started above
+        endpoint = await embedded.wait_ready_async()
         return KioskClient(endpoint.base_url, endpoint.device_key, timeout=timeout)
 
-    def _start_embedded(self) -> None:
-        """Start the embedded demo service, again if it failed before."""
+    def _start_embedded(self) -> EmbeddedService:
+        """The embedded demo service, started (again, if it failed before)."""
         from kiosk.embedded import EmbeddedService
 
         if self._embedded is not None and self._embedded.error is not None:
@@ -337,6 +335,7 @@ class KioskApp(App[None], inherit_bindings=False):
         if self._embedded is None:
             self._embedded = EmbeddedService()
             self._embedded.start(self.settings.resolved_data_dir(), log_file=self.settings.log_file)
+        return self._embedded
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The app's own workers: the connection and best-effort sign-outs."""

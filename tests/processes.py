@@ -37,11 +37,19 @@ def run_command(args: list[str], env: dict[str, str]) -> subprocess.CompletedPro
     return subprocess.run(  # noqa: S603 - our own interpreter and modules, fixed arguments
         [sys.executable, "-m", *args],
         env=env,
+        stdin=subprocess.DEVNULL,  # never a terminal, never waiting for input
         capture_output=True,
         text=True,
         timeout=COMMAND_SECONDS,
         check=False,
     )
+
+
+def environment_without(*names: str, **extra: str) -> dict[str, str]:
+    """This process's environment without `names`, with `extra` added."""
+    env = {name: value for name, value in os.environ.items() if name not in names}
+    env.update(extra)
+    return env
 
 
 def stop_group(process: subprocess.Popen[bytes]) -> None:

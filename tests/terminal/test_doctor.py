@@ -3,30 +3,21 @@ told in words. The real command, on the embedded demo, with the camera an image 
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from email.utils import formatdate
 from pathlib import Path
 
 from kiosk.doctor import _skew
-from tests.processes import COMMAND_SECONDS, free_port
+from tests.processes import environment_without, free_port, run_command
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "scanner"
 
 
 def doctor(config: Path, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {name: value for name, value in os.environ.items() if name != "KIOSK_DEVICE_KEY"}
-    if key is not None:
-        env["KIOSK_DEVICE_KEY"] = key
-    return subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "kiosk", "--config", str(config), *args, "doctor"],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_SECONDS,
-        env=env,
-        check=False,
+    extra = {"KIOSK_DEVICE_KEY": key} if key is not None else {}
+    return run_command(
+        ["kiosk", "--config", str(config), *args, "doctor"],
+        environment_without("KIOSK_DEVICE_KEY", **extra),
     )
 
 
