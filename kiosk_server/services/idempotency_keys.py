@@ -13,7 +13,18 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, delete, exists, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,7 +35,7 @@ from kiosk_server.problems import ProblemError
 
 LEASE = dt.timedelta(seconds=60)
 """SQLite: how long a claim stays `in_progress` before another request may take it over (a
-crash). PostgreSQL knows at once (`key_lock`)."""
+crash). PostgreSQL knows at once (`lock_id`)."""
 BUSY_RETRY_AFTER = 1
 """PostgreSQL: the seconds a retry is asked to wait while a live request works on its key."""
 KEPT_FOR = dt.timedelta(days=1)
@@ -172,20 +183,21 @@ async def claim_in_transaction(
     session: AsyncSession, *, scope: str, key: str, request_hash: str, now: dt.datetime
 ) -> Claim | StoredAnswer:
     """PostgreSQL: claim the key in `session`'s transaction, the work's own, under the key's
-    advisory lock (`key_lock`, held to the end of that transaction), or say why not. A new key
+    advisory lock (`lock_id`, held to the end of that transaction), or say why not. A new key
     is inserted `in_progress`, visible to others only with the work's answer; a key found
     `in_progress` (left by a worker of another way of claiming) is taken over, since nobody
     else can hold its lock."""
-    if not await key_lock(session, scope=scope, key=key):
+    owner = secrets.token_hex(16)
+    parameters = _claim_parameters(scope, key, request_hash, owner, now)
+    parameters["lock_id"] = lock_id(scope, key)
+    # The lock and the insert in one statement: one round trip on every money request.
+    taken, inserted = (await session.execute(_locked_claim_statement(), parameters)).one()
+    if not taken:
         raise ProblemError(
             "idempotency-in-progress",
             "The first request with this key is still being processed. Retry shortly.",
             retry_after=BUSY_RETRY_AFTER,
         )
-    owner = secrets.token_hex(16)
-    inserted = await session.scalar(
-        _claim_statement("postgresql"), _claim_parameters(scope, key, request_hash, owner, now)
-    )
     if inserted is not None:
         return Claim(id=int(inserted), owner=owner)
     row = await session.scalar(_row_for_update(scope, key))
@@ -201,13 +213,6 @@ def lock_id(scope: str, key: str) -> int:
     only makes a retry wait a second)."""
     digest = hashlib.sha256(f"{scope}\n{key}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
-
-
-async def key_lock(session: AsyncSession, *, scope: str, key: str) -> bool:
-    """PostgreSQL: take the key's advisory lock in `session`'s transaction (starting it), held
-    until it ends; True if taken, False if a live request holds it."""
-    taken = await session.scalar(select(func.pg_try_advisory_xact_lock(lock_id(scope, key))))
-    return bool(taken)
 
 
 async def store_answer(
@@ -247,6 +252,31 @@ def _claim_statement(dialect: str) -> Any:
         .on_conflict_do_nothing(index_elements=["scope", "key"])
         .returning(_KEYS.c.id)
     )
+
+
+@functools.cache
+def _locked_claim_statement() -> Any:
+    """PostgreSQL: `WITH lock AS (SELECT pg_try_advisory_xact_lock(:lock_id) AS taken), claimed
+    AS (INSERT INTO idempotency_keys ... SELECT ... FROM lock WHERE taken ON CONFLICT (scope,
+    key) DO NOTHING RETURNING id) SELECT taken, (SELECT id FROM claimed) FROM lock`: the key's
+    lock (`lock_id`) and, only if it was taken, the claim (`_claim_statement`), with the
+    claim's bound parameters and `lock_id`. `taken` false: a live request holds the key; `id`
+    null with the lock taken: the key was recorded before (the caller reads it, locked)."""
+    lock = select(
+        func.pg_try_advisory_xact_lock(bindparam("lock_id", type_=BigInteger)).label("taken")
+    ).cte("lock")
+    values = select(
+        *(bindparam(name, type_=_KEYS.c[name].type) for name in _CLAIM_PARAMETERS),
+        literal("in_progress", type_=_KEYS.c.state.type),
+    ).where(lock.c.taken)
+    claimed = (
+        postgresql_insert(_KEYS)
+        .from_select([*_CLAIM_PARAMETERS, "state"], values)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(_KEYS.c.id)
+        .cte("claimed")
+    )
+    return select(lock.c.taken, select(claimed.c.id).scalar_subquery().label("id"))
 
 
 def _guarded_store(response_body: Any) -> Any:
