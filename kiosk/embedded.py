@@ -238,7 +238,7 @@ def serve_in_child(data_dir: Path, fd: int) -> int:
         url = f"sqlite:///{data_dir / DATABASE_FILE}"
         device_key = ensure_demo(url, key_path=data_dir / DEVICE_KEY_FILE)
         config = uvicorn.Config(
-            app=create_app(ServerSettings(database_url=url)),
+            app=create_app(ServerSettings(database_url=url), freeze_gc=True),
             host="127.0.0.1",
             port=int(sock.getsockname()[1]),
             log_level="warning",
