@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import aiosqlite
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kiosk_server.db import make_engine
 
@@ -17,13 +19,12 @@ async def test_a_connection_handed_back_mid_transaction_is_rolled_back(tmp_path:
             await connection.execute(text("CREATE TABLE notes (body TEXT)"))
         # A transaction opened behind SQLAlchemy's back: only the pool's reset can end it.
         async with engine.connect() as connection:
-            raw = await connection.get_raw_connection()
-            await raw.driver_connection.execute("BEGIN IMMEDIATE")
-            await raw.driver_connection.execute("INSERT INTO notes VALUES ('half-written')")
-            assert raw.driver_connection.in_transaction
+            sqlite = await _driver_connection(connection)
+            await sqlite.execute("BEGIN IMMEDIATE")
+            await sqlite.execute("INSERT INTO notes VALUES ('half-written')")
+            assert sqlite.in_transaction
         async with engine.connect() as connection:
-            raw = await connection.get_raw_connection()
-            assert not raw.driver_connection.in_transaction
+            assert not (await _driver_connection(connection)).in_transaction
             assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar() == 0
         # The write lock was released with it: another writer gets it at once.
         async with engine.begin() as connection:
@@ -33,3 +34,9 @@ async def test_a_connection_handed_back_mid_transaction_is_rolled_back(tmp_path:
             assert bodies == ["whole"]
     finally:
         await engine.dispose()
+
+
+async def _driver_connection(connection: AsyncConnection) -> aiosqlite.Connection:
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert isinstance(driver, aiosqlite.Connection)
+    return driver
