@@ -8,6 +8,7 @@ screen is drawn first, and the connection worker imports them afterwards.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import importlib
 import logging
@@ -203,6 +204,15 @@ class KioskApp(App[None], inherit_bindings=False):
 
     # Start-up and connection ---------------------------------------------------------------
 
+    def on_load(self) -> None:
+        # The demo service's process starts first of all: its import (about a second) then
+        # runs on the other core while this one draws the welcome screen.
+        if self._client_factory is None and self.settings.server_url is None:
+            # A start that fails here (a log file it cannot open) is tried again by the
+            # connection, which says why on the welcome screen.
+            with contextlib.suppress(OSError):
+                self._start_embedded()
+
     def on_mount(self) -> None:
         self._fit_to_size()
         self.reset_display()
@@ -345,8 +355,9 @@ class KioskApp(App[None], inherit_bindings=False):
             self._embedded.stop()
             self._embedded = None
         if self._embedded is None:
-            self._embedded = EmbeddedService()
-            self._embedded.start(self.settings.resolved_data_dir(), log_file=self.settings.log_file)
+            embedded = EmbeddedService()
+            embedded.start(self.settings.resolved_data_dir(), log_file=self.settings.log_file)
+            self._embedded = embedded
         return self._embedded
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

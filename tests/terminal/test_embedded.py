@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 
 from kiosk.api import KioskClient
+from kiosk.app import create_app
 from kiosk.embedded import EmbeddedService, EmbeddedServiceError
+from kiosk.screens.welcome import WelcomeScreen
+from kiosk.settings import KioskSettings
 from kiosk_server import paths
+from tests.terminal.conftest import SIZE, screen_text, wait_until
 
 
 @pytest.fixture
@@ -102,3 +106,18 @@ def test_stop_before_ready_ends_the_process(data_dir: Path) -> None:
     assert not service.running
     assert service.port is not None
     assert refuses_connections(service.port)
+
+
+async def test_a_demo_service_that_cannot_start_leaves_a_calm_welcome_screen(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    # The log file's folder is a file: the service's process cannot even be started.
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    settings = KioskSettings(language="en", log_file=blocker / "kiosk.log")
+    app = create_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.connection == "failed")
+        assert isinstance(app.screen, WelcomeScreen)
+        assert "The service cannot be reached. Try again in a moment." in screen_text(app)
+        assert app._embedded is None
