@@ -307,12 +307,18 @@ def _device_key(configured: str | None, key_file: Path | None, where: str) -> st
     return key
 
 
-def _build_idle(raw: object, where: str) -> IdleSettings:
+def _table(raw: object, where: str, name: str, keys: frozenset[str]) -> Mapping[str, object]:
+    """The `[name]` table of the config file, refused unless it is a table of known keys."""
     if not isinstance(raw, Mapping):
-        raise SettingsError(f"{where}: [idle] must be a table")
-    unknown = sorted(set(raw) - _IDLE_KEYS)
+        raise SettingsError(f"{where}: [{name}] must be a table")
+    unknown = sorted(set(raw) - keys)
     if unknown:
-        raise SettingsError(f"{where}: unknown key 'idle.{unknown[0]}'")
+        raise SettingsError(f"{where}: unknown key '{name}.{unknown[0]}'")
+    return raw
+
+
+def _build_idle(raw: object, where: str) -> IdleSettings:
+    raw = _table(raw, where, "idle", _IDLE_KEYS)
     defaults = IdleSettings()
     values: dict[str, int] = {}
     for key in sorted(_IDLE_KEYS):
@@ -328,11 +334,7 @@ def _build_idle(raw: object, where: str) -> IdleSettings:
 
 
 def _build_display(raw: object, where: str) -> DisplaySettings:
-    if not isinstance(raw, Mapping):
-        raise SettingsError(f"{where}: [display] must be a table")
-    unknown = sorted(set(raw) - _DISPLAY_KEYS)
-    if unknown:
-        raise SettingsError(f"{where}: unknown key 'display.{unknown[0]}'")
+    raw = _table(raw, where, "display", _DISPLAY_KEYS)
     values: dict[str, bool] = {}
     for key in sorted(_DISPLAY_KEYS):
         value = raw.get(key, False)
@@ -343,11 +345,7 @@ def _build_display(raw: object, where: str) -> DisplaySettings:
 
 
 def _build_camera(raw: object, where: str, base: Path) -> CameraSettings:
-    if not isinstance(raw, Mapping):
-        raise SettingsError(f"{where}: [camera] must be a table")
-    unknown = sorted(set(raw) - _CAMERA_KEYS)
-    if unknown:
-        raise SettingsError(f"{where}: unknown key 'camera.{unknown[0]}'")
+    raw = _table(raw, where, "camera", _CAMERA_KEYS)
     defaults = CameraSettings()
     source = raw.get("source", defaults.source)
     if isinstance(source, bool) or not isinstance(source, int | str) or not str(source).strip():
@@ -377,11 +375,7 @@ def _build_camera(raw: object, where: str, base: Path) -> CameraSettings:
 
 
 def _build_printer(raw: object, where: str, base: Path) -> PrinterSettings:
-    if not isinstance(raw, Mapping):
-        raise SettingsError(f"{where}: [printer] must be a table")
-    unknown = sorted(set(raw) - _PRINTER_KEYS)
-    if unknown:
-        raise SettingsError(f"{where}: unknown key 'printer.{unknown[0]}'")
+    raw = _table(raw, where, "printer", _PRINTER_KEYS)
     defaults = PrinterSettings()
     kind = raw.get("kind", defaults.kind)
     if kind not in PRINTER_KINDS:

@@ -67,7 +67,7 @@ from tests.terminal.conftest import (
     wait_until,
 )
 from tests.terminal.test_account_screens import notify
-from tests.terminal.test_orders_screen import balance_of, order_count
+from tests.terminal.test_orders_screen import balance_of, item_index, order_count
 from tests.terminal.test_top_up_screen import top_up_entries
 from tests.terminal.visits_ui_support import Staff, staff
 
@@ -329,8 +329,7 @@ async def test_place_an_order(
         await sign_in_by_keys(pilot, "jeanne")
         await activate(pilot, "order")
         screen = current(app, OrderNewScreen)
-        assert screen.catalogue is not None
-        plat = next(i for i, item in enumerate(screen.catalogue.items) if item.code == "PLAT")
+        plat = item_index(screen, "PLAT")
         await activate(pilot, f"plus-{plat}")
         assert "Panier : 8,50\xa0€ · solde après : 41,50\xa0€" in screen_text(app)
         await activate(pilot, "place")
