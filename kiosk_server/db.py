@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import PoolResetState
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 POOL_SIZE = 20
@@ -61,8 +60,11 @@ def make_engine(url: str) -> AsyncEngine:
             async_url(url), pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_recycle=1800
         )
 
-    # The pool's rollback on return, our own (`_on_reset`): only when a transaction is open.
-    engine = create_async_engine(async_url(url), pool_reset_on_return=None)
+    from kiosk_server import sqlite_driver  # aiosqlite: not for PostgreSQL
+
+    # One trip to aiosqlite's thread per statement, none for a commit or rollback with no
+    # transaction open (the pool's rollback on return, most often).
+    engine = create_async_engine(async_url(url), module=sqlite_driver.dbapi())
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -73,14 +75,6 @@ def make_engine(url: str) -> AsyncEngine:
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
-
-    @event.listens_for(engine.sync_engine, "reset")
-    def _on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
-        # Every request hands its connection back after reading outside a transaction
-        # (`read_outside_transaction`): a rollback there would do nothing but cost a trip to
-        # aiosqlite's thread, a twentieth of a signed-in person's request.
-        if state.asyncio_safe and dbapi_connection.driver_connection.in_transaction:
-            dbapi_connection.rollback()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
