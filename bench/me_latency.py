@@ -4,10 +4,15 @@ process). Both are seeded with the demo sites and signed in as DEMO/1001.
 
     uv run python bench/me_latency.py [--requests 2000] [--postgres postgresql://postgres@127.0.0.1:5432/test]
 
-The anchor, measured first in the same run: a one-line FastAPI route on the same stack (uvicorn in
-a thread with the same loop and HTTP protocol as the embedded service, an httpx client with the
+The anchor, measured in the same run: a one-line FastAPI route on the same stack (uvicorn in a
+thread with the same loop and HTTP protocol as the embedded service, an httpx client with the
 same settings as the terminal's); each figure is printed with its p95 as a ratio to the anchor's
 (target: at most 2x).
+
+The three are measured in turns, a block of 200 requests each, until each has had `--requests`:
+this machine's speed drifts within a run (a slow minute once doubled every figure measured in
+it), and a drift then weighs on the anchor as on the others instead of on whichever was measured
+at the time.
 
 The PostgreSQL part creates its own database on that server and drops it afterwards; it is skipped
 when no URL is given and KIOSK_TEST_POSTGRES_URL is unset.
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
@@ -24,56 +30,54 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+
+import httpx
 
 from kiosk.api.client import KioskClient
 
+BLOCK = 200
+"""Requests in a row to one service before the next one's turn. Each turn begins with a
+service that slept meanwhile, whose first requests are slower (for all three alike): with 200,
+a run of 2,000 has ten such starts per service."""
 
-async def measure(base_url: str, device_key: str, requests: int) -> list[float]:
-    async with KioskClient(base_url, device_key) as client:
-        await client.sign_in("DEMO", "1001", "246810")
+Call = Callable[[], Awaitable[object]]
+
+
+async def interleaved(calls: dict[str, Call], requests: int) -> dict[str, list[float]]:
+    """Each call's timings (ms), `requests` each, measured in turns of `BLOCK`."""
+    for call in calls.values():
         for _ in range(20):  # warm-up: connections, caches
-            await client.me()
-        timings = []
-        for _ in range(requests):
-            start = time.perf_counter()
-            await client.me()
-            timings.append((time.perf_counter() - start) * 1000)
-        await client.sign_out()
+            await call()
+    timings: dict[str, list[float]] = {label: [] for label in calls}
+    while any(len(done) < requests for done in timings.values()):
+        for label, call in calls.items():
+            done = timings[label]
+            for _ in range(min(BLOCK, requests - len(done))):
+                start = time.perf_counter()
+                await call()
+                done.append((time.perf_counter() - start) * 1000)
     return timings
 
 
-ANCHOR_P95: list[float] = []
-"""The anchor's p95, once measured."""
-
-
-def report(label: str, timings: list[float]) -> None:
-    timings.sort()
+def report(label: str, timings: list[float], anchor_p95: float | None) -> None:
+    timings = sorted(timings)
     p50 = statistics.median(timings)
     p95 = timings[int(len(timings) * 0.95) - 1]
-    ratio = f"   {p95 / ANCHOR_P95[0]:.2f}x the anchor's p95" if ANCHOR_P95 else ""
-    print(f"  {label:34s} p50 {p50:5.2f} ms   p95 {p95:5.2f} ms   ({len(timings)} requests){ratio}")
+    ratio = f"   {p95 / anchor_p95:.2f}x the anchor's p95" if anchor_p95 else ""
+    print(f"  {label:36s} p50 {p50:5.2f} ms   p95 {p95:5.2f} ms   ({len(timings)} requests){ratio}")
 
 
-async def measure_plain(base_url: str, requests: int) -> list[float]:
-    import httpx
-
-    async with httpx.AsyncClient(base_url=base_url, timeout=5.0) as client:
-        for _ in range(20):
-            await client.get("/ping")
-        timings = []
-        for _ in range(requests):
-            start = time.perf_counter()
-            (await client.get("/ping")).raise_for_status()
-            timings.append((time.perf_counter() - start) * 1000)
-    return timings
+def p95_of(timings: list[float]) -> float:
+    return sorted(timings)[int(len(timings) * 0.95) - 1]
 
 
-def anchor(requests: int) -> None:
+@contextlib.contextmanager
+def anchor_server() -> Iterator[str]:
     """A one-line route, served as the embedded service serves (see the module docstring)."""
-    import threading
-
     import uvicorn
     from fastapi import FastAPI
 
@@ -102,16 +106,16 @@ def anchor(requests: int) -> None:
     while not server.started:
         time.sleep(0.01)
     try:
-        timings = asyncio.run(measure_plain(f"http://127.0.0.1:{sock.getsockname()[1]}", requests))
-        report("anchor: a one-line route", timings)
-        ANCHOR_P95.append(timings[int(len(timings) * 0.95) - 1])
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
         thread.join(10)
         sock.close()
 
 
-def embedded(requests: int) -> None:
+@contextlib.contextmanager
+def embedded_service() -> Iterator[tuple[str, str]]:
+    """The kiosk's own: its base URL and device key."""
     from kiosk.embedded import EmbeddedService
 
     with tempfile.TemporaryDirectory() as data:
@@ -120,10 +124,7 @@ def embedded(requests: int) -> None:
         service.start(Path(data))
         endpoint = service.wait_ready(timeout=60)
         try:
-            report(
-                "embedded (SQLite, own process)",
-                asyncio.run(measure(endpoint.base_url, endpoint.device_key, requests)),
-            )
+            yield endpoint.base_url, endpoint.device_key
         finally:
             service.stop()
 
@@ -144,7 +145,10 @@ async def _admin(server_url: str, sql: str) -> None:
         await connection.close()
 
 
-def postgres(server_url: str, requests: int) -> None:
+@contextlib.contextmanager
+def postgres_service(server_url: str) -> Iterator[tuple[str, str]]:
+    """`kiosk-server --workers 2` on a scratch database of that server (dropped afterwards):
+    its base URL and a terminal's device key."""
     from kiosk_server.demo import ensure_demo
 
     name = f"kiosk_bench_{secrets.token_hex(4)}"
@@ -155,24 +159,14 @@ def postgres(server_url: str, requests: int) -> None:
             key = ensure_demo(url, key_path=Path(data) / "key")
             port = free_port()
             env = dict(os.environ, KIOSK_DATA_DIR=data)
+            command = [sys.executable, "-m", "kiosk_server.cli", "--database-url", url]
             server = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "kiosk_server.cli",
-                    "--database-url",
-                    url,
-                    "--port",
-                    str(port),
-                    "--workers",
-                    "2",
-                ],
+                [*command, "--port", str(port), "--workers", "2"],
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
             try:
-                base = f"http://127.0.0.1:{port}"
                 deadline = time.monotonic() + 60
                 while time.monotonic() < deadline:
                     try:
@@ -181,14 +175,38 @@ def postgres(server_url: str, requests: int) -> None:
                     except OSError:
                         time.sleep(0.2)
                 time.sleep(1.0)  # both workers up
-                report(
-                    "kiosk-server, 2 workers, PostgreSQL", asyncio.run(measure(base, key, requests))
-                )
+                yield f"http://127.0.0.1:{port}", key
             finally:
                 server.terminate()
                 server.wait(timeout=20)
     finally:
         asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextlib.asynccontextmanager
+async def signed_in(base_url: str, device_key: str) -> AsyncIterator[KioskClient]:
+    async with KioskClient(base_url, device_key) as client:
+        await client.sign_in("DEMO", "1001", "246810")
+        try:
+            yield client
+        finally:
+            await client.sign_out()
+
+
+async def measure(
+    anchor_url: str, services: dict[str, tuple[str, str]], requests: int
+) -> dict[str, list[float]]:
+    async with contextlib.AsyncExitStack() as stack:
+        plain = await stack.enter_async_context(httpx.AsyncClient(base_url=anchor_url, timeout=5.0))
+
+        async def ping() -> None:
+            (await plain.get("/ping")).raise_for_status()
+
+        calls: dict[str, Call] = {"anchor: a one-line route": ping}
+        for label, (base_url, key) in services.items():
+            client = await stack.enter_async_context(signed_in(base_url, key))
+            calls[label] = client.me
+        return await interleaved(calls, requests)
 
 
 def main() -> None:
@@ -198,11 +216,19 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("KIOSK_TEST_POSTGRES_URL"))
     args = parser.parse_args()
     print("GET /v1/me from the terminal's client (target: p95 at most 2x the anchor's)")
-    anchor(args.requests)
-    embedded(args.requests)
-    if args.postgres:
-        postgres(args.postgres, args.requests)
-    else:
+    with contextlib.ExitStack() as stack:
+        anchor_url = stack.enter_context(anchor_server())
+        services = {"embedded (SQLite, own process)": stack.enter_context(embedded_service())}
+        if args.postgres:
+            services["kiosk-server, 2 workers, PostgreSQL"] = stack.enter_context(
+                postgres_service(args.postgres)
+            )
+        timings = asyncio.run(measure(anchor_url, services, args.requests))
+    anchor_label, *others = timings
+    report(anchor_label, timings[anchor_label], None)
+    for label in others:
+        report(label, timings[label], p95_of(timings[anchor_label]))
+    if not args.postgres:
         print("  PostgreSQL: skipped (no --postgres URL, KIOSK_TEST_POSTGRES_URL unset)")
 
 
