@@ -69,6 +69,9 @@ if KIND == "minimal":
 else:
     from kiosk.settings import load_settings
     settings = load_settings(overrides={"language": "en"})
+    # As `kiosk` starts (kiosk.cli): the demo service's process first, then the app's import.
+    from kiosk.embedded import start_demo_service
+    embedded = start_demo_service(settings)
     from kiosk.app import KioskApp, create_app
 
     mounted = KioskApp.on_mount
@@ -79,7 +82,7 @@ else:
         mounted(self)
 
     KioskApp.on_mount = on_mount  # (a subclass would move where CSS_PATH is resolved from)
-    app = create_app(settings)
+    app = create_app(settings, embedded=embedded)
 app.run(auto_pilot=auto_pilot)
 """
 

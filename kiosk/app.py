@@ -167,6 +167,7 @@ class KioskApp(App[None], inherit_bindings=False):
         client_factory: ClientFactory | None = None,
         clock: WallClock = local_now,
         idle_clock: Callable[[], float] = time.monotonic,
+        embedded: EmbeddedService | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -191,7 +192,9 @@ class KioskApp(App[None], inherit_bindings=False):
         self.idle_clock = idle_clock
         """A steady clock in seconds for idle times and the "still there?" countdown (tests
         advance their own instead of waiting)."""
-        self._embedded: EmbeddedService | None = None
+        self._embedded = embedded
+        """The demo service (no server URL): started by the command line before it imported
+        the app (`kiosk.cli`), else when the app loads."""
         self._last_activity = idle_clock()
         self._countdown: IdleCountdownScreen | None = None
         self._failed_connections = 0
@@ -205,8 +208,9 @@ class KioskApp(App[None], inherit_bindings=False):
     # Start-up and connection ---------------------------------------------------------------
 
     def on_load(self) -> None:
-        # The demo service's process starts first of all: its import (about a second) then
-        # runs on the other core while this one draws the welcome screen.
+        # The demo service's process starts first of all, unless the command line started it
+        # already (`kiosk.cli`): its import (about a second) then runs on the other core while
+        # this one draws the welcome screen.
         if self._client_factory is None and self.settings.server_url is None:
             # A start that fails here (a log file it cannot open) is tried again by the
             # connection, which says why on the welcome screen.
@@ -349,15 +353,13 @@ class KioskApp(App[None], inherit_bindings=False):
 
     def _start_embedded(self) -> EmbeddedService:
         """The embedded demo service, started (again, if it failed before)."""
-        from kiosk.embedded import EmbeddedService
+        from kiosk.embedded import start_demo_service
 
         if self._embedded is not None and self._embedded.error is not None:
             self._embedded.stop()
             self._embedded = None
         if self._embedded is None:
-            embedded = EmbeddedService()
-            embedded.start(self.settings.resolved_data_dir(), log_file=self.settings.log_file)
-            self._embedded = embedded
+            self._embedded = start_demo_service(self.settings)
         return self._embedded
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -594,14 +596,15 @@ def create_app(
     *,
     client_factory: ClientFactory | None = None,
     clock: WallClock = local_now,
+    embedded: EmbeddedService | None = None,
 ) -> KioskApp:
     """The kiosk app for `settings`, as the command line and the tests build it.
 
     `client_factory` replaces the client the settings describe (tests pass one whose transport
     goes straight into the service's ASGI app); `clock` replaces the wall clock (tests freeze
-    it).
+    it); `embedded` is the demo service, already started (`kiosk.embedded.start_demo_service`).
     """
-    return KioskApp(settings, client_factory=client_factory, clock=clock)
+    return KioskApp(settings, client_factory=client_factory, clock=clock, embedded=embedded)
 
 
 __all__ = ["ClientFactory", "KioskApp", "WallClock", "create_app", "get_language", "local_now"]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from kiosk.embedded import EmbeddedService
     from kiosk.settings import KioskSettings
 
 
@@ -214,10 +215,25 @@ def _run(args: argparse.Namespace) -> int:
             level=logging.INFO,
             format="%(asctime)s %(levelname)s %(name)s %(message)s",
         )
+    embedded = _start_demo_service(settings)
     from kiosk.app import create_app
 
-    create_app(settings).run()
+    create_app(settings, embedded=embedded).run()
     return 0
+
+
+def _start_demo_service(settings: KioskSettings) -> EmbeddedService | None:
+    """With no server URL, the demo service's process, started before the app and Textual are
+    imported: its own import (about a second) runs on the other core meanwhile. None when it
+    cannot start: the app tries again as it connects, and says why on the welcome screen."""
+    if settings.server_url is not None:
+        return None
+    from kiosk.embedded import start_demo_service
+
+    try:
+        return start_demo_service(settings)
+    except OSError:
+        return None
 
 
 if __name__ == "__main__":

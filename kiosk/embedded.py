@@ -29,6 +29,8 @@ from typing import IO, TYPE_CHECKING
 if TYPE_CHECKING:
     import uvicorn
 
+    from kiosk.settings import KioskSettings
+
 logger = logging.getLogger(__name__)
 
 # The same file names as `kiosk_server.paths` uses in its data directory, so that
@@ -201,6 +203,15 @@ class EmbeddedService:
         sock = self._socket
         if sock is not None and sock.fileno() != -1:
             sock.close()
+
+
+def start_demo_service(settings: KioskSettings) -> EmbeddedService:
+    """The demo service of a kiosk with no server URL, started in its data directory (what it
+    logs goes to the kiosk's log file). Raises `OSError` when it cannot start (a log file it
+    cannot open)."""
+    service = EmbeddedService()
+    service.start(settings.resolved_data_dir(), log_file=settings.log_file)
+    return service
 
 
 def _rebuilt_error(text: str) -> BaseException:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 from tests.processes import environment_without, run_command
@@ -45,3 +46,37 @@ def test_serve_for_a_remote_service_needs_the_device_key(tmp_path: Path) -> None
 
     assert done.returncode == 2
     assert "KIOSK_DEVICE_KEY" in done.stderr
+
+
+_STARTS_DEMO = """
+import sys
+
+from kiosk import cli, embedded
+
+
+def start(settings):
+    print(sorted(name for name in ("kiosk.app", "textual") if name in sys.modules))
+    print(settings.resolved_data_dir())
+    raise SystemExit(0)
+
+
+embedded.start_demo_service = start
+cli._no_terminal = lambda: False
+cli.main([])
+"""
+
+
+def test_the_demo_service_starts_before_the_app_and_textual_are_imported(tmp_path: Path) -> None:
+    """Its process then imports the service (about a second) on the other core while this one
+    imports Textual and draws the welcome screen (bench/startup.py)."""
+    done = subprocess.run(  # noqa: S603 - our own interpreter, a fixed script
+        [sys.executable, "-c", _STARTS_DEMO],
+        env=environment_without("KIOSK_SERVER_URL", KIOSK_DATA_DIR=str(tmp_path)),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["[]", str(tmp_path)]
