@@ -28,7 +28,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -183,6 +182,8 @@ def _secret_file(path: Path) -> bytes:
 async def send_over_http(webhook: SignedWebhook) -> None:
     """The default `WebhookSender`: POST to the service, a few tries. A webhook that is never
     delivered is not lost money: the service asks the provider before it gives up a payment."""
+    import httpx  # a twentieth of the service's start-up: only once someone tops up
+
     async with httpx.AsyncClient(timeout=5.0) as client:
         for attempt in range(1, DELIVERY_ATTEMPTS + 1):
             try:

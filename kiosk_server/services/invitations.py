@@ -9,7 +9,6 @@ import base64
 import datetime as dt
 import io
 
-import segno
 from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,6 +58,8 @@ async def issue_code(session: AsyncSession, *, site: Site, visitor: VisitVisitor
 
 def qr_png_base64(token: str) -> str:
     """The token as a QR image (PNG), base64 for an outbox attachment."""
+    import segno  # with its PNG writer, a tenth of the service's start-up: only for invitations
+
     buffer = io.BytesIO()
     segno.make(token, error="m").save(buffer, kind="png", scale=8, border=4)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
