@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import gc
 import logging
 import socket
 import subprocess
@@ -237,6 +238,12 @@ def serve_in_child(data_dir: Path, fd: int) -> int:
     """Migrate and seed the demo database, then serve on the socket `fd` until the standard
     input closes."""
     sock = socket.socket(fileno=fd)
+    # No garbage collection while the service starts: its imports alone made 300 collections,
+    # 140 ms of a second, each walking more of what stays alive anyway. Once the app is built,
+    # all that is alive is frozen out of the collector's sight and collecting resumes. The
+    # garbage frozen with it (about 1,200 objects on a seeded database, 16,000 when it seeds a
+    # new one) is kept for the life of the process: at most a few megabytes, once.
+    gc.disable()
     try:
         import uvicorn
 
@@ -248,8 +255,11 @@ def serve_in_child(data_dir: Path, fd: int) -> int:
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         url = f"sqlite:///{data_dir / DATABASE_FILE}"
         device_key = ensure_demo(url, key_path=data_dir / DEVICE_KEY_FILE)
+        app = create_app(ServerSettings(database_url=url), freeze_gc=True)
+        gc.freeze()
+        gc.enable()
         config = uvicorn.Config(
-            app=create_app(ServerSettings(database_url=url), freeze_gc=True),
+            app=app,
             host="127.0.0.1",
             port=int(sock.getsockname()[1]),
             log_level="warning",
