@@ -9,10 +9,10 @@ thread with the same loop and HTTP protocol as the embedded service, an httpx cl
 same settings as the terminal's); each figure is printed with its p95 as a ratio to the anchor's
 (target: at most 2x).
 
-The three are measured in turns, a block of 200 requests each, until each has had `--requests`:
-this machine's speed drifts within a run (a slow minute once doubled every figure measured in
-it), and a drift then weighs on the anchor as on the others instead of on whichever was measured
-at the time.
+The three are measured in turns, 200 requests each (after 10 not counted), until each has had
+`--requests`: this machine's speed drifts within a run (a slow minute once doubled every figure
+measured in it), and a drift then weighs on the anchor as on the services instead of on
+whichever was measured at the time.
 
 The PostgreSQL part creates its own database on that server and drops it afterwards; it is skipped
 when no URL is given and KIOSK_TEST_POSTGRES_URL is unset.
@@ -40,15 +40,19 @@ import httpx
 from kiosk.api.client import KioskClient
 
 BLOCK = 200
-"""Requests in a row to one service before the next one's turn. Each turn begins with a
-service that slept meanwhile, whose first requests are slower (for all three alike): with 200,
-a run of 2,000 has ten such starts per service."""
+"""Requests in a row to one service before the next one's turn."""
+TURN_WARM_UP = 10
+"""Requests at the start of each turn, not counted: a service that slept while the others had
+their turn answers its first few requests slower (caches gone cold), which would weigh on the
+services' p95 (ten turns of a few requests, out of a hundred above the p95) and hardly on the
+anchor's, served from the bench's own process."""
 
 Call = Callable[[], Awaitable[object]]
 
 
 async def interleaved(calls: dict[str, Call], requests: int) -> dict[str, list[float]]:
-    """Each call's timings (ms), `requests` each, measured in turns of `BLOCK`."""
+    """Each call's timings (ms), `requests` each, measured in turns of `BLOCK` (after
+    `TURN_WARM_UP` more)."""
     for call in calls.values():
         for _ in range(20):  # warm-up: connections, caches
             await call()
@@ -56,6 +60,8 @@ async def interleaved(calls: dict[str, Call], requests: int) -> dict[str, list[f
     while any(len(done) < requests for done in timings.values()):
         for label, call in calls.items():
             done = timings[label]
+            for _ in range(TURN_WARM_UP):
+                await call()
             for _ in range(min(BLOCK, requests - len(done))):
                 start = time.perf_counter()
                 await call()
