@@ -14,8 +14,9 @@ nothing then either (it checks the same flag, `in_transaction`).
 
 Pass `dbapi()` as `module` to `create_async_engine` with a `sqlite+aiosqlite` URL. Built on
 SQLAlchemy's aiosqlite adapter (`sqlalchemy.dialects.sqlite.aiosqlite`) and on the one piece of
-aiosqlite's inside it also uses: running a function on the connection's thread. The SQLite
-tests run every statement through this (tests/server/test_sqlite_engine.py).
+aiosqlite's inside it also uses: running a function on the connection's thread. Both are
+pinned exactly in pyproject.toml; the SQLite tests run every statement through this
+(tests/server/test_sqlite_engine.py).
 """
 
 from __future__ import annotations
