@@ -70,9 +70,8 @@ async def interleaved(calls: dict[str, Call], requests: int) -> dict[str, list[f
 
 
 def report(label: str, timings: list[float], anchor_p95: float | None) -> None:
-    timings = sorted(timings)
     p50 = statistics.median(timings)
-    p95 = timings[int(len(timings) * 0.95) - 1]
+    p95 = p95_of(timings)
     ratio = f"   {p95 / anchor_p95:.2f}x the anchor's p95" if anchor_p95 else ""
     print(f"  {label:36s} p50 {p50:5.2f} ms   p95 {p95:5.2f} ms   ({len(timings)} requests){ratio}")
 

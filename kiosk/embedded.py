@@ -240,7 +240,8 @@ def serve_in_child(data_dir: Path, fd: int) -> int:
     sock = socket.socket(fileno=fd)
     # No garbage collection while the service starts: its imports alone made 300 collections,
     # 140 ms of a second, each walking more of what stays alive anyway. Once the app is built,
-    # all that is alive is frozen out of the collector's sight and collecting resumes. The
+    # all that is alive is frozen out of the collector's sight and collecting resumes (the
+    # app's `freeze_gc` then freezes what its own start adds: the engine, its pool). The
     # garbage frozen with it (about 1,200 objects on a seeded database, 16,000 when it seeds a
     # new one) is kept for the life of the process: at most a few megabytes, once.
     gc.disable()

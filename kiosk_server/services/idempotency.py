@@ -10,7 +10,8 @@ Every money route goes through `once` (its FastAPI side, the header and the answ
    the stored status and body again, with `Idempotency-Replayed: true`.
    On **PostgreSQL** the claim is part of the work's own transaction (`claim_in_transaction`):
    the request first takes a transaction-level advisory lock on the key
-   (`idempotency_keys.lock_id`), in the same statement as the claim, and holds it to its commit; a request that cannot take it answers `idempotency-in-progress` with
+   (`idempotency_keys.lock_id`), in the same statement as the claim, and holds it to its
+   commit; a request that cannot take it answers `idempotency-in-progress` with
    `retry_after: 1`. The key's row is inserted in that transaction, so a worker that dies
    leaves nothing behind: PostgreSQL drops its connection, its transaction and its lock, and
    the retry runs the work. One connection per request, whatever happens.
