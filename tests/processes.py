@@ -105,20 +105,43 @@ class RunningServer:
     def worker_with_local_port(self, port: int) -> int | None:
         """The worker that holds a TCP socket bound to `port` on this machine (the client end
         of its database connection that PostgreSQL's `pg_stat_activity.client_port` names)."""
-        inodes: set[str] = set()
-        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-            with contextlib.suppress(OSError):
-                for line in Path(table).read_text().splitlines()[1:]:
-                    fields = line.split()
-                    if int(fields[1].rsplit(":", 1)[1], 16) == port:
-                        inodes.add(f"socket:[{fields[9]}]")
+        holders = self._holders(_socket_inodes(port))
+        return next(iter(holders), None)
+
+    def busiest_worker(self) -> int | None:
+        """The worker holding the most connections of clients to the server (None while no
+        worker holds one): killing it cuts requests, whichever worker accepted them."""
+        holders = self._holders(_socket_inodes(int(self.base.rsplit(":", 1)[1]), established=True))
+        return max(holders, key=holders.__getitem__, default=None)
+
+    def _holders(self, inodes: set[str]) -> dict[int, int]:
+        """Of the workers holding any of these sockets, how many each holds."""
+        held: dict[int, int] = {}
         for pid in self.workers():
             with contextlib.suppress(OSError):
                 for fd in Path(f"/proc/{pid}/fd").iterdir():
                     with contextlib.suppress(OSError):
                         if os.readlink(fd) in inodes:
-                            return pid
-        return None
+                            held[pid] = held.get(pid, 0) + 1
+        return held
+
+
+_ESTABLISHED = "01"
+"""A TCP socket's state in /proc/net/tcp once connected (the listening socket is 0A)."""
+
+
+def _socket_inodes(port: int, *, established: bool = False) -> set[str]:
+    """The TCP sockets of this machine bound to `port`, as their /proc/PID/fd links read."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) != port:
+                    continue
+                if not established or fields[3] == _ESTABLISHED:
+                    inodes.add(f"socket:[{fields[9]}]")
+    return inodes
 
 
 @contextlib.contextmanager

@@ -182,10 +182,14 @@ async def _client(
 
 
 async def _kill_a_worker_at(server: RunningServer, seen: Outcomes, successes: int) -> int:
-    """Once `successes` requests have succeeded, SIGKILL one of the server's workers."""
-    while len(seen.successes) < successes or not server.workers():
+    """Once `successes` requests have succeeded, SIGKILL the worker holding the most of the
+    clients' connections (the first found could hold none when the other accepted them all,
+    and then its death cut no request)."""
+    while True:
+        victim = server.busiest_worker() if len(seen.successes) >= successes else None
+        if victim is not None:
+            break
         await asyncio.sleep(0.01)
-    victim = server.workers()[0]
     os.kill(victim, signal.SIGKILL)
     return victim
 
