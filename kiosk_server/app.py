@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from kiosk_server.body_limit import BodyLimitMiddleware
 from kiosk_server.clock import Clock, SystemClock
 from kiosk_server.db import make_engine, make_session_factory
+from kiosk_server.direct_reads import reader_for
 from kiosk_server.notify.sms import OutboxSmsGateway, SmsGateway
 from kiosk_server.problems import document_common_problems, install_problem_handlers
 from kiosk_server.routes import (
@@ -81,6 +82,7 @@ def create_app(
         engine = make_engine(settings.database_url)
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
+        app.state.direct_reader = reader_for(engine)
         if freeze_gc:
             # No collection first: it took 75 ms of the embedded service's start-up (before it
             # answers the kiosk) and found 20 objects to free.
@@ -97,6 +99,7 @@ def create_app(
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper
+            app.state.direct_reader.close()
             await engine.dispose()
 
     observed = settings.telemetry

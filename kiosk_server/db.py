@@ -64,10 +64,7 @@ def make_engine(url: str) -> AsyncEngine:
 
     # One trip to aiosqlite's thread per statement, none for a commit or rollback with no
     # transaction open (the pool's rollback on return, most often).
-    # `check_same_thread=False`: `direct_reads` reads on the loop's thread too.
-    engine = create_async_engine(
-        async_url(url), module=sqlite_driver.dbapi(), connect_args={"check_same_thread": False}
-    )
+    engine = create_async_engine(async_url(url), module=sqlite_driver.dbapi())
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

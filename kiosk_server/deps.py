@@ -78,15 +78,15 @@ async def current_device(
         token = ""
     if cached is not None and not token:
         return cached
+    if cached is not None:
+        # Straight on the driver (`direct_reads`): every request of a signed-in person reads it.
+        request.state.person_session = await auth.person_session_on(
+            session, request.app.state.direct_reader, device=cached, token=token
+        )
+        return cached
     # Read outside a transaction, then hand the connection back: the route's own work starts
     # a transaction of its own.
     await read_outside_transaction(session)
-    if cached is not None:
-        request.state.person_session = await auth.person_session_on(
-            session, device=cached, token=token
-        )
-        await session.commit()
-        return cached
     if token:
         device, person_session, account = await auth.device_and_person_session(
             session, key=key, token=token

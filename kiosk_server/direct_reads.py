@@ -1,4 +1,4 @@
-"""Reads made on every request, run straight on the database driver under the session.
+"""Reads made on every request, run straight on the database driver.
 
 Every request of a signed-in person reads their session and account (`services.auth.
 person_session_on`): one indexed row. Through SQLAlchemy's layers (the session's execute, the ORM,
@@ -13,27 +13,38 @@ itself, measured in process on our 2-core bench machines (bench/me_latency.py):
 On SQLite most of the difference is aiosqlite's thread: a trip there and back costs two thread
 wake-ups (`sqlite_driver`).
 
-`DirectRead` runs an ORM select of whole entities on the driver connection the session holds
-(compiled once per dialect; its values converted by the dialect's own result processors, as
-SQLAlchemy converts them) and hands back the entities as if the session had loaded them: each is
-built from its row, made detached with its identity (`make_transient_to_detached`, which also
-clears the history of what was set) and added to the session, so that the session tracks what a
-route then changes, as it does for what it loads itself.
+`DirectRead` is an ORM select of whole entities, compiled once per dialect; its values are
+converted by the dialect's own result processors, as SQLAlchemy converts them, and the entities
+handed back as if the session had loaded them: each is built from its row, made detached with its
+identity (`make_transient_to_detached`, which also clears the history of what was set) and added
+to the session, so that the session tracks what a route then changes, as it does for what it
+loads itself. Its parameters are ids and strings, which no dialect converts.
 
-For reads outside a transaction only (`db.read_outside_transaction`), of columns with no bind
-parameter to convert (ids and strings): what `direct_reads` skips of SQLAlchemy is what those
-need. tests/server/test_direct_reads.py compares it with the ORM's read on both databases.
+A `DirectReader` (one per engine, `reader_for`) runs them:
+- on SQLite, on a connection of its own used on the event loop's thread only, which never waits
+  for a lock: in WAL mode a read waits for no writer, and in the rare cases where it still would
+  (another process holding the database in exclusive mode, or recovering its log) the read goes
+  through the request's session instead, on aiosqlite's thread, where the busy timeout applies
+  as to any statement;
+- on PostgreSQL, on the asyncpg connection the request's session holds, before the session has
+  begun a transaction on it: the read is a statement of its own, and the route's work then begins
+  its transaction as it would have.
+
+tests/server/test_direct_reads.py compares the reads with the ORM's on both databases.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, inspect
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
+
+from kiosk_server.db import read_outside_transaction
 
 _Processor = Callable[[Any], Any] | None
 
@@ -71,23 +82,13 @@ class DirectRead:
         self._statement = statement.with_only_columns(*columns)
         self._compiled: dict[str, _Compiled] = {}
 
-    async def one(self, session: AsyncSession, **parameters: int | str) -> tuple[Any, ...] | None:
-        connection = await session.connection()
-        dialect = connection.dialect
+    def compiled_for(self, dialect: Dialect) -> _Compiled:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             compiled = self._compiled[dialect.name] = _Compiled(self._statement, dialect)
-        values = [parameters[name] for name in compiled.parameters]
-        raw = await connection.get_raw_connection()
-        if dialect.name == "sqlite":
-            row = await raw.dbapi_connection.read_one(compiled.sql, values)  # type: ignore[union-attr]
-        else:
-            row = await raw.driver_connection.fetchrow(compiled.sql, *values)  # type: ignore[union-attr]
-        if row is None:
-            return None
-        return self._entities_of(session, row, compiled.processors)
+        return compiled
 
-    def _entities_of(
+    def entities_of(
         self, session: AsyncSession, row: Sequence[Any], processors: Sequence[_Processor]
     ) -> tuple[Any, ...]:
         values = [
@@ -115,3 +116,75 @@ def _loaded(entity: type[Any], values: Mapping[str, Any]) -> Any:
     instance = entity(**values)
     make_transient_to_detached(instance)
     return instance
+
+
+class DirectReader:
+    """Runs `DirectRead`s for one engine (see the module docstring); `reader_for` makes it."""
+
+    async def one(
+        self, read: DirectRead, session: AsyncSession, **parameters: int | str
+    ) -> tuple[Any, ...] | None:
+        """The entities of the row the read finds (or None), held by `session`."""
+        connection = await session.connection()
+        compiled = read.compiled_for(connection.dialect)
+        values = [parameters[name] for name in compiled.parameters]
+        # asyncpg's connection, under SQLAlchemy's: no greenlet to cross, no wait.
+        driver: Any = cast(Connection, connection.sync_connection).connection.driver_connection
+        row = await driver.fetchrow(compiled.sql, *values)
+        return None if row is None else read.entities_of(session, row, compiled.processors)
+
+    def close(self) -> None:
+        """Let go of what it holds (when the engine is disposed of)."""
+
+
+class SqliteReader(DirectReader):
+    """On SQLite: reads on the event loop's thread, on a connection of its own (opened at the
+    first read, on that thread), read-only and with no busy timeout."""
+
+    def __init__(self, path: str, dialect: Dialect) -> None:
+        self._path = path
+        self._dialect = dialect
+        self._connection: sqlite3.Connection | None = None
+
+    async def one(
+        self, read: DirectRead, session: AsyncSession, **parameters: int | str
+    ) -> tuple[Any, ...] | None:
+        compiled = read.compiled_for(self._dialect)
+        values = [parameters[name] for name in compiled.parameters]
+        try:
+            row = self._database().execute(compiled.sql, values).fetchone()
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+            row = await _read_in_session(session, compiled.sql, values)
+        return None if row is None else read.entities_of(session, row, compiled.processors)
+
+    def _database(self) -> sqlite3.Connection:
+        if self._connection is None:
+            connection = sqlite3.connect(self._path, isolation_level=None, timeout=0)
+            connection.execute("PRAGMA query_only=ON")
+            self._connection = connection
+        return self._connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+async def _read_in_session(session: AsyncSession, sql: str, values: Sequence[Any]) -> Any:
+    """The row, read through the session's connection, outside a transaction (on SQLite, on
+    aiosqlite's thread), the connection then handed back."""
+    await read_outside_transaction(session)
+    connection = await session.connection()
+    row = (await connection.exec_driver_sql(sql, tuple(values))).first()
+    await session.commit()
+    return row
+
+
+def reader_for(engine: AsyncEngine) -> DirectReader:
+    """The reader for this engine's database."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return SqliteReader(url.database, engine.dialect)
+    return DirectReader()

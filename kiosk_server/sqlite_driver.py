@@ -75,20 +75,6 @@ def _run_many(connection: sqlite3.Connection, operation: str, parameters: Sequen
         cursor.close()
 
 
-def _read(connection: sqlite3.Connection, operation: str, parameters: Sequence[Any]) -> Any:
-    return connection.execute(operation, parameters).fetchone()
-
-
-def _read_now(connection: sqlite3.Connection, operation: str, parameters: Sequence[Any]) -> Any:
-    """`_read`, failing with SQLITE_BUSY at once rather than waiting the busy timeout."""
-    (timeout,) = connection.execute("PRAGMA busy_timeout").fetchone()
-    connection.execute("PRAGMA busy_timeout=0")
-    try:
-        return _read(connection, operation, parameters)
-    finally:
-        connection.execute(f"PRAGMA busy_timeout={int(timeout)}")
-
-
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     """SQLAlchemy's cursor over aiosqlite, one trip to its thread per statement."""
 
@@ -141,29 +127,6 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
             return bool(self._connection.in_transaction)
         except ValueError:  # closed: nothing to end, as SQLAlchemy's adapter does
             return False
-
-    async def read_one(self, operation: str, parameters: Sequence[Any]) -> Any:
-        """The first row of a read made outside a transaction (or None), read on the event
-        loop's thread: no trip at all (`direct_reads`). In WAL mode a read waits for no writer;
-        in the rare cases where it could still wait (another process's connection closing or
-        recovering the log), it is not left to wait on the loop: it goes to aiosqlite's thread,
-        where the busy timeout applies as to any statement.
-
-        Needs the connection opened with `check_same_thread=False` (`db.make_engine`): it was
-        opened on aiosqlite's thread. The adapter's mutex keeps the two threads from using it at
-        once (SQLAlchemy's adapter runs one statement at a time on a connection, as here)."""
-        connection: Any = self._connection  # aiosqlite.Connection, whose `_conn` is untyped
-        database: sqlite3.Connection = connection._conn
-        if database.in_transaction:
-            raise RuntimeError("read_one reads outside a transaction only")
-        async with self._execute_mutex:
-            try:
-                return _read_now(database, operation, parameters)
-            except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
-                    raise
-            row: Any = await connection._execute(_read, database, operation, parameters)
-            return row
 
 
 class _OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from kiosk_server import schemas
 from kiosk_server.db import as_utc
-from kiosk_server.direct_reads import DirectRead
+from kiosk_server.direct_reads import DirectRead, DirectReader
 from kiosk_server.models import (
     Account,
     Device,
@@ -388,12 +388,13 @@ _PERSON_SESSION_ON = DirectRead(
 
 
 async def person_session_on(
-    session: AsyncSession, *, device: Device, token: str
+    session: AsyncSession, reader: DirectReader, *, device: Device, token: str
 ) -> tuple[PersonSession | None, Account | None]:
     """The person session opened on this device with this bearer token, and its account (for a
-    device already known, as `device_and_person_session` reads both). Read outside a
-    transaction (`db.read_outside_transaction`)."""
-    row = await _PERSON_SESSION_ON.one(session, token_hash=sha256_hex(token), device_id=device.id)
+    device already known, as `device_and_person_session` reads both)."""
+    row = await reader.one(
+        _PERSON_SESSION_ON, session, token_hash=sha256_hex(token), device_id=device.id
+    )
     if row is None:
         return None, None
     person_session, account = row
