@@ -99,7 +99,7 @@ def create_app(
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper
-            app.state.direct_reader.close()
+            await app.state.direct_reader.close()
             await engine.dispose()
 
     observed = settings.telemetry

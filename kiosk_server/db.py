@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 POOL_SIZE = 20
@@ -106,8 +107,27 @@ async def read_outside_transaction(session: AsyncSession) -> None:
     await session.connection(execution_options=options)
 
 
+class RequestSession(Session):
+    """The ORM session of the service's sessions: one that tells whether it holds a connection
+    (`holds_connection`)."""
+
+
+_HOLDS_CONNECTION = "kiosk_holds_connection"
+
+
+@event.listens_for(RequestSession, "after_begin")
+def _on_session_begin(session: Session, _transaction: Any, _connection: Any) -> None:
+    session.info[_HOLDS_CONNECTION] = True
+
+
+def holds_connection(session: AsyncSession) -> bool:
+    """Whether the session took a connection from the pool since it was opened (and may have
+    a transaction to end on it). One that did not has nothing to commit or hand back."""
+    return bool(session.sync_session.info.get(_HOLDS_CONNECTION))
+
+
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=RequestSession)
 
 
 def as_utc(value: dt.datetime) -> dt.datetime:

@@ -26,27 +26,35 @@ A `DirectReader` (one per engine, `reader_for`) runs them:
   (another process holding the database in exclusive mode, or recovering its log) the read goes
   through the request's session instead, on aiosqlite's thread, where the busy timeout applies
   as to any statement;
-- on PostgreSQL, on the asyncpg connection the request's session holds, before the session has
-  begun a transaction on it: the read is a statement of its own, and the route's work then begins
-  its transaction as it would have.
+- on PostgreSQL, on an asyncpg pool of its own, outside any transaction; its connections decode
+  JSON as the engine's do.
 
 tests/server/test_direct_reads.py compares the reads with the ORM's on both databases.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, cast
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, inspect
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from kiosk_server.db import read_outside_transaction
 
+if TYPE_CHECKING:
+    import asyncpg
+
 _Processor = Callable[[Any], Any] | None
+
+READER_POOL_SIZE = 5
+"""PostgreSQL connections each worker keeps for direct reads (beside the engine's pool): a read
+holds one for a round trip, and five answer thousands a second."""
 
 
 class _Compiled:
@@ -125,16 +133,65 @@ class DirectReader:
         self, read: DirectRead, session: AsyncSession, **parameters: int | str
     ) -> tuple[Any, ...] | None:
         """The entities of the row the read finds (or None), held by `session`."""
-        connection = await session.connection()
-        compiled = read.compiled_for(connection.dialect)
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        """Let go of what it holds (before the engine is disposed of)."""
+
+
+class PostgresReader(DirectReader):
+    """On PostgreSQL: reads on a small asyncpg pool of its own (`READER_POOL_SIZE`), so that a
+    route that reads nothing else takes no connection from the engine's pool, and its session
+    has nothing to commit or hand back (`deps.db_session`)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._dialect: Any = engine.dialect
+        self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def one(
+        self, read: DirectRead, session: AsyncSession, **parameters: int | str
+    ) -> tuple[Any, ...] | None:
+        compiled = read.compiled_for(self._dialect)
         values = [parameters[name] for name in compiled.parameters]
-        # asyncpg's connection, under SQLAlchemy's: no greenlet to cross, no wait.
-        driver: Any = cast(Connection, connection.sync_connection).connection.driver_connection
-        row = await driver.fetchrow(compiled.sql, *values)
+        pool = self._pool or await self._open()
+        async with pool.acquire() as connection:
+            row = await connection.fetchrow(compiled.sql, *values)
         return None if row is None else read.entities_of(session, row, compiled.processors)
 
-    def close(self) -> None:
-        """Let go of what it holds (when the engine is disposed of)."""
+    async def _open(self) -> asyncpg.Pool:
+        import asyncpg  # not for SQLite
+
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self._dsn,
+                    min_size=0,
+                    max_size=READER_POOL_SIZE,
+                    init=self._init,
+                    reset=_keep,
+                    max_inactive_connection_lifetime=1800,
+                )
+        return self._pool
+
+    async def _init(self, connection: asyncpg.Connection) -> None:
+        """JSON decoded as the engine's connections decode it (the dialect's own set-up), for
+        its result processors to find what they expect."""
+        adapted = SimpleNamespace(_connection=connection)
+        await self._dialect.setup_asyncpg_json_codec(adapted)
+        await self._dialect.setup_asyncpg_jsonb_codec(adapted)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+async def _keep(_connection: asyncpg.Connection) -> None:
+    """A read leaves nothing to reset on its connection (asyncpg's default reset is a round
+    trip: `RESET ALL`, `UNLISTEN *`, ... at every release); a transaction left open would
+    still be rolled back by asyncpg."""
 
 
 class SqliteReader(DirectReader):
@@ -166,7 +223,7 @@ class SqliteReader(DirectReader):
             self._connection = connection
         return self._connection
 
-    def close(self) -> None:
+    async def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
@@ -183,8 +240,10 @@ async def _read_in_session(session: AsyncSession, sql: str, values: Sequence[Any
 
 
 def reader_for(engine: AsyncEngine) -> DirectReader:
-    """The reader for this engine's database."""
+    """The reader for this engine's database (opens nothing until its first read)."""
     url = engine.url
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return SqliteReader(url.database, engine.dialect)
-    return DirectReader()
+    if url.get_backend_name() == "postgresql":
+        return PostgresReader(engine)
+    if not url.database or url.database == ":memory:":
+        raise ValueError("direct reads need a database file")
+    return SqliteReader(url.database, engine.dialect)

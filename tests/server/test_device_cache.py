@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import event
 
 from kiosk_server.admin.devices import revoke_device
 from kiosk_server.clock import ManualClock
@@ -126,3 +127,34 @@ async def test_a_refused_purchase_leaves_the_cached_till_working(
         assert paid.status_code == 201, paid.text
         assert paid.json()["balance_after"]["amount_cents"] == 380
         assert (await till.get("/v1/device")).json()["name"] == "Caisse 1"
+
+
+async def test_a_signed_in_persons_reads_take_no_connection_and_their_changes_are_written(
+    cached_kiosk: httpx.AsyncClient, service_app: FastAPI, factory: Factory, site: Site
+) -> None:
+    """On a cached device, the person's session and account are read on the side
+    (`direct_reads`): a request that needs nothing more takes no connection from the engine's
+    pool, and one that changes the account writes the change."""
+    await factory.account(site, "E1", name="Jeanne Martin", pin="246810")
+    jeanne = bearer((await sign_in(cached_kiosk, "E1", "246810")).json()["token"])
+    engine = service_app.state.engine.sync_engine
+    checkouts: list[object] = []
+
+    def checked_out(*args: object) -> None:
+        checkouts.append(args)
+
+    event.listen(engine, "checkout", checked_out)
+    try:
+        me = await cached_kiosk.get("/v1/me", headers=jeanne)
+        assert me.status_code == 200, me.text
+        assert me.json()["name"] == "Jeanne Martin"
+        assert checkouts == []
+        changed = await cached_kiosk.patch(
+            "/v1/me/settings", headers=jeanne, json={"language": "en"}
+        )
+        assert changed.status_code == 200, changed.text
+        assert len(checkouts) == 1
+    finally:
+        event.remove(engine, "checkout", checked_out)
+    assert (await cached_kiosk.get("/v1/me", headers=jeanne)).json()["language"] == "en"
+    assert (await cached_kiosk.get("/v1/me/settings", headers=jeanne)).json()["language"] == "en"
