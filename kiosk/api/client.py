@@ -780,20 +780,17 @@ class KioskClient:
         token = token or self._session_token
         if token is not None:
             request_headers["Authorization"] = f"Bearer {token}"
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._attempts),
-            wait=wait_exponential_jitter(
-                multiplier=self._backoff, max=self._backoff * 8, jitter=self._backoff
-            ),
-            retry=retry_if_exception_type(retry_on),
-            reraise=True,
-        )
         try:
-            async for attempt in retrying:
-                with attempt:
-                    response = await self._http.request(
-                        method, path, json=json, headers=request_headers
-                    )
+            try:
+                # The first attempt outside tenacity's loop, which cost 23 µs a request (a
+                # quarter of the client's own time): most requests succeed at once.
+                response = await self._http.request(
+                    method, path, json=json, headers=request_headers
+                )
+            except retry_on as first:
+                response = await self._retry(
+                    first, method, path, json=json, headers=request_headers, retry_on=retry_on
+                )
         except httpx.TransportError as exc:
             logger.info("%s %s: service unreachable (%s)", method, path, type(exc).__name__)
             raise ServiceUnavailable(f"{method} {path}: {type(exc).__name__}") from exc
@@ -806,6 +803,35 @@ class KioskClient:
             # The service no longer knows this session: keeping the token would only repeat it.
             self._session_token = None
         raise problem
+
+    async def _retry(
+        self,
+        first: Exception,
+        method: str,
+        path: str,
+        *,
+        json: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+        retry_on: tuple[type[Exception], ...],
+    ) -> httpx.Response:
+        """The attempts after a first one that failed with `first`: tenacity counts that one
+        as its first (it raises it again), then waits and retries as it would have."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_exponential_jitter(
+                multiplier=self._backoff, max=self._backoff * 8, jitter=self._backoff
+            ),
+            retry=retry_if_exception_type(retry_on),
+            reraise=True,
+        )
+        failed: Exception | None = first
+        async for attempt in retrying:
+            with attempt:
+                if failed is not None:
+                    error, failed = failed, None
+                    raise error
+                return await self._http.request(method, path, json=json, headers=headers)
+        raise AssertionError("tenacity stops by raising")  # pragma: no cover
 
 
 def _problem(response: httpx.Response) -> ProblemError:
