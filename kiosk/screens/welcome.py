@@ -13,6 +13,10 @@ from textual.widgets import Button, Digits, Static
 from kiosk.i18n import LANGUAGE_NAMES, _, other_language
 from kiosk.screens.base import IdleKind, KioskScreen
 
+LATER_CSS_SECONDS = 0.25
+"""How long after the welcome screen is mounted the other screens' rules are read: its first
+frame has reached the terminal by then (`KioskApp.read_later_css`)."""
+
 
 class WelcomeScreen(KioskScreen):
     """Shown when nobody is signed in. Start is a loading state until the service answers."""
@@ -66,11 +70,17 @@ class WelcomeScreen(KioskScreen):
         return _("Accessibility (F2)")
 
     def on_mount(self) -> None:
+        # The other screens' rules once this screen has reached the terminal (see the method),
+        # or as soon as a person leaves it, if they are quicker.
+        self.set_timer(LATER_CSS_SECONDS, self.kiosk.read_later_css)
         self.set_interval(1.0, self._tick)
         # Redraw when the connection to the service changes state (drawn first, connected after).
         self.watch(self.kiosk, "connection", self._connection_changed, init=False)
         self.watch(self.kiosk, "large_text", self._display_changed, init=False)
         self.watch(self.kiosk, "high_contrast", self._display_changed, init=False)
+
+    def on_screen_suspend(self) -> None:
+        self.kiosk.read_later_css()
 
     def _display_changed(self) -> None:
         for button in self.query("#display").results(Button):
