@@ -56,6 +56,9 @@ READER_POOL_SIZE = 5
 """PostgreSQL connections each worker keeps for direct reads (beside the engine's pool): a read
 holds one for a round trip, and five answer thousands a second."""
 
+CLOSE_SECONDS = 5.0
+"""How long closing the reader waits for its connections to be given back."""
+
 
 class _Compiled:
     """The statement for one dialect: its SQL, its parameters' order and a converter per column."""
@@ -74,7 +77,8 @@ class _Compiled:
 
 class DirectRead:
     """An ORM select of entities (`select(A, B).join(...).where(...)`, with `bindparam`s), read
-    straight on the driver: `await read.one(session, **parameters)` answers `(a, b)` or None."""
+    straight on the driver: `await reader.one(read, session, **parameters)` answers `(a, b)`
+    or None (`DirectReader`)."""
 
     def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self._entities: list[type[Any]] = [
@@ -187,9 +191,15 @@ class PostgresReader(DirectReader):
         await self._dialect.setup_asyncpg_jsonb_codec(adapted)
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # A read still holding a connection gets a moment to give it back, no more: stopping
+        # the service must not wait on it.
+        try:
+            await asyncio.wait_for(pool.close(), CLOSE_SECONDS)
+        except TimeoutError:
+            pool.terminate()
 
 
 async def _keep(_connection: asyncpg.Connection) -> None:

@@ -13,9 +13,10 @@ from typing import Any
 import aiosqlite
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kiosk_server import direct_reads
 from kiosk_server.models import Account, Device, PersonSession
 from kiosk_server.security import new_token, sha256_hex
 from kiosk_server.services import auth
@@ -178,3 +179,26 @@ async def test_on_sqlite_a_locked_database_is_waited_for_off_the_event_loop(
         ticking.cancel()
         holder.close()
     assert read.id == account.id
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+async def test_on_postgresql_closing_the_reader_does_not_wait_on_a_connection_in_use(
+    service_app: FastAPI, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    device, token, account = await _signed_in(factory)
+    reader = service_app.state.direct_reader
+    async with service_app.state.session_factory() as session:
+        _, read = await _read(service_app, session, device, token)
+    assert read.id == account.id
+    monkeypatch.setattr(direct_reads, "CLOSE_SECONDS", 0.2)
+    held = await reader._pool.acquire()  # a read that never gives its connection back
+    backend = await held.fetchval("SELECT pg_backend_pid()")
+    await asyncio.wait_for(reader.close(), 10)
+    # Its connection was closed all the same: the server's process for it ends.
+    async with factory.session_factory() as session:
+        while await session.scalar(
+            text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": backend}
+        ):
+            await asyncio.sleep(0.05)
