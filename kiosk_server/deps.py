@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
@@ -41,9 +40,12 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.commit()
     finally:
         if holds_connection(session):
-            # Shielded, as `AsyncSession.__aexit__` closes: the connection goes back to the
-            # pool even when the request is cancelled meanwhile.
-            await asyncio.shield(session.close())
+            # Closed as `AsyncSession`'s own exit closes it: to the end, even when the request
+            # is cancelled meanwhile, so that the connection is back in its pool before the
+            # request is over (a close left to finish on its own could hand it to a pool the
+            # app has disposed of since, and hang the loop's shutdown).
+            async with session:
+                pass
         else:
             session.sync_session.close()  # no connection to hand back: nothing to wait for
 
