@@ -82,7 +82,8 @@ async def current_device(
 ) -> Device:
     """The device whose key the request carries (from the worker's `DeviceCache` when it holds
     it). When the request also carries a person's bearer token, their session and account are
-    read in the same statement, for `current_person`."""
+    read too, for `current_person`: straight on the driver for a cached device
+    (`direct_reads`), else in the same statement as the device."""
     if not key:
         raise ProblemError("device-key-missing", "Send the device key in X-Device-Key.")
     cache: DeviceCache = request.app.state.device_cache

@@ -29,24 +29,22 @@ async def _signed_in(factory: Factory) -> tuple[Device, str, Account]:
     site = await factory.site(settings={"overdraft_limit_cents": 500})
     account = await factory.account(site, "4021", pin="246810", roles=["member", "host"])
     enrolled = await factory.device([site])
-    token = new_token()
-    now = factory.clock.now()
+    device = await factory.get(Device, enrolled.id)
     async with factory.session_factory() as session:
         stored = await session.get(Account, account.id)
         assert stored is not None
         stored.preferences = {"language": "en", "low_balance_cents": 300}
         stored.balance_cents = 1250
-        session.add(
-            PersonSession(
-                token_hash=sha256_hex(token),
-                account_id=account.id,
-                device_id=enrolled.id,
-                created_at=now,
-                expires_at=now + dt.timedelta(minutes=5),
-            )
+        opened = await auth.open_session(
+            session,
+            device=device,
+            account=stored,
+            site=site,
+            settings=auth.site_settings(site),
+            now=factory.clock.now(),
         )
         await session.commit()
-    device = await factory.get(Device, enrolled.id)
+    token = opened.token
     return device, token, account
 
 

@@ -73,9 +73,9 @@ async def test_a_refused_statement_is_sqlalchemys_error_and_nothing_of_it_is_kep
 async def test_a_read_outside_a_transaction_is_one_trip_to_aiosqlites_thread(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """As each request of a signed-in person reads their session (`deps.current_device`): the
-    statement is one trip, the commit that hands the connection back none. SQLAlchemy's own
-    adapter made five."""
+    """As a request reads its device, and a signed-in person's session, when the device is not
+    cached (`deps.current_device`): the statement is one trip, the commit that hands the
+    connection back none. SQLAlchemy's own adapter made five."""
     async with engine.begin() as connection:
         await connection.execute(insert(_notes).values(body="one"))
     async with make_session_factory(engine)() as session:
