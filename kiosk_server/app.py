@@ -119,13 +119,17 @@ def create_app(
     # Outermost: a body too large is refused before anything reads it.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
 
-    # Each router straight under the app (not under a `/v1` router of routers): FastAPI matches
-    # nested routers level by level, on every request. FastAPI tries them in this order, each
-    # router's routes one by one (twice: to choose, then to handle), so the busiest come first:
-    # tills (one route, the service's busiest at lunch; behind the person's eight routes,
-    # matching was 12% of a purchase's CPU), the person's own reads (every screen), badges
-    # (refreshed every 30 s). No two routes match the same path, so the order changes no
-    # answer (tests/server/test_routes.py).
+    # The routers' own routes straight in the app's route table, not the routers included:
+    # FastAPI (since 0.137) builds an included router's routes a second time, for its
+    # inclusion, at the first request that reaches them (every parameter's and answer's
+    # pydantic adapter, every dependency's signature): the first request after start waited
+    # 90-150 ms for it (a terminal's first connection, the first sign-in, each worker's first
+    # purchase), on top of the build each route had at import. Each router carries the `/v1`
+    # prefix itself (`routes.API`). FastAPI tries the routes in this order (twice: to choose,
+    # then to handle), so the busiest come first: tills (one route, the service's busiest at
+    # lunch; behind the person's eight routes, matching was 12% of a purchase's CPU), the
+    # person's own reads (every screen), badges (refreshed every 30 s). No two routes match the
+    # same path, so the order changes no answer (tests/server/test_routes.py).
     for module in (
         till,
         me,
@@ -149,10 +153,10 @@ def create_app(
         help_routes,
         webhooks,
         health,
+        # The sandbox payment provider's checkout page, outside the API (a person's browser).
+        sandbox,
     ):
-        app.include_router(module.router, prefix="/v1")
-    # The sandbox payment provider's checkout page, outside the API (a person's browser).
-    app.include_router(sandbox.router)
+        app.router.routes.extend(module.router.routes)
     generate = app.openapi
     app.openapi = lambda: document_common_problems(generate())  # type: ignore[method-assign]
     return app

@@ -242,8 +242,8 @@ _METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 def _allowed_methods(request: Request) -> list[str]:
     """Every method some route of this path takes (Starlette's own 405 names only the first
-    route that matched the path). Each method is tried through the routes' own `matches`: the
-    app's routes are included routers (no `methods` of their own), not the routes inside."""
+    route that matched the path). Each method is tried through the routes' own `matches`, which
+    also holds for a mount or an included router (no `methods` of their own)."""
     routes: list[BaseRoute] = request.app.router.routes
     return [
         method

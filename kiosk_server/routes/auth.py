@@ -5,6 +5,7 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 from kiosk_server.deps import Argon2Dep, ClockDep, CurrentPerson, DbSession, Terminal
 from kiosk_server.notify.outbox import deliver_pending
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes import API
 from kiosk_server.schemas import (
     Identified,
     IdentifyRequest,
@@ -19,7 +20,7 @@ from kiosk_server.schemas import (
 from kiosk_server.services import auth, verification
 from kiosk_server.services.devices import site_for_code
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix=f"{API}/auth", tags=["auth"])
 
 _DEVICE = ("device-key-missing", "device-key-invalid", "device-role-forbidden", "validation-failed")
 

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends
 from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, require_role
 from kiosk_server.models import Device
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes import API
 from kiosk_server.schemas import SiteRef
 from kiosk_server.schemas_badges import BadgeHolder, BadgeToken, BadgeVerifyRequest
 from kiosk_server.services import badges
 
-router = APIRouter(tags=["badges"])
+router = APIRouter(prefix=API, tags=["badges"])
 
 _DEVICE = ("device-key-missing", "device-key-invalid", "device-role-forbidden")
 

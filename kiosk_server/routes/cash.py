@@ -8,12 +8,13 @@ from fastapi import APIRouter, Query, status
 
 from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, Terminal
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes import API
 from kiosk_server.routes.once import Once
 from kiosk_server.schemas_money import AccountMatches, CashDay, CashTopUpRequest, TopUpReceipt
 from kiosk_server.services import idempotency
 from kiosk_server.services.money import cash
 
-router = APIRouter(tags=["reception"])
+router = APIRouter(prefix=API, tags=["reception"])
 
 _STAFF = (
     "device-key-missing",

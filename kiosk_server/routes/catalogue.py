@@ -6,10 +6,11 @@ from fastapi import APIRouter
 
 from kiosk_server.deps import ClockDep, CurrentPerson, DbSession
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes import API
 from kiosk_server.schemas_orders import Catalogue
 from kiosk_server.services import catalogue
 
-router = APIRouter(tags=["orders"])
+router = APIRouter(prefix=API, tags=["orders"])
 
 
 @router.get(

@@ -6,10 +6,11 @@ from fastapi import APIRouter
 
 from kiosk_server.deps import ClockDep, DbSession, Terminal
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes import API
 from kiosk_server.schemas_badges import Connected, ConnectRequest
 from kiosk_server.services import connect as connect_service
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix=f"{API}/auth", tags=["auth"])
 
 
 @router.post(

@@ -4,12 +4,13 @@ from fastapi import APIRouter
 
 from kiosk_server.deps import ClockDep, CurrentDevice, DbSession
 from kiosk_server.problems import ProblemError, problem_responses
+from kiosk_server.routes import API
 from kiosk_server.schemas import DeviceInfo
 from kiosk_server.schemas_visits import DeviceRollCalls
 from kiosk_server.services import reception
 from kiosk_server.services.devices import describe
 
-router = APIRouter(tags=["device"])
+router = APIRouter(prefix=API, tags=["device"])
 
 
 @router.get("/device", responses=problem_responses("device-key-missing", "device-key-invalid"))

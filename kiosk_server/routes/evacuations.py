@@ -9,11 +9,12 @@ from fastapi.responses import Response
 
 from kiosk_server.deps import ClockDep, DbSession, ResourceId
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes import API
 from kiosk_server.routes.reception import Staff
 from kiosk_server.schemas_evacuations import Evacuation
 from kiosk_server.services import evacuations
 
-router = APIRouter(prefix="/reception/evacuations", tags=["reception"])
+router = APIRouter(prefix=f"{API}/reception/evacuations", tags=["reception"])
 
 _STAFF = (
     "device-key-missing",

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from kiosk_server.routes import API
 from kiosk_server.schemas import Health
 
-router = APIRouter(tags=["health"])
+router = APIRouter(prefix=API, tags=["health"])
 
 
 @router.get("/health")

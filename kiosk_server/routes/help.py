@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query
 
 from kiosk_server.deps import DbSession, Terminal
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes import API
 from kiosk_server.schemas import Help
 from kiosk_server.services import help as site_help
 from kiosk_server.services.devices import site_for_code
 
-router = APIRouter(tags=["help"])
+router = APIRouter(prefix=API, tags=["help"])
 
 
 @router.get(

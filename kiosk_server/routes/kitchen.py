@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Query
 from kiosk_server.deps import ClockDep, DbSession, ResourceId, require_role
 from kiosk_server.models import Device
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes import API
 from kiosk_server.schemas_orders import KitchenOrder, KitchenOrders, TransitionRequest
 from kiosk_server.services import kitchen
 
-router = APIRouter(prefix="/kitchen", tags=["kitchen"])
+router = APIRouter(prefix=f"{API}/kitchen", tags=["kitchen"])
 
 Kitchen = Annotated[Device, Depends(require_role("kitchen"))]
 

@@ -4,6 +4,7 @@ from fastapi import APIRouter, status
 
 from kiosk_server.deps import Argon2Dep, ClockDep, CurrentPerson, DbSession, Terminal
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes import API
 from kiosk_server.schemas import (
     BadgeBlocked,
     ContactChangeConfirm,
@@ -27,7 +28,7 @@ _PERSON = (
     "session-invalid",
 )
 
-router = APIRouter(tags=["me"])
+router = APIRouter(prefix=API, tags=["me"])
 
 
 @router.get(

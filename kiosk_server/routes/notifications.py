@@ -10,10 +10,11 @@ from kiosk_server.db import as_utc
 from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, ResourceId
 from kiosk_server.models import Notification
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes import API
 from kiosk_server.schemas_orders import AllRead, NotificationList, NotificationOut
 from kiosk_server.services import notifications
 
-router = APIRouter(prefix="/me/notifications", tags=["notifications"])
+router = APIRouter(prefix=f"{API}/me/notifications", tags=["notifications"])
 
 _PERSON = (
     "device-key-missing",

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from kiosk_server.cursors import CURSOR_PATTERN
 from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, ResourceId, Terminal
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes import API
 from kiosk_server.routes.once import Once
 from kiosk_server.schemas_orders import (
     CancelReceipt,
@@ -20,7 +21,7 @@ from kiosk_server.schemas_orders import (
 )
 from kiosk_server.services import idempotency, orders
 
-router = APIRouter(prefix="/me/orders", tags=["orders"])
+router = APIRouter(prefix=f"{API}/me/orders", tags=["orders"])
 
 _PERSON = (
     "device-key-missing",

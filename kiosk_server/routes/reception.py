@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, ResourceId, Terminal
 from kiosk_server.fields import IsoDate, PlainText
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes import API
 from kiosk_server.schemas_visits import (
     CheckedOut,
     ReceptionDay,
@@ -34,7 +35,7 @@ async def reception_person(person: CurrentPerson) -> SignedInPerson:
 
 Staff = Annotated[SignedInPerson, Depends(reception_person)]
 
-router = APIRouter(prefix="/reception", tags=["reception"])
+router = APIRouter(prefix=f"{API}/reception", tags=["reception"])
 
 STAFF_PROBLEMS = (
     "device-key-missing",

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Path, status
 
 from kiosk_server.deps import ClockDep, CurrentPerson, DbSession
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes import API
 from kiosk_server.schemas import StatementSent
 from kiosk_server.schemas_money import Statement
 from kiosk_server.services import statements
 
-router = APIRouter(tags=["tickets"])
+router = APIRouter(prefix=API, tags=["tickets"])
 
 Month = Annotated[str, Path(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$")]
 

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Query
 from kiosk_server.cursors import CURSOR_PATTERN
 from kiosk_server.deps import CurrentPerson, DbSession, ResourceId
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes import API
 from kiosk_server.schemas_money import TicketDetail, TicketPage
 from kiosk_server.services import tickets
 
-router = APIRouter(prefix="/me/tickets", tags=["tickets"])
+router = APIRouter(prefix=f"{API}/me/tickets", tags=["tickets"])
 
 _PERSON = (
     "device-key-missing",

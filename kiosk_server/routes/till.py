@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, status
 from kiosk_server.deps import ClockDep, DbSession, require_role
 from kiosk_server.models import Device
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes import API
 from kiosk_server.routes.once import Once
 from kiosk_server.schemas_money import PurchaseReceipt, TillPurchaseRequest
 from kiosk_server.services import idempotency
 from kiosk_server.services.money import purchases
 
-router = APIRouter(prefix="/till", tags=["till"])
+router = APIRouter(prefix=f"{API}/till", tags=["till"])
 
 Till = Annotated[Device, Depends(require_role("till"))]
 

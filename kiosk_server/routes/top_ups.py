@@ -10,6 +10,7 @@ from kiosk_server.cursors import CURSOR_PATTERN
 from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, ResourceId, Terminal
 from kiosk_server.payments import provider_for
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes import API
 from kiosk_server.routes.once import Once
 from kiosk_server.schemas_top_ups import (
     TopUpCancelRequest,
@@ -21,7 +22,7 @@ from kiosk_server.schemas_top_ups import (
 )
 from kiosk_server.services import idempotency, top_ups
 
-router = APIRouter(prefix="/me/top-ups", tags=["top-ups"])
+router = APIRouter(prefix=f"{API}/me/top-ups", tags=["top-ups"])
 
 _PERSON = (
     "device-key-missing",

@@ -12,6 +12,7 @@ from kiosk_server.deps import ClockDep, DbSession, Terminal
 from kiosk_server.fields import PlainText
 from kiosk_server.models import Device, Site
 from kiosk_server.problems import ProblemError, problem_responses
+from kiosk_server.routes import API
 from kiosk_server.routes.once import MaybeOnce
 from kiosk_server.schemas_visits import (
     CheckedOut,
@@ -26,7 +27,7 @@ from kiosk_server.schemas_visits import (
 from kiosk_server.services import idempotency, reception, visitor_desk
 from kiosk_server.services.devices import site_for_code
 
-router = APIRouter(prefix="/visitor-desk", tags=["visitor desk"])
+router = APIRouter(prefix=f"{API}/visitor-desk", tags=["visitor desk"])
 
 AnswerT = TypeVar("AnswerT", bound=BaseModel)
 

@@ -9,10 +9,11 @@ from fastapi.responses import Response
 
 from kiosk_server.deps import ClockDep, CurrentPerson, DbSession, ResourceId, Terminal
 from kiosk_server.problems import ProblemError, problem_responses
+from kiosk_server.routes import API
 from kiosk_server.schemas_visits import VisitCreate, VisitDetail, VisitList, VisitPatch
 from kiosk_server.services import visit_requests, visitor_photos, visits
 
-router = APIRouter(prefix="/me/visits", tags=["visits"])
+router = APIRouter(prefix=f"{API}/me/visits", tags=["visits"])
 
 _PERSON = (
     "device-key-missing",

@@ -7,12 +7,13 @@ from fastapi import APIRouter, status
 
 from kiosk_server.deps import ClockDep, DbSession, ResourceId, Terminal
 from kiosk_server.problems import problem_responses
+from kiosk_server.routes import API
 from kiosk_server.routes.reception import STAFF_PROBLEMS, Staff
 from kiosk_server.schemas_visits import VisitorBadge
 from kiosk_server.schemas_watchlist import HeldCheckIn, Watchlist, WatchlistEntry, WatchlistEntryIn
 from kiosk_server.services import reception, watchlist
 
-router = APIRouter(prefix="/reception", tags=["reception"])
+router = APIRouter(prefix=f"{API}/reception", tags=["reception"])
 
 
 @router.get("/watchlist", responses=problem_responses(*STAFF_PROBLEMS))

@@ -11,12 +11,13 @@ from kiosk_server.deps import ClockDep, DbSession
 from kiosk_server.payments import provider_for
 from kiosk_server.payments.provider import WebhookRejected
 from kiosk_server.problems import ProblemError, problem_responses
+from kiosk_server.routes import API
 from kiosk_server.schemas_top_ups import WebhookAck
 from kiosk_server.services import top_ups
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/payments/webhooks", tags=["payments"])
+router = APIRouter(prefix=f"{API}/payments/webhooks", tags=["payments"])
 
 WEBHOOK_MAX_BYTES = 8 * 1024
 """A payment event is a few hundred bytes."""
