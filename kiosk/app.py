@@ -38,6 +38,8 @@ from kiosk.settings import KioskSettings
 from kiosk.text import plain
 
 if TYPE_CHECKING:
+    import ssl
+
     from textual.timer import Timer
 
     from kiosk.api.client import KioskClient
@@ -304,13 +306,8 @@ class KioskApp(App[None], inherit_bindings=False):
 
             self._roll_call_keeper = self.set_interval(REFRESH_SECONDS, self.keep_roll_calls)
             self.keep_roll_calls()
-        # Everything imported and built so far (Textual, the client) lives
-        # as long as the kiosk: out of the garbage collector's full passes, which otherwise
-        # stall the screen for hundreds of milliseconds on a busy desk (bench/reception_bench).
-        # Nobody is signed in yet (connecting happens at the welcome screen), so nothing frozen
-        # holds a person's data; the garbage is collected first so that it is not kept.
-        gc.collect()
-        gc.freeze()
+        # Once the welcome screen shows that Start works (a full collection takes 20-30 ms).
+        self.call_after_refresh(_freeze_what_lives)
 
     def keep_roll_calls(self) -> None:
         """Refresh the local copy of each site's roll call (a terminal enrolled to keep it), so
@@ -347,16 +344,18 @@ class KioskApp(App[None], inherit_bindings=False):
         # The demo service's process first: it imports the service (about a second) on the
         # other core while this one imports the client.
         embedded = self._start_embedded() if self.settings.server_url is None else None
-        # httpx, pydantic and the client take about half a second to import: done in a thread,
-        # so that the welcome screen stays live (clock, language button) meanwhile.
-        await asyncio.to_thread(_import_connection_modules)
+        # httpx, pydantic and the client take about half a second to import, and an https
+        # service's TLS context 50 ms to make: done in a thread, so that the welcome screen
+        # stays live (clock, language button) meanwhile.
+        server_url = self.settings.server_url
+        tls = await asyncio.to_thread(_prepare_connection, server_url)
         from kiosk.api.client import KioskClient
 
         timeout = self.settings.request_timeout_seconds
-        if self.settings.server_url is not None:
+        if server_url is not None:
             # A missing key is answered by the service as device-key-missing: a calm message.
             key = self.settings.device_key or ""
-            return KioskClient(self.settings.server_url, key, timeout=timeout)
+            return KioskClient(server_url, key, timeout=timeout, tls=tls)
         assert embedded is not None  # noqa: S101 - no server URL: started above
         endpoint = await embedded.wait_ready_async()
         return KioskClient(endpoint.base_url, endpoint.device_key, timeout=timeout)
@@ -620,6 +619,29 @@ def create_app(
 __all__ = ["ClientFactory", "KioskApp", "WallClock", "create_app", "get_language", "local_now"]
 
 
-def _import_connection_modules() -> None:
-    """Import what connecting needs (run in a thread: see `KioskApp._build_client`)."""
-    importlib.import_module("kiosk.api.client")
+def _freeze_what_lives() -> None:
+    """Everything imported and built so far (Textual, the client) lives as long as the kiosk:
+    out of the garbage collector's full passes, which otherwise stall the screen for hundreds
+    of milliseconds on a busy desk (bench/reception_bench). Nobody is signed in yet
+    (connecting happens at the welcome screen), so nothing frozen holds a person's data; the
+    garbage is collected first so that it is not kept."""
+    gc.collect()
+    gc.freeze()
+
+
+_FIRST_REQUEST_MODULES = ("httpcore", "h11", "anyio._backends._asyncio")
+"""What httpx imports at its first request (about 35 ms): its connection pool, its HTTP/1.1
+parser and anyio's event loop backend."""
+
+
+def _prepare_connection(server_url: str | None) -> ssl.SSLContext | None:
+    """Import what connecting needs, the client and what httpx imports at its first request,
+    and make the TLS context of an https service (run in a thread: see
+    `KioskApp._build_client`)."""
+    from kiosk.api.client import tls_context
+
+    for name in _FIRST_REQUEST_MODULES:
+        # One that a later httpx does without is no reason not to connect.
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    return None if server_url is None else tls_context(server_url)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
+import ssl
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
@@ -101,6 +102,25 @@ _GATEWAY_DOWN = frozenset({502, 503, 504})
 SESSION_INVALID = "session-invalid"
 
 
+def tls_context(base_url: str) -> ssl.SSLContext | None:
+    """The TLS context for a service at `base_url` (certifi's authorities, as httpx's default),
+    or None for plain HTTP. Making one reads certifi's bundle, about 50 ms: the kiosk makes it
+    in a thread, off the UI loop, and hands it to `KioskClient`."""
+    if httpx.URL(base_url).scheme != "https":
+        return None
+    return httpx.create_ssl_context()
+
+
+def _verify(base_url: str, tls: ssl.SSLContext | None) -> ssl.SSLContext | bool:
+    """httpx's `verify` for a client of `base_url`: the context given, else httpx's default for
+    https. A plain-HTTP service (the embedded demo on loopback) has no certificate to verify, and
+    the client follows no redirect elsewhere: httpx would still make a TLS context it never
+    uses (about 50 ms, on the UI loop, before the kiosk's first request)."""
+    if tls is not None:
+        return tls
+    return httpx.URL(base_url).scheme == "https"
+
+
 class KioskClient:
     """Typed async client of the `/v1` API (docs/api.md), for one enrolled device.
 
@@ -119,6 +139,7 @@ class KioskClient:
         transport: httpx.AsyncBaseTransport | None = None,
         attempts: int = 3,
         backoff_seconds: float = 0.1,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
@@ -126,6 +147,7 @@ class KioskClient:
             timeout=httpx.Timeout(timeout),
             transport=transport,
             follow_redirects=False,
+            verify=_verify(base_url, tls),
         )
         self._session_token: str | None = None
         self._attempts = max(1, attempts)

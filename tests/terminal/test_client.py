@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 import threading
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +23,7 @@ from kiosk.api import (
     ProblemError,
     ServiceUnavailable,
 )
+from kiosk.api.client import tls_context
 from kiosk.session import KioskSession
 from kiosk_server.models import Site
 from tests.conftest import BASE_URL
@@ -401,3 +403,40 @@ async def test_answers_outside_the_contract_are_typed_errors(proxy_url: str) -> 
 
     assert (not_a_problem.value.code, not_a_problem.value.status) == ("unexpected-response", 404)
     assert (wrong_shape.value.code, wrong_shape.value.status) == ("unexpected-response", 200)
+
+
+def _refuse_certificates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading a certificate bundle (what making a TLS context costs, about 50 ms) fails."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a certificate bundle was read")
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", refuse)
+
+
+async def test_a_client_of_a_plain_http_service_reads_no_certificates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The embedded service answers on loopback in plain HTTP: nothing to verify, so the kiosk's
+    client is made without reading certifi's bundle; an https client without a context of its
+    own still reads it (the check above is real)."""
+    _refuse_certificates(monkeypatch)
+    async with KioskClient("http://127.0.0.1:8000", "key"):
+        pass
+    assert tls_context("http://127.0.0.1:8000") is None
+    with pytest.raises(AssertionError, match="certificate bundle"):
+        KioskClient("https://kiosk.example", "key")
+
+
+async def test_a_client_of_an_https_service_takes_the_context_made_beforehand(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The kiosk makes an https service's TLS context in a thread (`tls_context`), off the UI
+    loop, and the client uses that one instead of making its own."""
+    tls = tls_context("https://kiosk.example")
+    assert isinstance(tls, ssl.SSLContext)
+    assert tls.verify_mode is ssl.CERT_REQUIRED
+    assert tls.check_hostname
+    _refuse_certificates(monkeypatch)
+    async with KioskClient("https://kiosk.example", "key", tls=tls):
+        pass
