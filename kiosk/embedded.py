@@ -84,6 +84,9 @@ class EmbeddedService:
         self._stopping = threading.Event()
         self.error: BaseException | None = None
         """Why the service did not start (None while starting, once started, or never started)."""
+        self.ready_after: float | None = None
+        """Seconds from `start` until the service said it serves (None until then)."""
+        self._started_at = 0.0
 
     @property
     def running(self) -> bool:
@@ -101,6 +104,7 @@ class EmbeddedService:
         sock.bind(("127.0.0.1", 0))
         self._socket = sock
         self._port = int(sock.getsockname()[1])
+        self._started_at = time.monotonic()
         errors: IO[str] | int = subprocess.DEVNULL
         if log_file is not None:
             log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -188,6 +192,8 @@ class EmbeddedService:
             for line in process.stdout:
                 word, _, rest = line.rstrip("\n").partition(" ")
                 if word == _READY and self._port is not None:
+                    self.ready_after = time.monotonic() - self._started_at
+                    logger.info("the embedded service serves after %.2f s", self.ready_after)
                     self._endpoint = EmbeddedEndpoint(
                         base_url=f"http://127.0.0.1:{self._port}", device_key=rest
                     )

@@ -4,6 +4,7 @@ file in a data directory of the test's own."""
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -38,9 +39,12 @@ def refuses_connections(port: int) -> bool:
 
 async def test_starts_answers_with_the_demo_key_and_stops(data_dir: Path) -> None:
     service = EmbeddedService()
+    assert service.ready_after is None
+    started = time.monotonic()
     service.start(data_dir)
     try:
         endpoint = await service.wait_ready_async(timeout=60)
+        waited = time.monotonic() - started
         async with KioskClient(endpoint.base_url, endpoint.device_key) as client:
             health = await client.health()
             device = await client.device()
@@ -49,6 +53,9 @@ async def test_starts_answers_with_the_demo_key_and_stops(data_dir: Path) -> Non
         service.stop()
 
     assert endpoint.base_url == f"http://127.0.0.1:{service.port}"
+    # How long it took to serve, as the kiosk's log says (bench/startup.py reports it).
+    assert service.ready_after is not None
+    assert 0 < service.ready_after <= waited
     assert health.status == "ok"
     assert device.role == "terminal"
     assert "DEMO" in [site.code for site in device.sites]
