@@ -220,12 +220,16 @@ class KioskApp(App[None], inherit_bindings=False):
             with contextlib.suppress(OSError):
                 self._start_embedded()
 
+    def get_default_screen(self) -> Screen[Any]:
+        """The welcome screen, at the bottom of the stack for good (Textual's way to choose it):
+        drawn first, where a blank screen under a welcome pushed on mount cost the first frame
+        15 ms (bench/startup.py). Every other screen goes above it; a person leaving finds it
+        again, made fresh (`_back_to_welcome`)."""
+        return WelcomeScreen()
+
     def on_mount(self) -> None:
         self._fit_to_size()
         self.reset_display()
-        # The bottom of the stack is Textual's blank default screen: every screen above it,
-        # welcome included, can then be replaced by a fresh one.
-        self.push_screen(WelcomeScreen())
         self.set_interval(_IDLE_TICK_SECONDS, self._check_idle)
         # The connection once the welcome screen is drawn; the other screens' rules are read
         # then too, by the welcome screen (`read_later_css`).
@@ -458,12 +462,14 @@ class KioskApp(App[None], inherit_bindings=False):
 
         self._replace_stack(HomeScreen())
 
-    def _replace_stack(self, top: Screen[Any]) -> None:
-        """Pop every screen above the blank bottom one, then show `top`."""
+    def _replace_stack(self, top: Screen[Any] | None) -> None:
+        """Pop every screen above the bottom one (welcome), then show `top` above it (None: the
+        welcome itself)."""
         with self.batch_update():
             while len(self.screen_stack) > 1:
                 self.pop_screen()
-            self.push_screen(top)
+            if top is not None:
+                self.push_screen(top)
 
     def end_session(self) -> None:
         """Sign out (on the service, best effort, in a worker), forget the person and go back
@@ -486,7 +492,10 @@ class KioskApp(App[None], inherit_bindings=False):
 
     def _back_to_welcome(self) -> None:
         self._countdown = None
-        self._replace_stack(WelcomeScreen())
+        self._replace_stack(None)
+        welcome = self.screen_stack[0]
+        if isinstance(welcome, WelcomeScreen):
+            self.call_later(welcome.make_fresh)
         self.note_activity()
 
     # Idle ----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -12,6 +12,9 @@ from textual.widgets import Button, Digits, Static
 
 from kiosk.i18n import LANGUAGE_NAMES, _, other_language
 from kiosk.screens.base import IdleKind, KioskScreen
+
+if TYPE_CHECKING:
+    from textual.timer import Timer
 
 LATER_CSS_SECONDS = 0.25
 """How long after the welcome screen is mounted the other screens' rules are read: its first
@@ -32,6 +35,8 @@ class WelcomeScreen(KioskScreen):
         self.start_when_ready = False
         """Enter was pressed while the service was still connecting: sign-in starts once it
         answers (the key is not lost)."""
+        self._ticker: Timer | None = None
+        """The clock's tick, paused while the screen is hidden."""
 
     def compose(self) -> ComposeResult:
         state = self.kiosk.connection
@@ -64,6 +69,14 @@ class WelcomeScreen(KioskScreen):
                 yield Button(LANGUAGE_NAMES[other_language()], id="language")
                 yield Button(self._display_label(), id="display")
 
+    async def make_fresh(self) -> None:
+        """As the next person should find it: in the terminal's language, no message, Start
+        not waiting, and the focus on it (the welcome screen stays at the bottom of the stack:
+        `KioskApp.get_default_screen`)."""
+        self.start_when_ready = False
+        self.message = ""
+        await self.relabel()
+
     def _display_label(self) -> str:
         if self.kiosk.high_contrast and self.kiosk.large_text:
             return _("Standard display (F2)")
@@ -73,7 +86,7 @@ class WelcomeScreen(KioskScreen):
         # The other screens' rules once this screen has reached the terminal (see the method),
         # or as soon as a person leaves it, if they are quicker.
         self.set_timer(LATER_CSS_SECONDS, self.kiosk.read_later_css)
-        self.set_interval(1.0, self._tick)
+        self._ticker = self.set_interval(1.0, self._tick)
         # Redraw when the connection to the service changes state (drawn first, connected after).
         self.watch(self.kiosk, "connection", self._connection_changed, init=False)
         self.watch(self.kiosk, "large_text", self._display_changed, init=False)
@@ -81,6 +94,9 @@ class WelcomeScreen(KioskScreen):
 
     def on_screen_suspend(self) -> None:
         self.kiosk.read_later_css()
+        # Hidden (the first welcome stays under every other screen): no clock to keep.
+        if self._ticker is not None:
+            self._ticker.pause()
 
     def _display_changed(self) -> None:
         for button in self.query("#display").results(Button):
@@ -101,6 +117,9 @@ class WelcomeScreen(KioskScreen):
 
     async def on_screen_resume(self) -> None:
         await super().on_screen_resume()
+        if self._ticker is not None:
+            self._tick()
+            self._ticker.resume()
         # Back from help or the visitor's screens: Enter starts, as the hint says.
         self._focus_start()
 

@@ -169,5 +169,5 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
 
 
 def stack(app: KioskApp) -> list[type[Any]]:
-    """The types of the screens on the stack, above Textual's blank bottom screen."""
-    return [type(screen) for screen in app.screen_stack[1:]]
+    """The types of the screens on the stack, bottom first (the welcome screen, for good)."""
+    return [type(screen) for screen in app.screen_stack]

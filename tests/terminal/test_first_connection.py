@@ -41,7 +41,7 @@ async def test_active_account_signs_in_with_pin(
         text = screen_text(app)
         assert "Jeanne Martin" in text
         assert "12,50\xa0€" in text
-        assert stack(app) == [HomeScreen]
+        assert stack(app) == [WelcomeScreen, HomeScreen]
 
 
 async def _reach_identifier(pilot: Pilot[Any], identifier: str) -> None:
@@ -97,7 +97,7 @@ async def test_pending_account_is_activated_with_a_mailed_code(
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
         assert "Paul Durand" in screen_text(app)
-        assert stack(app) == [HomeScreen]
+        assert stack(app) == [WelcomeScreen, HomeScreen]
 
 
 async def test_trivial_pin_is_refused_and_two_different_pins_start_again(
@@ -170,7 +170,7 @@ async def test_forgotten_pin_leads_to_a_new_pin(
         assert "Code PIN oublié" in screen_text(app)
         await _type_code_and_choose_pin(pilot, factory, "jeanne@example.com", "271828")
         assert isinstance(app.screen, HomeScreen)
-        assert stack(app) == [HomeScreen]
+        assert stack(app) == [WelcomeScreen, HomeScreen]
 
 
 async def test_wrong_pin_says_so_without_counting(

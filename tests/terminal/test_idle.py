@@ -130,3 +130,29 @@ async def test_sign_out_from_home_wipes_the_person(
         assert stack(app) == [WelcomeScreen]
         assert "Jeanne" not in all_text(app)
         assert app.session is None
+
+
+async def test_the_next_person_finds_the_welcome_screen_fresh(make_kiosk: KioskFactory) -> None:
+    """The welcome screen stays at the bottom of the stack for good: a person leaving it in
+    another language, with a message on it, leaves the next one the terminal's language, no
+    message and Start focused."""
+    app: KioskApp = make_kiosk()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.connection == "ready")
+        await settle(pilot)
+        welcome = app.screen
+        await pilot.click("#language")
+        await wait_until(pilot, lambda: "Badge kiosk" in screen_text(app))
+        assert isinstance(welcome, WelcomeScreen)
+        welcome.show_message("A message for the last person")
+        await settle(pilot)
+        assert "A message for the last person" in screen_text(app)
+
+        app.end_session()
+        await wait_until(pilot, lambda: "Borne badge" in screen_text(app))
+        await settle(pilot)
+
+        assert stack(app) == [WelcomeScreen]
+        assert app.screen is welcome
+        assert "A message for the last person" not in screen_text(app)
+        assert app.focused is not None and app.focused.id == "start"

@@ -480,4 +480,4 @@ async def test_idle_on_a_visitor_screen_returns_to_welcome_and_forgets_the_visit
         everything = all_text(app)
         for trace in ("Dupont", "Léa", "Hélène", "Girard", "ACME", code):
             assert trace not in everything
-        assert [type(screen) for screen in app.screen_stack[1:]] == [WelcomeScreen]
+        assert [type(screen) for screen in app.screen_stack] == [WelcomeScreen]
