@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Center, Horizontal, Vertical
 from textual.widgets import Button, Digits, Static
 
-from kiosk.i18n import LANGUAGE_NAMES, _, other_language
+from kiosk.i18n import LANGUAGE_NAMES, _, get_language, other_language
 from kiosk.screens.base import IdleKind, KioskScreen
 
 if TYPE_CHECKING:
@@ -74,8 +74,13 @@ class WelcomeScreen(KioskScreen):
         not waiting, and the focus on it (the welcome screen stays at the bottom of the stack:
         `KioskApp.get_default_screen`)."""
         self.start_when_ready = False
-        self.message = ""
-        await self.relabel()
+        if self._language != get_language():
+            # (Unless revealing it already drew it again: `KioskScreen.on_screen_resume`.)
+            self.message = ""
+            await self.relabel()
+        else:
+            self.show_message("")
+            self._focus_start()
 
     def _display_label(self) -> str:
         if self.kiosk.high_contrast and self.kiosk.large_text:
